@@ -1,0 +1,245 @@
+//! Benchmarks of metaldb 1.0.0's workloads, each run on metaldb and on the raw `rocksdb` crate
+//! with the same key layout in the same run, so that their ratio is meaningful.
+//!
+//! `cargo bench --bench engine` runs them; `benches/ratios.py` turns criterion's estimates into
+//! the ratio table of BENCHMARKS.md. Sizes: 1k and 10k items, plus 100k with the
+//! `long_benchmarks` feature.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
+use metaldb::{access::CopyAccessExt, DBOptions, Database, RocksDB};
+use rand::{rngs::StdRng, seq::SliceRandom, SeedableRng};
+use rocksdb::{IteratorMode, Options, WriteBatch, WriteOptions, DB};
+use tempfile::TempDir;
+
+const MAP_VALUE_LEN: usize = 64;
+const LIST_VALUE_LEN: usize = 512;
+
+fn sizes() -> Vec<u32> {
+    if cfg!(feature = "long_benchmarks") {
+        vec![1_000, 10_000, 100_000]
+    } else {
+        vec![1_000, 10_000]
+    }
+}
+
+/// A metaldb database and a raw RocksDB database side by side.
+struct Pair {
+    metaldb: RocksDB,
+    raw: DB,
+    _dirs: (TempDir, TempDir),
+}
+
+impl Pair {
+    fn new() -> Self {
+        let metaldb_dir = TempDir::new().unwrap();
+        let raw_dir = TempDir::new().unwrap();
+        let metaldb = RocksDB::open(metaldb_dir.path(), &DBOptions::default()).unwrap();
+        let mut options = Options::default();
+        options.create_if_missing(true);
+        options.create_missing_column_families(true);
+        let raw = DB::open_cf(&options, raw_dir.path(), ["data"]).unwrap();
+        Self {
+            metaldb,
+            raw,
+            _dirs: (metaldb_dir, raw_dir),
+        }
+    }
+}
+
+/// The stored key of item `key` of the index with identifier 1: metaldb's layout.
+fn raw_key(key: &[u8]) -> Vec<u8> {
+    let mut stored = 1_u64.to_le_bytes().to_vec();
+    stored.extend_from_slice(key);
+    stored
+}
+
+fn value(len: usize, seed: u32) -> Vec<u8> {
+    (0..len).map(|i| (i as u32 ^ seed) as u8).collect()
+}
+
+fn sync_options() -> WriteOptions {
+    let mut options = WriteOptions::default();
+    options.set_sync(true);
+    options
+}
+
+fn fill_metaldb_map(db: &RocksDB, n: u32) {
+    let fork = db.fork();
+    let mut map = fork.get_map::<_, u32, Vec<u8>>("map");
+    for key in 0..n {
+        map.put(&key, value(MAP_VALUE_LEN, key));
+    }
+    drop(map);
+    db.merge_sync(fork.into_patch()).unwrap();
+}
+
+fn fill_raw_map(db: &DB, n: u32) {
+    let cf = db.cf_handle("data").unwrap();
+    let mut batch = WriteBatch::default();
+    for key in 0..n {
+        batch.put_cf(cf, raw_key(&key.to_be_bytes()), value(MAP_VALUE_LEN, key));
+    }
+    db.write_opt(batch, &sync_options()).unwrap();
+}
+
+fn map_insert_merge_sync(c: &mut Criterion) {
+    let mut group = c.benchmark_group("map_insert_merge_sync");
+    group.sample_size(10);
+    for n in sizes() {
+        group.throughput(Throughput::Elements(n.into()));
+        let pair = Pair::new();
+        group.bench_with_input(BenchmarkId::new("metaldb", n), &n, |b, &n| {
+            b.iter(|| fill_metaldb_map(&pair.metaldb, n))
+        });
+        group.bench_with_input(BenchmarkId::new("rocksdb", n), &n, |b, &n| {
+            b.iter(|| fill_raw_map(&pair.raw, n))
+        });
+    }
+    group.finish();
+}
+
+fn shuffled_keys(n: u32) -> Vec<u32> {
+    let mut keys: Vec<u32> = (0..n).collect();
+    keys.shuffle(&mut StdRng::seed_from_u64(n.into()));
+    keys
+}
+
+fn map_random_reads(c: &mut Criterion) {
+    let mut group = c.benchmark_group("map_random_reads");
+    group.sample_size(10);
+    for n in sizes() {
+        group.throughput(Throughput::Elements(n.into()));
+        let pair = Pair::new();
+        fill_metaldb_map(&pair.metaldb, n);
+        fill_raw_map(&pair.raw, n);
+        let keys = shuffled_keys(n);
+        group.bench_with_input(BenchmarkId::new("metaldb", n), &keys, |b, keys| {
+            let snapshot = pair.metaldb.snapshot();
+            let map = snapshot.get_map::<_, u32, Vec<u8>>("map");
+            b.iter(|| {
+                for key in keys {
+                    black_box(map.get(key).unwrap());
+                }
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("rocksdb", n), &keys, |b, keys| {
+            let snapshot = pair.raw.snapshot();
+            let cf = pair.raw.cf_handle("data").unwrap();
+            b.iter(|| {
+                for key in keys {
+                    black_box(snapshot.get_cf(cf, raw_key(&key.to_be_bytes())).unwrap().unwrap());
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+fn map_iteration(c: &mut Criterion) {
+    let mut group = c.benchmark_group("map_iteration");
+    group.sample_size(10);
+    for n in sizes() {
+        group.throughput(Throughput::Elements(n.into()));
+        let pair = Pair::new();
+        fill_metaldb_map(&pair.metaldb, n);
+        fill_raw_map(&pair.raw, n);
+        group.bench_with_input(BenchmarkId::new("metaldb", n), &n, |b, &n| {
+            let snapshot = pair.metaldb.snapshot();
+            let map = snapshot.get_map::<_, u32, Vec<u8>>("map");
+            b.iter(|| assert_eq!(map.iter().map(|entry| black_box(entry)).count(), n as usize))
+        });
+        group.bench_with_input(BenchmarkId::new("rocksdb", n), &n, |b, &n| {
+            let snapshot = pair.raw.snapshot();
+            let cf = pair.raw.cf_handle("data").unwrap();
+            b.iter(|| {
+                let prefix = 1_u64.to_le_bytes();
+                let count = snapshot
+                    .iterator_cf(cf, IteratorMode::Start)
+                    .map(Result::unwrap)
+                    .take_while(|(key, _)| key.starts_with(&prefix))
+                    .map(|(key, value)| black_box((u32::from_be_bytes(key[8..].try_into().unwrap()), value.to_vec())))
+                    .count();
+                assert_eq!(count, n as usize);
+            })
+        });
+    }
+    group.finish();
+}
+
+fn list_push_merge(c: &mut Criterion) {
+    let mut group = c.benchmark_group("list_push_merge");
+    group.sample_size(10);
+    for n in sizes() {
+        group.throughput(Throughput::Elements(n.into()));
+        let pair = Pair::new();
+        group.bench_with_input(BenchmarkId::new("metaldb", n), &n, |b, &n| {
+            b.iter(|| {
+                let fork = pair.metaldb.fork();
+                let mut list = fork.get_list::<_, Vec<u8>>("list");
+                list.clear();
+                for i in 0..n {
+                    list.push(value(LIST_VALUE_LEN, i));
+                }
+                drop(list);
+                pair.metaldb.merge(fork.into_patch()).unwrap();
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("rocksdb", n), &n, |b, &n| {
+            let cf = pair.raw.cf_handle("data").unwrap();
+            b.iter(|| {
+                let mut batch = WriteBatch::default();
+                batch.delete_range_cf(cf, 1_u64.to_le_bytes(), 2_u64.to_le_bytes());
+                for i in 0..u64::from(n) {
+                    batch.put_cf(cf, raw_key(&i.to_be_bytes()), value(LIST_VALUE_LEN, i as u32));
+                }
+                pair.raw.write(batch).unwrap();
+            })
+        });
+    }
+    group.finish();
+}
+
+fn map_clear(c: &mut Criterion) {
+    let mut group = c.benchmark_group("map_clear_merge");
+    group.sample_size(10);
+    for n in sizes() {
+        group.throughput(Throughput::Elements(n.into()));
+        let pair = Pair::new();
+        group.bench_with_input(BenchmarkId::new("metaldb", n), &n, |b, &n| {
+            b.iter_batched(
+                || fill_metaldb_map(&pair.metaldb, n),
+                |()| {
+                    let fork = pair.metaldb.fork();
+                    fork.get_map::<_, u32, Vec<u8>>("map").clear();
+                    pair.metaldb.merge(fork.into_patch()).unwrap();
+                },
+                BatchSize::PerIteration,
+            )
+        });
+        group.bench_with_input(BenchmarkId::new("rocksdb", n), &n, |b, &n| {
+            let cf = pair.raw.cf_handle("data").unwrap();
+            b.iter_batched(
+                || fill_raw_map(&pair.raw, n),
+                |()| {
+                    let mut batch = WriteBatch::default();
+                    batch.delete_range_cf(cf, 1_u64.to_le_bytes(), 2_u64.to_le_bytes());
+                    pair.raw.write(batch).unwrap();
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    map_insert_merge_sync,
+    map_random_reads,
+    map_iteration,
+    list_push_merge,
+    map_clear
+);
+criterion_main!(benches);

@@ -1,0 +1,402 @@
+//! The RocksDB backend.
+//!
+//! Storage layout (docs/format.md): one column family per index name; every key of an index
+//! is prefixed with the index identifier as 8 little-endian bytes, so the indexes sharing a
+//! column family (group members, migrated twins) occupy disjoint key ranges.
+
+use std::{
+    fmt,
+    ops::Deref,
+    path::Path,
+    sync::{Arc, Mutex, PoisonError},
+};
+
+use rocksdb::{
+    checkpoint::Checkpoint, BoundColumnFamily, ColumnFamilyDescriptor, DBCompressionType,
+    DBRawIteratorWithThreadMode, ReadOptions, SnapshotWithThreadMode, WriteBatch, WriteOptions,
+};
+
+use crate::{
+    backends::check_database,
+    db::{Iter, Iterator as BytesIterator},
+    views::{Change, EmptyIterator, ResolvedAddress},
+    CompressionType, DBOptions, Database, Error, Patch, Result, Snapshot,
+};
+
+/// Size of the identifier prefix of stored keys.
+pub const ID_SIZE: usize = 8;
+
+/// Length of the key that bounds a range delete over a whole system column family; system
+/// keys are far shorter.
+const SYSTEM_KEY_BOUND_LEN: usize = 1_024;
+
+/// Returns the lexicographic successor of `id_bytes` taken as a big-endian number: trailing
+/// `0xFF` bytes roll over to `0x00`, and all-`0xFF` wraps to zeros. Applied to the
+/// little-endian bytes of an identifier, it gives the exclusive end of the identifier's key
+/// range.
+pub fn next_id_bytes(id_bytes: [u8; ID_SIZE]) -> [u8; ID_SIZE] {
+    u64::from_be_bytes(id_bytes)
+        .wrapping_add(1)
+        .to_be_bytes()
+}
+
+/// RocksDB's backup engine, under the names metaldb 1.0.0 exported.
+///
+/// These are rust-rocksdb 0.25's types: their constructors differ from the rust-rocksdb 0.18
+/// ones that metaldb 1.0.0 re-exported (`BackupEngine::open(&opts, &env)`,
+/// `BackupEngineOptions::new(dir)?`), so code using backups needs that change.
+pub mod backup {
+    pub use rocksdb::backup::{
+        BackupEngine as RocksDBBackupEngine, BackupEngineInfo as RocksDBBackupEngineInfo,
+        BackupEngineOptions as RocksDBBackupEngineOptions,
+        RestoreOptions as RocksDBRestoreOptions,
+    };
+}
+
+impl From<rocksdb::Error> for Error {
+    fn from(err: rocksdb::Error) -> Self {
+        Self::new(err.to_string())
+    }
+}
+
+impl From<CompressionType> for DBCompressionType {
+    fn from(compression: CompressionType) -> Self {
+        match compression {
+            CompressionType::Bz2 => Self::Bz2,
+            CompressionType::Lz4 => Self::Lz4,
+            CompressionType::Lz4hc => Self::Lz4hc,
+            CompressionType::Snappy => Self::Snappy,
+            CompressionType::Zlib => Self::Zlib,
+            CompressionType::Zstd => Self::Zstd,
+            CompressionType::None => Self::None,
+        }
+    }
+}
+
+impl From<&DBOptions> for rocksdb::Options {
+    fn from(options: &DBOptions) -> Self {
+        let mut defaults = Self::default();
+        defaults.create_if_missing(options.create_if_missing);
+        defaults.set_compression_type(options.compression_type.into());
+        defaults.set_max_open_files(options.max_open_files.unwrap_or(-1));
+        defaults.set_max_total_wal_size(options.max_total_wal_size.unwrap_or(0));
+        if let Some(capacity) = options.max_cache_size {
+            defaults.set_row_cache(&rocksdb::Cache::new_lru_cache(capacity));
+        }
+        defaults
+    }
+}
+
+impl From<DBOptions> for rocksdb::Options {
+    fn from(options: DBOptions) -> Self {
+        Self::from(&options)
+    }
+}
+
+/// A database stored on disk by RocksDB. Clones share one open database.
+#[derive(Clone)]
+pub struct RocksDB {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: rocksdb::DB,
+    /// Options for column families created after opening.
+    options: rocksdb::Options,
+    /// Serialises column family creation, so that concurrent merges that both find a column
+    /// family missing do not both try to create it.
+    cf_creation: Mutex<()>,
+}
+
+impl fmt::Debug for RocksDB {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("RocksDB")
+    }
+}
+
+impl RocksDB {
+    /// Opens the database at `path`, creating it if `options.create_if_missing` is set.
+    ///
+    /// Every existing column family is opened; the format version is checked, and recorded
+    /// in a new database.
+    ///
+    /// # Errors
+    ///
+    /// Returns RocksDB's error if the database cannot be opened (missing with
+    /// `create_if_missing` off, locked by another process, unreadable), and
+    /// `"Database version doesn't match: actual N, expected 0"` for another format version.
+    pub fn open<P: AsRef<Path>>(path: P, options: &DBOptions) -> Result<Self> {
+        let path = path.as_ref();
+        let db_options = rocksdb::Options::from(options);
+        let db = match rocksdb::DB::list_cf(&rocksdb::Options::default(), path) {
+            Ok(names) => {
+                let descriptors = names
+                    .into_iter()
+                    .map(|name| ColumnFamilyDescriptor::new(name, db_options.clone()));
+                rocksdb::DB::open_cf_descriptors(&db_options, path, descriptors)?
+            }
+            Err(_) => rocksdb::DB::open(&db_options, path)?,
+        };
+        let db = Self {
+            inner: Arc::new(Inner {
+                db,
+                options: db_options,
+                cf_creation: Mutex::new(()),
+            }),
+        };
+        check_database(&db)?;
+        Ok(db)
+    }
+
+    /// Creates a checkpoint of the database at `path`: a complete, independent database that
+    /// shares unchanged files through hard links where possible.
+    ///
+    /// # Errors
+    ///
+    /// Returns RocksDB's error if `path` exists, its parent does not, or I/O fails.
+    pub fn create_checkpoint<T: AsRef<Path>>(&self, path: T) -> Result<()> {
+        Checkpoint::new(&self.inner.db)?.create_checkpoint(path)?;
+        Ok(())
+    }
+
+    /// Returns the underlying RocksDB handle.
+    pub fn get_db_lock_guard(&self) -> impl Deref<Target = rocksdb::DB> + '_ {
+        &self.inner.db
+    }
+
+    fn column_family(&self, name: &str) -> Result<Arc<BoundColumnFamily<'_>>> {
+        if let Some(cf) = self.inner.db.cf_handle(name) {
+            return Ok(cf);
+        }
+        let _creating = self
+            .inner
+            .cf_creation
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if self.inner.db.cf_handle(name).is_none() {
+            self.inner.db.create_cf(name, &self.inner.options)?;
+        }
+        Ok(self
+            .inner
+            .db
+            .cf_handle(name)
+            .expect("the column family was just created"))
+    }
+
+    /// Adds to `batch` the deletion of everything in a system column family.
+    fn clear_system_cf(&self, batch: &mut WriteBatch, cf: &Arc<BoundColumnFamily<'_>>) {
+        let mut iter = self.inner.db.raw_iterator_cf(cf);
+        iter.seek_to_last();
+        let Some(last_key) = iter.key() else {
+            return;
+        };
+        if last_key.len() < SYSTEM_KEY_BOUND_LEN {
+            batch.delete_range_cf(cf, &[][..], &[0xFF; SYSTEM_KEY_BOUND_LEN][..]);
+        } else {
+            batch.delete_range_cf(cf, &[][..], last_key);
+            batch.delete_cf(cf, last_key);
+        }
+    }
+
+    fn write(&self, patch: Patch, sync: bool) -> Result<()> {
+        let mut batch = WriteBatch::default();
+        let mut stored_key = Vec::new();
+        for (address, changes) in patch.into_changes() {
+            let cf = self.column_family(&address.name)?;
+            let id_bytes = address.id_bytes();
+            if changes.is_cleared() {
+                match id_bytes {
+                    Some(start) => batch.delete_range_cf(&cf, start, next_id_bytes(start)),
+                    None => self.clear_system_cf(&mut batch, &cf),
+                }
+            }
+            for (key, change) in changes.data {
+                stored_key.clear();
+                if let Some(id_bytes) = &id_bytes {
+                    stored_key.extend_from_slice(id_bytes);
+                }
+                stored_key.extend_from_slice(&key);
+                match change {
+                    Change::Put(value) => batch.put_cf(&cf, &stored_key, value),
+                    Change::Delete => batch.delete_cf(&cf, &stored_key),
+                }
+            }
+        }
+        let mut write_options = WriteOptions::default();
+        write_options.set_sync(sync);
+        self.inner.db.write_opt(batch, &write_options)?;
+        Ok(())
+    }
+}
+
+impl Database for RocksDB {
+    fn snapshot(&self) -> Box<dyn Snapshot> {
+        Box::new(RocksDBSnapshot::new(Arc::clone(&self.inner)))
+    }
+
+    fn merge(&self, patch: Patch) -> Result<()> {
+        self.write(patch, false)
+    }
+
+    fn merge_sync(&self, patch: Patch) -> Result<()> {
+        self.write(patch, true)
+    }
+}
+
+impl From<RocksDB> for Arc<dyn Database> {
+    fn from(db: RocksDB) -> Self {
+        Arc::new(db)
+    }
+}
+
+/// A snapshot of a [`RocksDB`] database. It keeps the database open while it lives.
+pub struct RocksDBSnapshot {
+    // Declared before `db`, so that it is dropped first: it points into the database.
+    snapshot: SnapshotWithThreadMode<'static, rocksdb::DB>,
+    db: Arc<Inner>,
+}
+
+impl fmt::Debug for RocksDBSnapshot {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("RocksDBSnapshot")
+    }
+}
+
+impl RocksDBSnapshot {
+    #[allow(unsafe_code)]
+    fn new(db: Arc<Inner>) -> Self {
+        let snapshot = db.db.snapshot();
+        // SAFETY: the snapshot borrows the database, which lives in the `Arc` stored next to it
+        // and is never moved out of it; the field order drops the snapshot before that `Arc`.
+        // Everything borrowed from the snapshot borrows `self`, so it cannot outlive either.
+        let snapshot = unsafe {
+            std::mem::transmute::<
+                SnapshotWithThreadMode<'_, rocksdb::DB>,
+                SnapshotWithThreadMode<'static, rocksdb::DB>,
+            >(snapshot)
+        };
+        Self { snapshot, db }
+    }
+
+    fn column_family(&self, name: &str) -> Option<Arc<BoundColumnFamily<'_>>> {
+        self.db.db.cf_handle(name)
+    }
+}
+
+impl Snapshot for RocksDBSnapshot {
+    fn get(&self, name: &ResolvedAddress, key: &[u8]) -> Option<Vec<u8>> {
+        let cf = self.column_family(&name.name)?;
+        self.snapshot
+            .get_pinned_cf(&cf, name.keyed(key))
+            .unwrap_or_else(|e| panic!("{}", e))
+            .map(|value| value.to_vec())
+    }
+
+    fn multi_get<'a>(
+        &self,
+        name: &ResolvedAddress,
+        keys: &'a mut dyn std::iter::Iterator<Item = &'a [u8]>,
+    ) -> Vec<Option<Vec<u8>>> {
+        let Some(cf) = self.column_family(&name.name) else {
+            return keys.map(|_| None).collect();
+        };
+        let keys: Vec<_> = keys.map(|key| (&cf, name.keyed(key))).collect();
+        self.snapshot
+            .multi_get_cf(keys)
+            .into_iter()
+            .map(|value| value.unwrap_or_else(|e| panic!("{}", e)))
+            .collect()
+    }
+
+    fn iter(&self, name: &ResolvedAddress, from: &[u8]) -> Iter<'_> {
+        let Some(cf) = self.column_family(&name.name) else {
+            return Box::new(EmptyIterator);
+        };
+        let mut read_options = ReadOptions::default();
+        if let Some(id_bytes) = name.id_bytes() {
+            let end = next_id_bytes(id_bytes);
+            // The last identifier's range has no end below the wrap-around.
+            if end != [0; ID_SIZE] {
+                read_options.set_iterate_upper_bound(end.to_vec());
+            }
+        }
+        let mut iter = self.snapshot.raw_iterator_cf_opt(&cf, read_options);
+        iter.seek(name.keyed(from));
+        Box::new(RocksDBIterator {
+            iter,
+            prefix_len: name.id.map_or(0, |_| ID_SIZE),
+            consumed: false,
+        })
+    }
+}
+
+/// A RocksDB iterator that yields keys without their identifier prefix.
+struct RocksDBIterator<'a> {
+    iter: DBRawIteratorWithThreadMode<'a, rocksdb::DB>,
+    prefix_len: usize,
+    /// The current item was returned by `next`; the iterator moves on at the following call.
+    consumed: bool,
+}
+
+impl RocksDBIterator<'_> {
+    /// Moves past the item that `next` returned last, if any.
+    fn advance(&mut self) {
+        if self.consumed {
+            self.iter.next();
+            self.consumed = false;
+        }
+    }
+
+    fn item(&self) -> Option<(&[u8], &[u8])> {
+        if !self.iter.valid() {
+            if let Err(e) = self.iter.status() {
+                panic!("{}", e);
+            }
+            return None;
+        }
+        let prefix_len = self.prefix_len;
+        self.iter
+            .item()
+            .map(|(key, value)| (&key[prefix_len..], value))
+    }
+}
+
+impl BytesIterator for RocksDBIterator<'_> {
+    fn next(&mut self) -> Option<(&[u8], &[u8])> {
+        self.advance();
+        self.consumed = self.iter.valid();
+        self.item()
+    }
+
+    fn peek(&mut self) -> Option<(&[u8], &[u8])> {
+        self.advance();
+        self.item()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_id_bytes_carries_like_a_big_endian_number() {
+        assert_eq!(next_id_bytes([0; 8]), [0, 0, 0, 0, 0, 0, 0, 1]);
+        assert_eq!(next_id_bytes([1, 0, 0, 0, 0, 0, 0, 0xFF]), [1, 0, 0, 0, 0, 0, 1, 0]);
+        assert_eq!(next_id_bytes([0, 0, 0, 0, 0, 0, 0xFF, 0xFF]), [0, 0, 0, 0, 0, 1, 0, 0]);
+        assert_eq!(next_id_bytes([0xFF; 8]), [0; 8]);
+    }
+
+    #[test]
+    #[should_panic(expected = "actual 2, expected 0")]
+    fn opening_a_database_of_another_version_fails() {
+        let dir = tempfile::TempDir::new().unwrap();
+        {
+            let db = RocksDB::open(&dir, &DBOptions::default()).unwrap();
+            let fork = db.fork();
+            crate::views::View::new(&fork, ResolvedAddress::system(super::super::DB_METADATA))
+                .put(super::super::VERSION_NAME, 2_u8);
+            db.merge(fork.into_patch()).unwrap();
+        }
+        RocksDB::open(&dir, &DBOptions::default()).unwrap();
+    }
+}

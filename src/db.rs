@@ -1,0 +1,686 @@
+//! Databases, snapshots, forks and patches.
+
+use std::{
+    cell::RefCell,
+    collections::{hash_map::Entry as HashMapEntry, HashMap},
+    fmt,
+    marker::PhantomData,
+    rc::Rc,
+    sync::Arc,
+};
+
+use crate::{
+    views::{
+        AsReadonly, Change, ChangeSet, RawAccess, RawAccessMut, ResolvedAddress, ViewChanges,
+    },
+    Result,
+};
+
+/// A low-level, byte-oriented streaming iterator over one address of a snapshot. The slices it
+/// returns borrow from the iterator and are valid until its next call.
+pub trait Iterator {
+    /// Advances the iterator and returns the next key and value.
+    fn next(&mut self) -> Option<(&[u8], &[u8])>;
+    /// Returns the next key and value without advancing.
+    fn peek(&mut self) -> Option<(&[u8], &[u8])>;
+}
+
+impl fmt::Debug for dyn Iterator + '_ {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("Iterator")
+    }
+}
+
+/// A boxed [`Iterator`].
+pub type Iter<'a> = Box<dyn Iterator + 'a>;
+
+/// An immutable, isolated view of a database at one moment.
+///
+/// Keys passed to and returned by these methods are relative to the address's key space
+/// (without the identifier prefix). An address that was never stored reads as empty.
+pub trait Snapshot: Send + Sync + 'static {
+    /// Returns the value stored under `key`, if any.
+    fn get(&self, name: &ResolvedAddress, key: &[u8]) -> Option<Vec<u8>>;
+
+    /// Returns the values of several keys, in the order of `keys`.
+    fn multi_get<'a>(
+        &self,
+        name: &ResolvedAddress,
+        keys: &'a mut dyn std::iter::Iterator<Item = &'a [u8]>,
+    ) -> Vec<Option<Vec<u8>>>;
+
+    /// Returns `true` if a value is stored under `key`.
+    fn contains(&self, name: &ResolvedAddress, key: &[u8]) -> bool {
+        self.get(name, key).is_some()
+    }
+
+    /// Iterates over the entries of `name` in ascending key order, starting at the first key
+    /// `>= from`.
+    fn iter(&self, name: &ResolvedAddress, from: &[u8]) -> Iter<'_>;
+}
+
+impl fmt::Debug for dyn Snapshot {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("Snapshot")
+    }
+}
+
+impl AsRef<dyn Snapshot> for dyn Snapshot {
+    fn as_ref(&self) -> &dyn Snapshot {
+        self
+    }
+}
+
+impl Snapshot for Box<dyn Snapshot> {
+    fn get(&self, name: &ResolvedAddress, key: &[u8]) -> Option<Vec<u8>> {
+        self.as_ref().get(name, key)
+    }
+
+    fn multi_get<'a>(
+        &self,
+        name: &ResolvedAddress,
+        keys: &'a mut dyn std::iter::Iterator<Item = &'a [u8]>,
+    ) -> Vec<Option<Vec<u8>>> {
+        self.as_ref().multi_get(name, keys)
+    }
+
+    fn contains(&self, name: &ResolvedAddress, key: &[u8]) -> bool {
+        self.as_ref().contains(name, key)
+    }
+
+    fn iter(&self, name: &ResolvedAddress, from: &[u8]) -> Iter<'_> {
+        self.as_ref().iter(name, from)
+    }
+}
+
+/// A database: named indexes of bytes, read through snapshots and written by merging patches.
+///
+/// # Consistency
+///
+/// Merges are atomic, but there is no conflict detection: two forks made from the same state
+/// both apply, last merge wins per key. Forks that create indexes must be merged sequentially
+/// (fork, merge, then fork again), or both may hand out the same identifier:
+///
+/// ```
+/// use metaldb::{access::CopyAccessExt, Database, TemporaryDB};
+///
+/// let db = TemporaryDB::new();
+/// let (first, second) = (db.fork(), db.fork());
+/// first.get_list("list").extend(vec![1_u32, 2, 3]);
+/// second.get_list("list").push(4_u32);
+/// db.merge(first.into_patch()).unwrap();
+/// db.merge(second.into_patch()).unwrap();
+/// // The length comes from the second patch, the items from both.
+/// let snapshot = db.snapshot();
+/// let list = snapshot.get_list::<_, u32>("list");
+/// assert_eq!(list.len(), 1);
+/// assert_eq!(list.iter().collect::<Vec<_>>(), vec![4, 2, 3]);
+/// ```
+pub trait Database: Send + Sync + 'static {
+    /// Returns an isolated snapshot of the current state.
+    fn snapshot(&self) -> Box<dyn Snapshot>;
+
+    /// Returns a fork of the current state, to buffer changes in.
+    fn fork(&self) -> Fork {
+        Fork {
+            patch: Patch {
+                snapshot: self.snapshot(),
+                changes: HashMap::new(),
+            },
+            working_patch: WorkingPatch::default(),
+        }
+    }
+
+    /// Applies a patch atomically.
+    ///
+    /// # Errors
+    ///
+    /// Returns the storage error if the write fails; then no key of the patch is written.
+    fn merge(&self, patch: Patch) -> Result<()>;
+
+    /// Applies a patch atomically and waits until it is durable (fsync).
+    ///
+    /// # Errors
+    ///
+    /// As [`merge`](Self::merge).
+    fn merge_sync(&self, patch: Patch) -> Result<()>;
+}
+
+impl fmt::Debug for dyn Database {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("Database")
+    }
+}
+
+/// Merging with an undo patch.
+pub trait DatabaseExt: Database {
+    /// Merges `patch` and returns a patch that undoes it.
+    ///
+    /// Reading the returned patch as a snapshot shows the state before the merge; merging it
+    /// restores that state, index metadata included. Backups must be applied in reverse order
+    /// with no other merges in between. The cost is linear in the size of the patch plus the
+    /// size of every index it clears.
+    ///
+    /// # Errors
+    ///
+    /// Returns the error of the merge.
+    fn merge_with_backup(&self, patch: Patch) -> Result<Patch> {
+        let snapshot = self.snapshot();
+        let mut reverse: HashMap<ResolvedAddress, ViewChanges> = HashMap::new();
+        for (address, changes) in &patch.changes {
+            let undo = reverse.entry(address.clone()).or_default();
+            for key in changes.data.keys() {
+                let change = match snapshot.get(address, key) {
+                    Some(value) => Change::Put(value),
+                    None => Change::Delete,
+                };
+                undo.data.insert(key.clone(), change);
+            }
+            if changes.is_cleared() {
+                let mut iter = snapshot.iter(address, &[]);
+                while let Some((key, value)) = iter.next() {
+                    undo.data.insert(key.to_vec(), Change::Put(value.to_vec()));
+                }
+            }
+        }
+        self.merge(patch)?;
+        Ok(Patch {
+            snapshot: self.snapshot(),
+            changes: reverse,
+        })
+    }
+}
+
+impl<T: Database> DatabaseExt for T {}
+
+/// The changes a fork accumulated, together with the snapshot the fork was based on.
+///
+/// As a [`Snapshot`], a patch shows the base with the changes applied.
+pub struct Patch {
+    snapshot: Box<dyn Snapshot>,
+    changes: HashMap<ResolvedAddress, ViewChanges>,
+}
+
+impl fmt::Debug for Patch {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("Patch")
+            .field("snapshot", &self.snapshot)
+            .field("changes", &self.changes.len())
+            .finish()
+    }
+}
+
+impl Patch {
+    /// The changes, per address, for a backend to apply.
+    pub(crate) fn into_changes(self) -> HashMap<ResolvedAddress, ViewChanges> {
+        self.changes
+    }
+
+    /// Marks `address` cleared in the flushed changes (used by migration flushes).
+    pub(crate) fn clear_address(&mut self, address: ResolvedAddress) {
+        self.changes.entry(address).or_default().clear();
+    }
+
+    /// Drops the flushed changes of `address` (used by migration rollbacks).
+    pub(crate) fn remove_address(&mut self, address: &ResolvedAddress) {
+        self.changes.remove(address);
+    }
+}
+
+impl Snapshot for Patch {
+    fn get(&self, name: &ResolvedAddress, key: &[u8]) -> Option<Vec<u8>> {
+        if let Some(decided) = self.changes.get(name).and_then(|changes| changes.get(key)) {
+            return decided;
+        }
+        self.snapshot.get(name, key)
+    }
+
+    fn multi_get<'a>(
+        &self,
+        name: &ResolvedAddress,
+        keys: &'a mut dyn std::iter::Iterator<Item = &'a [u8]>,
+    ) -> Vec<Option<Vec<u8>>> {
+        let Some(changes) = self.changes.get(name) else {
+            return self.snapshot.multi_get(name, keys);
+        };
+        let mut results = Vec::new();
+        let mut missing = Vec::new();
+        for key in keys {
+            let decided = changes.get(key);
+            if decided.is_none() {
+                missing.push(key);
+            }
+            results.push(decided);
+        }
+        // Reborrowing each key ties the iterator to this call, as `multi_get` requires.
+        let mut missing = missing.iter().map(|key| &**key);
+        let mut fetched = self.snapshot.multi_get(name, &mut missing).into_iter();
+        results
+            .into_iter()
+            .map(|decided| decided.unwrap_or_else(|| fetched.next().flatten()))
+            .collect()
+    }
+
+    fn contains(&self, name: &ResolvedAddress, key: &[u8]) -> bool {
+        if let Some(decided) = self.changes.get(name).and_then(|changes| changes.get(key)) {
+            return decided.is_some();
+        }
+        self.snapshot.contains(name, key)
+    }
+
+    fn iter(&self, name: &ResolvedAddress, from: &[u8]) -> Iter<'_> {
+        let base = || self.snapshot.iter(name, from);
+        match self.changes.get(name) {
+            Some(changes) => changes.iter_over(from, base),
+            None => base(),
+        }
+    }
+}
+
+/// Why an address of a fork cannot be borrowed right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BorrowConflict {
+    /// An index holds the address for writing.
+    BorrowedMutably,
+    /// Read-only indexes share the address.
+    BorrowedImmutably,
+}
+
+/// The state of one address in a fork's working changes.
+#[derive(Debug)]
+enum ChangesCell {
+    /// A writable index has taken the changes.
+    Taken,
+    /// The changes are in the cell; every other owner of the `Rc` is a read-only index.
+    Shared(Rc<ViewChanges>),
+}
+
+/// The unflushed changes of a fork, with run-time borrow checking per address (spec §9.7).
+#[derive(Debug, Default)]
+struct WorkingPatch {
+    changes: RefCell<HashMap<ResolvedAddress, ChangesCell>>,
+}
+
+impl WorkingPatch {
+    fn check(
+        &self,
+        address: &ResolvedAddress,
+        mutable: bool,
+    ) -> std::result::Result<(), BorrowConflict> {
+        match self.changes.borrow().get(address) {
+            Some(ChangesCell::Taken) => Err(BorrowConflict::BorrowedMutably),
+            Some(ChangesCell::Shared(changes)) if mutable && Rc::strong_count(changes) > 1 => {
+                Err(BorrowConflict::BorrowedImmutably)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn take_mut(&self, address: &ResolvedAddress) -> ViewChanges {
+        let mut all_changes = self.changes.borrow_mut();
+        let cell = all_changes
+            .entry(address.clone())
+            .or_insert_with(|| ChangesCell::Shared(Rc::default()));
+        match std::mem::replace(cell, ChangesCell::Taken) {
+            ChangesCell::Taken => panic!("Multiple mutable borrows of an index at {:?}", address),
+            ChangesCell::Shared(changes) => match Rc::try_unwrap(changes) {
+                Ok(changes) => changes,
+                Err(shared) => {
+                    *cell = ChangesCell::Shared(shared);
+                    panic!(
+                        "Attempting to borrow {:?} mutably while it's borrowed immutably",
+                        address
+                    );
+                }
+            },
+        }
+    }
+
+    fn take_shared(&self, address: &ResolvedAddress) -> Rc<ViewChanges> {
+        let mut all_changes = self.changes.borrow_mut();
+        let cell = all_changes
+            .entry(address.clone())
+            .or_insert_with(|| ChangesCell::Shared(Rc::default()));
+        match cell {
+            ChangesCell::Taken => panic!(
+                "Attempting to borrow {:?} immutably while it's borrowed mutably",
+                address
+            ),
+            ChangesCell::Shared(changes) => Rc::clone(changes),
+        }
+    }
+
+    fn put_back(&self, address: &ResolvedAddress, changes: ViewChanges) {
+        self.changes
+            .borrow_mut()
+            .insert(address.clone(), ChangesCell::Shared(Rc::new(changes)));
+    }
+
+    /// Takes every change set out. Only called through `&mut Fork`, when no index is alive.
+    fn drain(&mut self) -> impl std::iter::Iterator<Item = (ResolvedAddress, ViewChanges)> + '_ {
+        self.changes.get_mut().drain().map(|(address, cell)| {
+            let changes = match cell {
+                ChangesCell::Shared(changes) => {
+                    Rc::try_unwrap(changes).unwrap_or_else(|shared| (*shared).clone())
+                }
+                ChangesCell::Taken => {
+                    unreachable!("no index outlives a mutable borrow of its fork")
+                }
+            };
+            (address, changes)
+        })
+    }
+
+    fn clear(&mut self) {
+        self.changes.get_mut().clear();
+    }
+}
+
+/// A snapshot with changes: the place where all writes happen.
+///
+/// Changes stay in memory until the fork becomes a [`Patch`] and is merged. [`flush`](Self::flush)
+/// makes a checkpoint and [`rollback`](Self::rollback) returns to the last one. Reads through the
+/// fork see its unflushed changes, its flushed patch and the database, in that order.
+///
+/// Indexes in a fork are borrow-checked at run time, per address: one writable index, or any
+/// number of read-only ones (through [`readonly`](Self::readonly)).
+///
+/// ```should_panic
+/// use metaldb::{access::CopyAccessExt, Database, TemporaryDB};
+///
+/// let db = TemporaryDB::new();
+/// let fork = db.fork();
+/// let list = fork.get_list::<_, u8>("list");
+/// let same_list = fork.get_list::<_, u8>("list"); // panics: the list is borrowed
+/// ```
+///
+/// A fork holds `Rc`s and `RefCell`s, so it is neither `Send` nor `Sync`.
+pub struct Fork {
+    patch: Patch,
+    working_patch: WorkingPatch,
+}
+
+impl fmt::Debug for Fork {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("Fork")
+            .field("patch", &self.patch)
+            .field("working_patch", &self.working_patch)
+            .finish()
+    }
+}
+
+impl Fork {
+    /// Moves the working changes into the patch, making a checkpoint for [`rollback`](Self::rollback).
+    pub fn flush(&mut self) {
+        for (address, changes) in self.working_patch.drain() {
+            match self.patch.changes.entry(address) {
+                HashMapEntry::Occupied(mut entry) => entry.get_mut().apply(changes),
+                HashMapEntry::Vacant(entry) => {
+                    entry.insert(changes);
+                }
+            }
+        }
+    }
+
+    /// Discards the changes made since the last [`flush`](Self::flush).
+    pub fn rollback(&mut self) {
+        self.working_patch.clear();
+    }
+
+    /// Flushes the fork and returns its patch, ready to merge.
+    pub fn into_patch(mut self) -> Patch {
+        self.flush();
+        self.patch
+    }
+
+    /// Returns a read-only view of the fork, which sees its unflushed changes.
+    pub fn readonly(&self) -> ReadonlyFork<'_> {
+        ReadonlyFork(self)
+    }
+
+    /// Checks, without panicking, whether an index at `address` could be borrowed now,
+    /// for writing (`mutable`) or for reading.
+    pub(crate) fn check_borrow(
+        &self,
+        address: &ResolvedAddress,
+        mutable: bool,
+    ) -> std::result::Result<(), BorrowConflict> {
+        self.working_patch.check(address, mutable)
+    }
+
+    /// The flushed patch, for migration flushes that edit it directly.
+    pub(crate) fn flushed_mut(&mut self) -> &mut Patch {
+        &mut self.patch
+    }
+}
+
+impl From<Patch> for Fork {
+    fn from(patch: Patch) -> Self {
+        Self {
+            patch,
+            working_patch: WorkingPatch::default(),
+        }
+    }
+}
+
+/// Where a change guard returns its changes: a borrowed fork or a shared one.
+#[derive(Debug)]
+enum ForkRef<'a> {
+    Borrowed(&'a Fork),
+    Owned(Rc<Fork>),
+}
+
+impl ForkRef<'_> {
+    fn working_patch(&self) -> &WorkingPatch {
+        match self {
+            Self::Borrowed(fork) => &fork.working_patch,
+            Self::Owned(fork) => &fork.working_patch,
+        }
+    }
+}
+
+/// Writable changes of one address of a fork, borrowed exclusively until dropped.
+pub struct ChangesMut<'a> {
+    changes: Option<ViewChanges>,
+    address: ResolvedAddress,
+    fork: ForkRef<'a>,
+}
+
+impl fmt::Debug for ChangesMut<'_> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("ChangesMut")
+            .field("address", &self.address)
+            .finish()
+    }
+}
+
+impl<'a> ChangesMut<'a> {
+    fn new(fork: ForkRef<'a>, address: &ResolvedAddress) -> Self {
+        let changes = fork.working_patch().take_mut(address);
+        Self {
+            changes: Some(changes),
+            address: address.clone(),
+            fork,
+        }
+    }
+}
+
+impl Drop for ChangesMut<'_> {
+    fn drop(&mut self) {
+        if let Some(changes) = self.changes.take() {
+            self.fork.working_patch().put_back(&self.address, changes);
+        }
+    }
+}
+
+impl ChangeSet for ChangesMut<'_> {
+    fn as_ref(&self) -> Option<&ViewChanges> {
+        self.changes.as_ref()
+    }
+
+    fn as_mut(&mut self) -> Option<&mut ViewChanges> {
+        self.changes.as_mut()
+    }
+}
+
+/// Read-only changes of one address of a fork, shared with other readers until dropped.
+pub struct ChangesRef<'a> {
+    changes: Rc<ViewChanges>,
+    _fork: PhantomData<&'a Fork>,
+}
+
+impl fmt::Debug for ChangesRef<'_> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.debug_struct("ChangesRef").finish()
+    }
+}
+
+impl ChangesRef<'_> {
+    fn new(fork: &Fork, address: &ResolvedAddress) -> Self {
+        Self {
+            changes: fork.working_patch.take_shared(address),
+            _fork: PhantomData,
+        }
+    }
+}
+
+// Intentionally empty: a `Drop` impl makes indexes built from a `ReadonlyFork` keep the fork
+// borrowed until they go out of scope, as in metaldb 1.0.0 (spec §9.6).
+impl Drop for ChangesRef<'_> {
+    fn drop(&mut self) {}
+}
+
+impl ChangeSet for ChangesRef<'_> {
+    fn as_ref(&self) -> Option<&ViewChanges> {
+        Some(&self.changes)
+    }
+
+    fn as_mut(&mut self) -> Option<&mut ViewChanges> {
+        None
+    }
+}
+
+/// A read-only view of a [`Fork`], seeing its unflushed changes. Obtained from
+/// [`Fork::readonly`].
+#[derive(Debug, Clone, Copy)]
+pub struct ReadonlyFork<'a>(&'a Fork);
+
+/// A read-only view of a shared [`Fork`] (`Rc<Fork>`), obtained through
+/// [`AsReadonly::as_readonly`]. It keeps the fork alive.
+#[derive(Debug, Clone)]
+pub struct OwnedReadonlyFork(Rc<Fork>);
+
+impl<'a> RawAccess for &'a Fork {
+    type Changes = ChangesMut<'a>;
+
+    fn snapshot(&self) -> &dyn Snapshot {
+        &self.patch
+    }
+
+    fn changes(&self, address: &ResolvedAddress) -> Self::Changes {
+        ChangesMut::new(ForkRef::Borrowed(self), address)
+    }
+}
+
+impl<'a> AsReadonly for &'a Fork {
+    type Readonly = ReadonlyFork<'a>;
+
+    fn as_readonly(&self) -> Self::Readonly {
+        ReadonlyFork(self)
+    }
+}
+
+impl RawAccess for Rc<Fork> {
+    type Changes = ChangesMut<'static>;
+
+    fn snapshot(&self) -> &dyn Snapshot {
+        &self.patch
+    }
+
+    fn changes(&self, address: &ResolvedAddress) -> Self::Changes {
+        ChangesMut::new(ForkRef::Owned(Rc::clone(self)), address)
+    }
+}
+
+impl AsReadonly for Rc<Fork> {
+    type Readonly = OwnedReadonlyFork;
+
+    fn as_readonly(&self) -> Self::Readonly {
+        OwnedReadonlyFork(Rc::clone(self))
+    }
+}
+
+impl<'a> RawAccess for ReadonlyFork<'a> {
+    type Changes = ChangesRef<'a>;
+
+    fn snapshot(&self) -> &dyn Snapshot {
+        &self.0.patch
+    }
+
+    fn changes(&self, address: &ResolvedAddress) -> Self::Changes {
+        ChangesRef::new(self.0, address)
+    }
+}
+
+impl AsReadonly for ReadonlyFork<'_> {
+    type Readonly = Self;
+
+    fn as_readonly(&self) -> Self::Readonly {
+        *self
+    }
+}
+
+impl RawAccess for OwnedReadonlyFork {
+    type Changes = ChangesRef<'static>;
+
+    fn snapshot(&self) -> &dyn Snapshot {
+        &self.0.patch
+    }
+
+    fn changes(&self, address: &ResolvedAddress) -> Self::Changes {
+        ChangesRef::new(&self.0, address)
+    }
+}
+
+impl AsReadonly for OwnedReadonlyFork {
+    type Readonly = Self;
+
+    fn as_readonly(&self) -> Self::Readonly {
+        self.clone()
+    }
+}
+
+/// Implements a read-only raw access for a snapshot-like type with no changes of its own.
+macro_rules! impl_snapshot_access {
+    ($typ:ty, $snapshot:ident => $as_snapshot:expr) => {
+        impl RawAccess for $typ {
+            type Changes = ();
+
+            fn snapshot(&self) -> &dyn Snapshot {
+                let $snapshot = self;
+                $as_snapshot
+            }
+
+            fn changes(&self, _address: &ResolvedAddress) -> Self::Changes {}
+        }
+
+        impl AsReadonly for $typ {
+            type Readonly = Self;
+
+            fn as_readonly(&self) -> Self::Readonly {
+                self.clone()
+            }
+        }
+    };
+}
+
+impl_snapshot_access!(&'_ dyn Snapshot, snapshot => *snapshot);
+impl_snapshot_access!(&'_ Box<dyn Snapshot>, snapshot => snapshot.as_ref());
+impl_snapshot_access!(Rc<dyn Snapshot>, snapshot => snapshot.as_ref());
+impl_snapshot_access!(Arc<dyn Snapshot>, snapshot => snapshot.as_ref());
+impl_snapshot_access!(&'_ Patch, patch => *patch);
+
+impl<'a, T: RawAccess<Changes = ChangesMut<'a>>> RawAccessMut for T {}

@@ -1,0 +1,60 @@
+//! The error type of database operations.
+
+/// An error returned by the database: a failed open, a version mismatch, or an error reported
+/// by the storage backend.
+///
+/// The error carries only a human-readable message; `Display` prints it verbatim.
+///
+/// # Examples
+///
+/// ```
+/// use metaldb::Error;
+///
+/// let error = Error::new("Database version doesn't match: actual 2, expected 0");
+/// assert_eq!(error.to_string(), "Database version doesn't match: actual 2, expected 0");
+/// ```
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct Error {
+    message: String,
+}
+
+impl Error {
+    /// Creates an error with the given message.
+    pub fn new<T: Into<String>>(message: T) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn display_prints_the_message_verbatim() {
+        let message = "Database version doesn't match: actual 2, expected 0";
+        assert_eq!(Error::new(message).to_string(), message);
+        assert_eq!(Error::new(String::new()).to_string(), "");
+    }
+
+    #[test]
+    fn new_accepts_owned_and_borrowed_strings() {
+        let owned = Error::new(String::from("{not a format string}"));
+        let borrowed = Error::new("{not a format string}");
+        assert_eq!(owned.to_string(), borrowed.to_string());
+    }
+
+    #[test]
+    fn clone_keeps_the_message() {
+        let error = Error::new("backend failure");
+        assert_eq!(error.clone().to_string(), error.to_string());
+    }
+
+    #[test]
+    fn error_is_a_std_error_that_can_cross_threads() {
+        fn assert_std_error<E: std::error::Error + Send + Sync + 'static>(_: &E) {}
+        assert_std_error(&Error::new("message"));
+    }
+}

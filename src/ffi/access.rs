@@ -1,0 +1,238 @@
+//! `mdb_access`: where indexes are opened from: a fork, a read-only fork, a snapshot or a
+//! patch, optionally inside a prefix, a migration namespace or a scratchpad.
+
+use std::{ffi::c_char, sync::Arc};
+
+use super::{
+    boundary::{ffi_boundary, ffi_boundary_infallible},
+    family::{AccessRef, Child, ChildHandle, Family, Namespace},
+    handle::{free_handle, into_handle, try_ref, try_slice, try_str, Castable, Out},
+    status::{mdb_status, FfiError},
+};
+use crate::{access::Access, IndexAddress, IndexType};
+
+/// An access: opens indexes. Obtained from `mdb_fork_as_access`, `mdb_snapshot_as_access`,
+/// `mdb_patch_as_access` (borrowed from their handle), or from `mdb_fork_readonly` and the
+/// `mdb_access_prefixed` family of functions (owned; free with `mdb_access_free`).
+///
+/// Belongs to its parent's family: any thread may use it, one call at a time per family
+/// (calls on one family are serialised by a lock).
+pub struct mdb_access {
+    _private: [u8; 0],
+}
+
+/// The Rust value behind `mdb_access`, and behind the handles (`mdb_fork`, `mdb_snapshot`,
+/// `mdb_patch`) that can be used as an access.
+pub(crate) struct AccessHandle {
+    pub(crate) family: Arc<Family>,
+    pub(crate) access: AccessRef,
+}
+
+impl AccessHandle {
+    /// The handle of a family's parent.
+    pub(crate) fn root(family: Arc<Family>) -> Self {
+        Self {
+            family,
+            access: AccessRef::Root,
+        }
+    }
+}
+
+impl Drop for AccessHandle {
+    fn drop(&mut self) {
+        if let AccessRef::Child(id) = self.access {
+            self.family.remove_child(id);
+        }
+    }
+}
+
+impl Castable for mdb_access {
+    type RustType = AccessHandle;
+}
+
+/// Views a parent handle (fork, snapshot, patch) as the access it also is.
+pub(crate) fn as_access<C: Castable<RustType = AccessHandle>>(handle: *const C) -> *const mdb_access {
+    handle.cast()
+}
+
+/// Index type codes, as stored in index metadata.
+///
+/// A map (`mdb_map`).
+pub const MDB_INDEX_MAP: u32 = 1;
+/// A list (`mdb_list`).
+pub const MDB_INDEX_LIST: u32 = 2;
+/// An entry (`mdb_entry`).
+pub const MDB_INDEX_ENTRY: u32 = 3;
+/// A key set (`mdb_key_set`).
+pub const MDB_INDEX_KEY_SET: u32 = 5;
+/// A sparse list (`mdb_sparse_list`).
+pub const MDB_INDEX_SPARSE_LIST: u32 = 6;
+/// A tombstone: an index removed by a migration.
+pub const MDB_INDEX_TOMBSTONE: u32 = 254;
+
+/// Parses an index address given as a UTF-8 name and optional group-key bytes.
+pub(crate) unsafe fn address(
+    name: *const c_char,
+    name_len: usize,
+    key: *const u8,
+    key_len: usize,
+) -> Result<IndexAddress, FfiError> {
+    let name = unsafe { try_str(name, name_len, "name")? };
+    let addr = IndexAddress::from_root(name);
+    if key.is_null() && key_len == 0 {
+        return Ok(addr);
+    }
+    let key = unsafe { try_slice(key, key_len, "key")? };
+    Ok(addr.append_key(key))
+}
+
+/// Opens an index of `index_type` and returns its handle: the shared body of the openers.
+pub(crate) unsafe fn open_index<C: Castable<RustType = ChildHandle>>(
+    access: *const mdb_access,
+    name: *const c_char,
+    name_len: usize,
+    key: *const u8,
+    key_len: usize,
+    index_type: IndexType,
+    out: *mut *mut C,
+) -> Result<(), FfiError> {
+    let access = unsafe { try_ref(access, "access")? };
+    let addr = unsafe { address(name, name_len, key, key_len)? };
+    let out = Out::new(out, "out_index")?;
+    let id = access
+        .family
+        .lock()?
+        .open_index(access.access, addr, index_type)?;
+    out.write(into_handle(ChildHandle {
+        family: Arc::clone(&access.family),
+        id,
+    }));
+    Ok(())
+}
+
+unsafe fn namespaced(
+    access: *const mdb_access,
+    namespace: *const c_char,
+    namespace_len: usize,
+    out_access: *mut *mut mdb_access,
+    wrap: fn(String) -> Namespace,
+) -> Result<(), FfiError> {
+    let access = unsafe { try_ref(access, "access")? };
+    let namespace = unsafe { try_str(namespace, namespace_len, "namespace")? };
+    let out_access = Out::new(out_access, "out_access")?;
+    let mut state = access.family.lock()?;
+    let spec = state
+        .access_spec(access.access)?
+        .with_namespace(wrap(namespace.to_owned()))?;
+    let id = state.add_child(Child::Access(spec));
+    drop(state);
+    out_access.write(into_handle(AccessHandle {
+        family: Arc::clone(&access.family),
+        access: AccessRef::Child(id),
+    }));
+    Ok(())
+}
+
+/// Returns an access whose indexes live under `prefix.`: name `x` opens `prefix.x`.
+///
+/// @param[in]  access      The access to wrap; not itself namespaced. Not NULL.
+/// @param[in]  prefix      UTF-8 prefix of `prefix_len` bytes: non-empty, `[A-Za-z0-9_-]` only.
+/// @param[out] out_access  On `MDB_OK`, the new access; free it with `mdb_access_free`.
+/// @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument, an invalid prefix, or a
+///   namespaced `access`; `MDB_ERR_STALE_HANDLE` if the parent was consumed;
+///   `MDB_ERR_POISONED` after a panic in the family.
+///
+/// Rust: `Prefixed::new`.
+#[no_mangle]
+pub unsafe extern "C" fn mdb_access_prefixed(
+    access: *const mdb_access,
+    prefix: *const c_char,
+    prefix_len: usize,
+    out_access: *mut *mut mdb_access,
+) -> mdb_status {
+    ffi_boundary!({ unsafe { namespaced(access, prefix, prefix_len, out_access, Namespace::Prefixed) } })
+}
+
+/// Returns the access to the migrated indexes of the migration in `namespace`: name `x` opens
+/// the new version of `namespace.x`, which replaces the old one when the migration is flushed
+/// (`mdb_migration_flush`).
+///
+/// Arguments, statuses and ownership as `mdb_access_prefixed`. Rust: `Migration::new`.
+#[no_mangle]
+pub unsafe extern "C" fn mdb_access_migration(
+    access: *const mdb_access,
+    namespace: *const c_char,
+    namespace_len: usize,
+    out_access: *mut *mut mdb_access,
+) -> mdb_status {
+    ffi_boundary!({
+        unsafe { namespaced(access, namespace, namespace_len, out_access, Namespace::Migration) }
+    })
+}
+
+/// Returns the scratchpad of the migration in `namespace`: temporary indexes, removed when the
+/// migration is flushed or rolled back.
+///
+/// Arguments, statuses and ownership as `mdb_access_prefixed`. Rust: `Scratchpad::new`.
+#[no_mangle]
+pub unsafe extern "C" fn mdb_access_scratchpad(
+    access: *const mdb_access,
+    namespace: *const c_char,
+    namespace_len: usize,
+    out_access: *mut *mut mdb_access,
+) -> mdb_status {
+    ffi_boundary!({
+        unsafe { namespaced(access, namespace, namespace_len, out_access, Namespace::Scratchpad) }
+    })
+}
+
+/// Looks up the type of the index at an address, without creating anything.
+///
+/// @param[in]  access     The access. Not NULL.
+/// @param[in]  name       UTF-8 index name of `name_len` bytes.
+/// @param[in]  key        Group key of `key_len` bytes, or NULL with `key_len` 0 for an index
+///                        outside any group.
+/// @param[out] out_type   On `MDB_OK` with `*out_found`, one of `MDB_INDEX_*`.
+/// @param[out] out_found  On `MDB_OK`, whether an index exists there.
+/// @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument or an invalid name;
+///   `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`.
+///
+/// Rust: `AccessExt::index_type`.
+#[no_mangle]
+pub unsafe extern "C" fn mdb_access_index_type(
+    access: *const mdb_access,
+    name: *const c_char,
+    name_len: usize,
+    key: *const u8,
+    key_len: usize,
+    out_type: *mut u32,
+    out_found: *mut bool,
+) -> mdb_status {
+    ffi_boundary!({
+        let access = unsafe { try_ref(access, "access")? };
+        let addr = unsafe { address(name, name_len, key, key_len)? };
+        let out_type = Out::new(out_type, "out_type")?;
+        let out_found = Out::new(out_found, "out_found")?;
+        let state = access.family.lock()?;
+        let spec = state.access_spec(access.access)?;
+        let metadata = state.build_access(&spec)?.get_index_metadata(addr)?;
+        if let Some(metadata) = &metadata {
+            out_type.write(metadata.index_type() as u32);
+        }
+        out_found.write(metadata.is_some());
+        Ok(())
+    })
+}
+
+/// Frees an access returned by `mdb_fork_readonly` or the `mdb_access_prefixed` family. The
+/// borrowed accesses of `mdb_*_as_access` must not be freed.
+///
+/// `access` may be NULL (a no-op). Call exactly once per handle, from any thread, in any order
+/// relative to other handles.
+#[no_mangle]
+pub unsafe extern "C" fn mdb_access_free(access: *mut mdb_access) {
+    ffi_boundary_infallible!((), {
+        // SAFETY: NULL or an owned access handle, freed once per the contract.
+        unsafe { free_handle(access) }
+    })
+}

@@ -1,0 +1,501 @@
+//! Handle families: a parent (a fork, a patch, a snapshot or a migration helper) together with
+//! every child handle opened from it (accesses, indexes, iterators), behind one lock.
+//!
+//! Forks are built on `Rc` and `RefCell`, which must not be touched by two threads at once. A
+//! family keeps every such value (the parent and the Rust indexes built on it) inside its
+//! mutex, and a child handle is only a reference to the family plus a child number. So a
+//! family is memory-safe however a host language spreads its handles over threads, and freeing
+//! handles in any order from any thread is fine.
+//!
+//! Children do not hold the parent's `Rc` outside the lock either: an access child is only a
+//! description ([`AccessSpec`]), and an index child keeps what is needed to open its index
+//! again. That lets a fork flush while index handles are open (they are closed and reopened
+//! around the flush), and lets consuming operations close every child and take the parent.
+
+use std::{
+    collections::HashMap,
+    rc::Rc,
+    sync::{Arc, Mutex, MutexGuard},
+};
+
+use super::status::{FfiError, MDB_ERR_BORROWED, MDB_ERR_POISONED, MDB_ERR_WRONG_TYPE};
+use crate::{
+    access::{FromAccess, Prefixed},
+    db::BorrowConflict,
+    generic::{ErasedAccess, GenericAccess, GenericRawAccess},
+    migration::{Migration, MigrationHelper, Scratchpad},
+    validation::check_valid_name_component,
+    views::get_metadata_unchecked,
+    AsReadonly, Entry, Fork, IndexAddress, IndexType, KeySetIndex, ListIndex, MapIndex, Patch,
+    ResolvedAddress, Snapshot, SparseListIndex,
+};
+
+/// The raw access every C-opened index is built on.
+pub(crate) type RawAccess = GenericRawAccess<'static>;
+
+/// Identifies a child within its family.
+pub(crate) type ChildId = u64;
+
+/// What a family is the family of.
+pub(crate) enum Parent {
+    Fork(Rc<Fork>),
+    Patch(Rc<Patch>),
+    Snapshot(Rc<dyn Snapshot>),
+    Helper(MigrationHelper),
+    /// Taken by a consuming operation (or left after a failed one): only frees work.
+    Consumed,
+}
+
+impl Parent {
+    fn describe(&self) -> &'static str {
+        match self {
+            Self::Fork(_) => "fork",
+            Self::Patch(_) => "patch",
+            Self::Snapshot(_) => "snapshot",
+            Self::Helper(_) => "migration helper",
+            Self::Consumed => "consumed handle",
+        }
+    }
+}
+
+/// A namespace wrapped around the family's raw access.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Namespace {
+    None,
+    Prefixed(String),
+    Migration(String),
+    Scratchpad(String),
+}
+
+/// How to build an access of the family: read-only or not, and in which namespace.
+#[derive(Debug, Clone)]
+pub(crate) struct AccessSpec {
+    pub(crate) readonly: bool,
+    pub(crate) namespace: Namespace,
+}
+
+impl AccessSpec {
+    pub(crate) const ROOT: Self = Self {
+        readonly: false,
+        namespace: Namespace::None,
+    };
+
+    /// The same access inside a namespace. Namespaces do not nest, as in the Rust API.
+    pub(crate) fn with_namespace(&self, namespace: Namespace) -> Result<Self, FfiError> {
+        if self.namespace != Namespace::None {
+            return Err(FfiError::invalid_argument(
+                "namespaced accesses (prefixed, migration, scratchpad) cannot be nested",
+            ));
+        }
+        let (Namespace::Prefixed(name) | Namespace::Migration(name) | Namespace::Scratchpad(name)) =
+            &namespace
+        else {
+            return Ok(self.clone());
+        };
+        check_valid_name_component(name).map_err(|kind| {
+            FfiError::invalid_argument(format_args!("invalid namespace {:?}: {}", name, kind))
+        })?;
+        Ok(Self {
+            readonly: self.readonly,
+            namespace,
+        })
+    }
+}
+
+/// An index opened from C, with keys and values as bytes.
+pub(crate) enum AnyIndex {
+    Entry(Entry<RawAccess, Vec<u8>>),
+    List(ListIndex<RawAccess, Vec<u8>>),
+    SparseList(SparseListIndex<RawAccess, Vec<u8>>),
+    Map(MapIndex<RawAccess, [u8], Vec<u8>>),
+    KeySet(KeySetIndex<RawAccess, [u8]>),
+}
+
+impl AnyIndex {
+    fn open(access: ErasedAccess<'static>, addr: IndexAddress, index_type: IndexType) -> Result<Self, FfiError> {
+        Ok(match index_type {
+            IndexType::Entry => Self::Entry(Entry::from_access(access, addr)?),
+            IndexType::List => Self::List(ListIndex::from_access(access, addr)?),
+            IndexType::SparseList => Self::SparseList(SparseListIndex::from_access(access, addr)?),
+            IndexType::Map => Self::Map(MapIndex::from_access(access, addr)?),
+            IndexType::KeySet => Self::KeySet(KeySetIndex::from_access(access, addr)?),
+            other => {
+                return Err(FfiError::invalid_argument(format_args!(
+                    "indexes of type {:?} cannot be opened",
+                    other
+                )))
+            }
+        })
+    }
+}
+
+/// An index handle's state.
+pub(crate) struct IndexChild {
+    /// `None` only while the family flushes its fork.
+    index: Option<AnyIndex>,
+    access: AccessSpec,
+    addr: IndexAddress,
+    index_type: IndexType,
+    /// Whether writes are allowed (the access is a writable fork access).
+    pub(crate) writable: bool,
+    /// Number of live iterators over this index; writes are refused while there are any.
+    pub(crate) iterators: usize,
+}
+
+impl IndexChild {
+    pub(crate) fn index(&self) -> &AnyIndex {
+        self.index.as_ref().expect("indexes are reopened right after a flush")
+    }
+
+    /// The index, for writing: refused through read-only accesses and during iteration.
+    pub(crate) fn index_mut(&mut self) -> Result<&mut AnyIndex, FfiError> {
+        if !self.writable {
+            return Err(FfiError::readonly(format_args!("index {:?}", self.addr.name())));
+        }
+        if self.iterators > 0 {
+            return Err(FfiError::new(
+                MDB_ERR_BORROWED,
+                format_args!(
+                    "index {:?} is being iterated by {} live iterator(s); free them before writing",
+                    self.addr.name(),
+                    self.iterators
+                ),
+            ));
+        }
+        Ok(self.index.as_mut().expect("indexes are reopened right after a flush"))
+    }
+
+    /// A description of the index for messages.
+    pub(crate) fn describe(&self) -> String {
+        format!("{:?} index {:?}", self.index_type, self.addr.name())
+    }
+}
+
+/// An iterator handle's state: a window of entries read ahead from its index, so that it
+/// holds no borrow of the index between calls. Its index refuses writes while it lives, so
+/// the window never goes stale.
+pub(crate) struct IterChild {
+    /// The index iterated over.
+    pub(crate) index: ChildId,
+    /// For a persistent iterator, the hidden entry index that stores its position.
+    pub(crate) position: Option<ChildId>,
+    /// Where the next window starts, or `None` once the index is exhausted.
+    pub(crate) next_from: Option<Vec<u8>>,
+    /// Entries read ahead, in order.
+    pub(crate) window: std::collections::VecDeque<(Vec<u8>, Vec<u8>)>,
+    /// The entry returned by the last step; the caller borrows its bytes.
+    pub(crate) current: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+/// A child handle's state.
+pub(crate) enum Child {
+    Access(AccessSpec),
+    Index(IndexChild),
+    Iter(IterChild),
+}
+
+/// The state of a family, reached only through [`Family::lock`].
+pub(crate) struct FamilyState {
+    pub(crate) parent: Parent,
+    children: HashMap<ChildId, Child>,
+    next_child: ChildId,
+}
+
+/// A parent and its children behind one lock.
+pub(crate) struct Family {
+    state: Mutex<FamilyState>,
+}
+
+// SAFETY: the `Rc`s and `RefCell`s of a fork, and every Rust value built on them, live only
+// inside `state`, and are used, cloned and dropped only while its mutex is held (child handles
+// hold an `Arc<Family>` and a number, never such a value). So no two threads touch them at
+// once, which is all that `Rc` and `RefCell` require.
+#[allow(unsafe_code)]
+unsafe impl Send for Family {}
+// SAFETY: as above: shared access goes through the mutex.
+#[allow(unsafe_code)]
+unsafe impl Sync for Family {}
+
+impl Family {
+    pub(crate) fn new(parent: Parent) -> Arc<Self> {
+        Arc::new(Self {
+            state: Mutex::new(FamilyState {
+                parent,
+                children: HashMap::new(),
+                next_child: 0,
+            }),
+        })
+    }
+
+    /// Locks the family. A family whose lock was poisoned by a panic is unusable.
+    pub(crate) fn lock(&self) -> Result<MutexGuard<'_, FamilyState>, FfiError> {
+        self.state.lock().map_err(|_| {
+            FfiError::new(
+                MDB_ERR_POISONED,
+                "an earlier call panicked while using this family of handles; free them",
+            )
+        })
+    }
+
+    /// Removes a child; used by `_free`. Works on poisoned families too, so that every
+    /// handle can always be freed: unwinding released every `RefCell` borrow, so dropping the
+    /// child's values is sound even where the panic left the fork's contents inconsistent.
+    pub(crate) fn remove_child(&self, id: ChildId) {
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.remove(id);
+    }
+}
+
+/// A handle of a child: its family and its number.
+pub(crate) struct ChildHandle {
+    pub(crate) family: Arc<Family>,
+    pub(crate) id: ChildId,
+}
+
+impl Drop for ChildHandle {
+    fn drop(&mut self) {
+        self.family.remove_child(self.id);
+    }
+}
+
+/// Where an access comes from: the parent itself, or an access child.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum AccessRef {
+    Root,
+    Child(ChildId),
+}
+
+impl FamilyState {
+    pub(crate) fn add_child(&mut self, child: Child) -> ChildId {
+        let id = self.next_child;
+        self.next_child += 1;
+        self.children.insert(id, child);
+        id
+    }
+
+    /// Removes a child; an iterator also releases its index and its position entry.
+    pub(crate) fn remove(&mut self, id: ChildId) {
+        if let Some(Child::Iter(iter)) = self.children.remove(&id) {
+            if let Some(Child::Index(index)) = self.children.get_mut(&iter.index) {
+                index.iterators -= 1;
+            }
+            if let Some(position) = iter.position {
+                self.children.remove(&position);
+            }
+        }
+    }
+
+    pub(crate) fn child(&self, id: ChildId, what: &str) -> Result<&Child, FfiError> {
+        self.children.get(&id).ok_or_else(|| FfiError::stale(what))
+    }
+
+    pub(crate) fn child_mut(&mut self, id: ChildId, what: &str) -> Result<&mut Child, FfiError> {
+        self.children.get_mut(&id).ok_or_else(|| FfiError::stale(what))
+    }
+
+    pub(crate) fn index(&self, id: ChildId) -> Result<&IndexChild, FfiError> {
+        match self.child(id, "index handle")? {
+            Child::Index(index) => Ok(index),
+            _ => unreachable!("index handles refer to index children"),
+        }
+    }
+
+    pub(crate) fn index_mut(&mut self, id: ChildId) -> Result<&mut IndexChild, FfiError> {
+        match self.child_mut(id, "index handle")? {
+            Child::Index(index) => Ok(index),
+            _ => unreachable!("index handles refer to index children"),
+        }
+    }
+
+    pub(crate) fn access_spec(&self, access: AccessRef) -> Result<AccessSpec, FfiError> {
+        match access {
+            AccessRef::Root => {
+                self.check_live()?;
+                Ok(AccessSpec::ROOT)
+            }
+            AccessRef::Child(id) => match self.child(id, "access handle")? {
+                Child::Access(spec) => Ok(spec.clone()),
+                _ => unreachable!("access handles refer to access children"),
+            },
+        }
+    }
+
+    /// Fails with `MDB_ERR_STALE_HANDLE` once the parent is consumed.
+    pub(crate) fn check_live(&self) -> Result<(), FfiError> {
+        match self.parent {
+            Parent::Consumed => Err(FfiError::stale("handle")),
+            _ => Ok(()),
+        }
+    }
+
+    /// The fork under the family's writable accesses, if any.
+    fn fork(&self) -> Option<&Rc<Fork>> {
+        match &self.parent {
+            Parent::Fork(fork) => Some(fork),
+            Parent::Helper(helper) => Some(helper.shared_fork()),
+            Parent::Patch(_) | Parent::Snapshot(_) | Parent::Consumed => None,
+        }
+    }
+
+    fn raw_access(&self, readonly: bool) -> Result<RawAccess, FfiError> {
+        Ok(match &self.parent {
+            Parent::Fork(_) | Parent::Helper(_) => {
+                let fork = Rc::clone(self.fork().expect("forks and helpers have a fork"));
+                if readonly {
+                    GenericRawAccess::OwnedReadonlyFork(fork.as_readonly())
+                } else {
+                    GenericRawAccess::OwnedFork(fork)
+                }
+            }
+            Parent::Patch(patch) => GenericRawAccess::OwnedSnapshot(Rc::clone(patch) as Rc<dyn Snapshot>),
+            Parent::Snapshot(snapshot) => GenericRawAccess::OwnedSnapshot(Rc::clone(snapshot)),
+            Parent::Consumed => return Err(FfiError::stale("handle")),
+        })
+    }
+
+    /// Builds the Rust access an [`AccessSpec`] describes.
+    pub(crate) fn build_access(&self, spec: &AccessSpec) -> Result<ErasedAccess<'static>, FfiError> {
+        let raw = self.raw_access(spec.readonly)?;
+        Ok(match &spec.namespace {
+            Namespace::None => GenericAccess::Raw(raw),
+            Namespace::Prefixed(prefix) => GenericAccess::Prefixed(Prefixed::new(prefix.as_str(), raw)),
+            Namespace::Migration(ns) => GenericAccess::Migration(Migration::new(ns.as_str(), raw)),
+            Namespace::Scratchpad(ns) => GenericAccess::Scratchpad(Scratchpad::new(ns.as_str(), raw)),
+        })
+    }
+
+    /// Opens an index handle, checking first everything the engine would panic on.
+    pub(crate) fn open_index(
+        &mut self,
+        access: AccessRef,
+        addr: IndexAddress,
+        index_type: IndexType,
+    ) -> Result<ChildId, FfiError> {
+        let spec = self.access_spec(access)?;
+        let erased = self.build_access(&spec)?;
+        let writable = erased.is_mutable();
+        let raw_addr = erased.resolve(addr.clone())?;
+        let raw = self.raw_access(spec.readonly)?;
+        if let Some(metadata) = get_metadata_unchecked(raw, &raw_addr) {
+            if metadata.index_type() != index_type {
+                return Err(FfiError::new(
+                    MDB_ERR_WRONG_TYPE,
+                    format_args!(
+                        "index {:?} is a {:?}, not a {:?}",
+                        raw_addr.name(),
+                        metadata.index_type(),
+                        index_type
+                    ),
+                ));
+            }
+            let resolved = ResolvedAddress::new(raw_addr.name(), Some(metadata.identifier()));
+            self.check_borrow(&resolved, writable, &raw_addr)?;
+        }
+        let index = AnyIndex::open(erased, addr.clone(), index_type)?;
+        Ok(self.add_child(Child::Index(IndexChild {
+            index: Some(index),
+            access: spec,
+            addr,
+            index_type,
+            writable,
+            iterators: 0,
+        })))
+    }
+
+    fn check_borrow(
+        &self,
+        resolved: &ResolvedAddress,
+        mutable: bool,
+        addr: &IndexAddress,
+    ) -> Result<(), FfiError> {
+        let Some(fork) = self.fork() else {
+            return Ok(());
+        };
+        fork.check_borrow(resolved, mutable).map_err(|conflict| {
+            let held = match conflict {
+                BorrowConflict::BorrowedMutably => "a writable handle",
+                BorrowConflict::BorrowedImmutably => "read-only handles",
+            };
+            FfiError::new(
+                MDB_ERR_BORROWED,
+                format_args!(
+                    "index {:?} is already open through {} in this fork; free it first",
+                    addr.name(),
+                    held
+                ),
+            )
+        })
+    }
+
+    /// Closes the Rust objects of every child, so that the parent's `Rc` is unique again,
+    /// runs `with_parent`, then reopens the indexes. Iterators keep their positions.
+    pub(crate) fn with_children_closed<R>(
+        &mut self,
+        with_parent: impl FnOnce(&mut Parent) -> R,
+    ) -> Result<R, FfiError> {
+        for child in self.children.values_mut() {
+            if let Child::Index(index) = child {
+                index.index = None;
+            }
+        }
+        let result = with_parent(&mut self.parent);
+        let mut reopened = Vec::new();
+        for (&id, child) in &self.children {
+            if let Child::Index(index) = child {
+                let access = self.build_access(&index.access)?;
+                reopened.push((id, AnyIndex::open(access, index.addr.clone(), index.index_type)?));
+            }
+        }
+        for (id, index) in reopened {
+            if let Some(Child::Index(child)) = self.children.get_mut(&id) {
+                child.index = Some(index);
+            }
+        }
+        Ok(result)
+    }
+
+    /// Drops every child and takes the parent, leaving the family consumed: every handle of
+    /// it is stale from now on.
+    pub(crate) fn consume(&mut self) -> Parent {
+        self.children.clear();
+        std::mem::replace(&mut self.parent, Parent::Consumed)
+    }
+
+    /// Drops every child, leaving the parent in place (the parent stays usable, the children
+    /// become stale).
+    pub(crate) fn drop_children(&mut self) {
+        self.children.clear();
+    }
+
+    pub(crate) fn describe_parent(&self) -> &'static str {
+        self.parent.describe()
+    }
+}
+
+/// Unwraps a parent `Rc` that every child has released.
+pub(crate) fn unique<T: ?Sized>(rc: &mut Rc<T>) -> &mut T {
+    Rc::get_mut(rc).expect("children are closed before the parent is changed")
+}
+
+impl ChildHandle {
+    /// Runs `read` on this handle's index, under the family lock.
+    pub(crate) fn with_index<R>(
+        &self,
+        read: impl FnOnce(&IndexChild) -> Result<R, FfiError>,
+    ) -> Result<R, FfiError> {
+        let state = self.family.lock()?;
+        read(state.index(self.id)?)
+    }
+
+    /// Runs `write` on this handle's index, under the family lock.
+    pub(crate) fn with_index_mut<R>(
+        &self,
+        write: impl FnOnce(&mut IndexChild) -> Result<R, FfiError>,
+    ) -> Result<R, FfiError> {
+        let mut state = self.family.lock()?;
+        write(state.index_mut(self.id)?)
+    }
+}

@@ -1,0 +1,231 @@
+//! `mdb_map`: a map from byte keys to byte values, ordered by key.
+
+use std::ffi::c_char;
+
+use super::{
+    access::{mdb_access, open_index},
+    boundary::{ffi_boundary, ffi_boundary_infallible},
+    bytes::mdb_bytes,
+    family::{AnyIndex, ChildHandle, RawAccess},
+    handle::{free_handle, try_ref, try_slice, Castable, Out},
+    iter::{mdb_iter, open_iter},
+    status::mdb_status,
+};
+use crate::{IndexType, MapIndex};
+
+/// A map index: byte keys to byte values, iterated in the byte order of the keys.
+///
+/// Belongs to the family of the access it was opened from: any thread may use it, and calls
+/// on one family are serialised by a lock.
+pub struct mdb_map {
+    _private: [u8; 0],
+}
+
+impl Castable for mdb_map {
+    type RustType = ChildHandle;
+}
+
+type Map = MapIndex<RawAccess, [u8], Vec<u8>>;
+
+fn as_map(index: &AnyIndex) -> &Map {
+    match index {
+        AnyIndex::Map(map) => map,
+        _ => unreachable!("map handles refer to maps"),
+    }
+}
+
+fn as_map_mut(index: &mut AnyIndex) -> &mut Map {
+    match index {
+        AnyIndex::Map(map) => map,
+        _ => unreachable!("map handles refer to maps"),
+    }
+}
+
+/// Opens the map at an address, creating it if the access is writable and it does not exist
+/// (through a read-only access a missing map reads as empty).
+///
+/// @param[in]  access   The access. Not NULL.
+/// @param[in]  name     UTF-8 index name of `name_len` bytes: `[A-Za-z0-9_.-]`, not empty,
+///                      not starting with `__` unless it has a dot.
+/// @param[in]  key      Group key of `key_len` bytes, or NULL with `key_len` 0.
+/// @param[out] out_map  On `MDB_OK`, the map; free it with `mdb_map_free`.
+/// @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument, a name that is not UTF-8
+///   or not a valid index name; `MDB_ERR_WRONG_TYPE` if another kind of index is there;
+///   `MDB_ERR_BORROWED` if the map is already open in this fork in a conflicting way (a second
+///   writable handle, or writable and read-only handles together); `MDB_ERR_STALE_HANDLE`;
+///   `MDB_ERR_POISONED`.
+///
+/// Rust: `AccessExt::get_map`.
+#[no_mangle]
+pub unsafe extern "C" fn mdb_access_map(
+    access: *const mdb_access,
+    name: *const c_char,
+    name_len: usize,
+    key: *const u8,
+    key_len: usize,
+    out_map: *mut *mut mdb_map,
+) -> mdb_status {
+    ffi_boundary!({
+        unsafe { open_index(access, name, name_len, key, key_len, IndexType::Map, out_map) }
+    })
+}
+
+/// Looks up the value of `key`.
+///
+/// @param[in]  map        The map. Not NULL.
+/// @param[in]  key        Key of `key_len` bytes (NULL allowed when `key_len` is 0).
+/// @param[out] out_value  On `MDB_OK` with `*out_found`, the value; free it with
+///                        `mdb_bytes_free`. Untouched when not found.
+/// @param[out] out_found  On `MDB_OK`, whether the key is present.
+/// @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument;
+///   `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`.
+///
+/// Rust: `MapIndex::get`.
+#[no_mangle]
+pub unsafe extern "C" fn mdb_map_get(
+    map: *const mdb_map,
+    key: *const u8,
+    key_len: usize,
+    out_value: *mut mdb_bytes,
+    out_found: *mut bool,
+) -> mdb_status {
+    ffi_boundary!({
+        let handle = unsafe { try_ref(map, "map")? };
+        let key = unsafe { try_slice(key, key_len, "key")? };
+        let out_value = Out::new(out_value, "out_value")?;
+        let out_found = Out::new(out_found, "out_found")?;
+        let value = handle.with_index(|index| Ok(as_map(index.index()).get(key)))?;
+        out_found.write(value.is_some());
+        if let Some(value) = value {
+            out_value.write(mdb_bytes::from_vec(value));
+        }
+        Ok(())
+    })
+}
+
+/// Tells whether `key` is present.
+///
+/// @param[in]  map        The map. Not NULL.
+/// @param[in]  key        Key of `key_len` bytes (NULL allowed when `key_len` is 0).
+/// @param[out] out_found  On `MDB_OK`, whether the key is present.
+/// @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument;
+///   `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`.
+///
+/// Rust: `MapIndex::contains`.
+#[no_mangle]
+pub unsafe extern "C" fn mdb_map_contains(
+    map: *const mdb_map,
+    key: *const u8,
+    key_len: usize,
+    out_found: *mut bool,
+) -> mdb_status {
+    ffi_boundary!({
+        let handle = unsafe { try_ref(map, "map")? };
+        let key = unsafe { try_slice(key, key_len, "key")? };
+        let out_found = Out::new(out_found, "out_found")?;
+        let found = handle.with_index(|index| Ok(as_map(index.index()).contains(key)))?;
+        out_found.write(found);
+        Ok(())
+    })
+}
+
+/// Sets the value of `key`, replacing any previous value. The bytes are copied.
+///
+/// @param[in] map    The map. Not NULL.
+/// @param[in] key    Key of `key_len` bytes (NULL allowed when `key_len` is 0).
+/// @param[in] value  Value of `value_len` bytes (NULL allowed when `value_len` is 0).
+/// @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument;
+///   `MDB_ERR_READONLY` if the map was opened through a read-only access;
+///   `MDB_ERR_BORROWED` while an iterator over the map is live;
+///   `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`.
+///
+/// Rust: `MapIndex::put`.
+#[no_mangle]
+pub unsafe extern "C" fn mdb_map_put(
+    map: *const mdb_map,
+    key: *const u8,
+    key_len: usize,
+    value: *const u8,
+    value_len: usize,
+) -> mdb_status {
+    ffi_boundary!({
+        let handle = unsafe { try_ref(map, "map")? };
+        let key = unsafe { try_slice(key, key_len, "key")? };
+        let value = unsafe { try_slice(value, value_len, "value")? };
+        handle.with_index_mut(|index| {
+            as_map_mut(index.index_mut()?).put(key, value.to_vec());
+            Ok(())
+        })
+    })
+}
+
+/// Removes `key` if it is present.
+///
+/// Arguments and statuses as `mdb_map_put`, without the value. Rust: `MapIndex::remove`.
+#[no_mangle]
+pub unsafe extern "C" fn mdb_map_remove(
+    map: *const mdb_map,
+    key: *const u8,
+    key_len: usize,
+) -> mdb_status {
+    ffi_boundary!({
+        let handle = unsafe { try_ref(map, "map")? };
+        let key = unsafe { try_slice(key, key_len, "key")? };
+        handle.with_index_mut(|index| {
+            as_map_mut(index.index_mut()?).remove(key);
+            Ok(())
+        })
+    })
+}
+
+/// Removes every entry of the map. The map itself (its type) stays.
+///
+/// @param[in] map  The map. Not NULL.
+/// @return as `mdb_map_put`. Rust: `MapIndex::clear`.
+#[no_mangle]
+pub unsafe extern "C" fn mdb_map_clear(map: *const mdb_map) -> mdb_status {
+    ffi_boundary!({
+        let handle = unsafe { try_ref(map, "map")? };
+        handle.with_index_mut(|index| {
+            as_map_mut(index.index_mut()?).clear();
+            Ok(())
+        })
+    })
+}
+
+/// Starts an iteration over the map's entries in key order, from the first key `>= from`.
+/// While the iterator lives, writes to the map fail with `MDB_ERR_BORROWED`.
+///
+/// @param[in]  map       The map. Not NULL.
+/// @param[in]  from      Start key of `from_len` bytes; NULL with `from_len` 0 starts at the
+///                       beginning.
+/// @param[out] out_iter  On `MDB_OK`, the iterator; free it with `mdb_iter_free`.
+/// @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument;
+///   `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`.
+///
+/// Rust: `MapIndex::iter_from`.
+#[no_mangle]
+pub unsafe extern "C" fn mdb_map_iter(
+    map: *const mdb_map,
+    from: *const u8,
+    from_len: usize,
+    out_iter: *mut *mut mdb_iter,
+) -> mdb_status {
+    ffi_boundary!({
+        let handle = unsafe { try_ref(map, "map")? };
+        let from = unsafe { try_slice(from, from_len, "from")? };
+        unsafe { open_iter(handle, from.to_vec(), out_iter) }
+    })
+}
+
+/// Frees a map handle, releasing its borrow of the index in the fork.
+///
+/// `map` may be NULL (a no-op). Call exactly once per handle, from any thread, in any order
+/// relative to other handles.
+#[no_mangle]
+pub unsafe extern "C" fn mdb_map_free(map: *mut mdb_map) {
+    ffi_boundary_infallible!((), {
+        // SAFETY: NULL or a live handle from `mdb_access_map`, freed once per the contract.
+        unsafe { free_handle(map) }
+    })
+}

@@ -1,0 +1,39 @@
+//! The C ABI: opaque handles over the engine, status codes and a thread-local message.
+//!
+//! # Conventions
+//!
+//! * Functions are `mdb_<object>_<verb>`; arguments go receiver, inputs, outputs; outputs start
+//!   with `out_` and are written only when the call returns `MDB_OK`.
+//! * Every exported function runs inside [`boundary`]: it clears the thread's message, catches
+//!   panics (`MDB_ERR_PANIC`) and maps errors to one status each (`status.rs`).
+//! * Pointers become references only in [`handle`].
+//! * Handles are `Box`es; a child keeps its parent alive. Forks, patches, snapshots and migration
+//!   helpers are [`family`] parents: their children live behind the family's lock.
+//!
+//! This module is the only place with `unsafe`, `#[no_mangle]` and raw pointers; the lint
+//! allows that C naming and raw pointers need are scoped to it.
+#![allow(unsafe_code, non_camel_case_types, clippy::missing_safety_doc)]
+
+#[macro_use]
+mod boundary;
+mod family;
+mod handle;
+#[cfg(test)]
+mod test_support;
+
+pub mod abort_handle;
+pub mod access;
+pub mod bytes;
+pub mod db;
+pub mod entry;
+pub mod fork;
+pub mod iter;
+pub mod key_set;
+pub mod list;
+pub mod map;
+pub mod migration;
+pub mod patch;
+pub mod snapshot;
+pub mod sparse_list;
+pub mod status;
+pub mod version;

@@ -1,0 +1,41 @@
+//! `mdb_snapshot`: an immutable, isolated view of a database.
+
+use super::{
+    access::{as_access, mdb_access, AccessHandle},
+    boundary::ffi_boundary_infallible,
+    handle::{free_handle, Castable},
+};
+
+/// A snapshot of a database, from `mdb_db_snapshot`. Indexes opened from it are read-only and
+/// never see later merges. Any thread may use it; calls on one snapshot and its children are
+/// serialised by a lock.
+pub struct mdb_snapshot {
+    _private: [u8; 0],
+}
+
+/// The Rust value behind `mdb_snapshot`: the root access of a snapshot family.
+pub(crate) type SnapshotHandle = AccessHandle;
+
+impl Castable for mdb_snapshot {
+    type RustType = SnapshotHandle;
+}
+
+/// Returns the snapshot as an access, to open indexes from. The access is borrowed: valid as
+/// long as `snapshot`, and not to be freed. Returns NULL if `snapshot` is NULL.
+#[no_mangle]
+pub extern "C" fn mdb_snapshot_as_access(snapshot: *const mdb_snapshot) -> *const mdb_access {
+    ffi_boundary_infallible!(std::ptr::null(), {
+        as_access(snapshot)
+    })
+}
+
+/// Frees a snapshot handle. Indexes opened from it keep working until they are freed too.
+///
+/// `snapshot` may be NULL (a no-op). Call exactly once per handle, from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn mdb_snapshot_free(snapshot: *mut mdb_snapshot) {
+    ffi_boundary_infallible!((), {
+        // SAFETY: NULL or a live handle from `mdb_db_snapshot`, freed once per the contract.
+        unsafe { free_handle(snapshot) }
+    })
+}

@@ -1,0 +1,570 @@
+//! Index metadata and the index pool, which allocates identifiers (spec §7.3 to §7.5).
+//!
+//! Every index has a metadata record in the system column family `__INDEXES_POOL__`, under the
+//! index's fully qualified name:
+//!
+//! ```text
+//! u64 LE  identifier (non-zero)
+//! u32 LE  index type code
+//! [ u32 LE tag = 0 | u32 LE length L | L bytes of state ]   present only with a state
+//! ```
+//!
+//! The empty key of the pool holds the number of identifiers ever allocated (u64 LE).
+
+use std::{borrow::Cow, cell::Cell, convert::TryFrom, fmt, marker::PhantomData, num::NonZeroU64};
+
+use anyhow::{bail, ensure};
+use serde::{Deserialize, Serialize};
+
+use super::{address::IndexAddress, key_bytes, AsReadonly, RawAccess, ResolvedAddress, View};
+use crate::{
+    access::{AccessError, AccessErrorKind},
+    validation::check_index_valid_full_name,
+    BinaryKey, BinaryValue, Iterator as _,
+};
+
+/// Name of the column family holding index metadata and the identifier counter.
+pub(crate) const INDEXES_POOL_NAME: &str = "__INDEXES_POOL__";
+/// Tag of the state attribute in the metadata record.
+const INDEX_STATE_TAG: u32 = 0;
+/// Size of the fixed part of a metadata record: identifier and type code.
+const METADATA_HEADER_LEN: usize = 12;
+/// How many group keys `GroupKeys` reads from the pool at a time.
+const GROUP_KEYS_BUFFER: usize = 1_000;
+
+/// Type of an index, as stored in its metadata.
+#[derive(Debug, Copy, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[repr(u32)]
+pub enum IndexType {
+    /// [`MapIndex`](crate::MapIndex).
+    Map = 1,
+    /// [`ListIndex`](crate::ListIndex).
+    List = 2,
+    /// [`Entry`](crate::Entry).
+    Entry = 3,
+    /// [`KeySetIndex`](crate::KeySetIndex).
+    KeySet = 5,
+    /// [`SparseListIndex`](crate::SparseListIndex).
+    SparseList = 6,
+    /// A marker of an index removed in a migration.
+    Tombstone = 254,
+    /// Unknown index type.
+    #[doc(hidden)]
+    #[default]
+    Unknown = 255,
+}
+
+impl TryFrom<u32> for IndexType {
+    type Error = &'static str;
+
+    fn try_from(code: u32) -> Result<Self, Self::Error> {
+        Ok(match code {
+            1 => Self::Map,
+            2 => Self::List,
+            3 => Self::Entry,
+            5 => Self::KeySet,
+            6 => Self::SparseList,
+            254 => Self::Tombstone,
+            255 => Self::Unknown,
+            _ => return Err("Unknown index type"),
+        })
+    }
+}
+
+/// State kept in index metadata: a list's length, a sparse list's capacity and length.
+pub(crate) trait BinaryAttribute: Sized + Copy {
+    fn to_attribute(&self) -> Vec<u8>;
+    fn from_attribute(bytes: &[u8]) -> anyhow::Result<Self>;
+}
+
+impl BinaryAttribute for u64 {
+    fn to_attribute(&self) -> Vec<u8> {
+        self.to_le_bytes().to_vec()
+    }
+
+    fn from_attribute(bytes: &[u8]) -> anyhow::Result<Self> {
+        let bytes = bytes.get(..8).ok_or_else(|| anyhow::anyhow!("failed to fill whole buffer"))?;
+        Ok(u64::from_le_bytes(bytes.try_into().expect("8 bytes")))
+    }
+}
+
+impl BinaryAttribute for (u64, u64) {
+    fn to_attribute(&self) -> Vec<u8> {
+        [self.0.to_le_bytes(), self.1.to_le_bytes()].concat()
+    }
+
+    fn from_attribute(bytes: &[u8]) -> anyhow::Result<Self> {
+        ensure!(bytes.len() >= 16, "failed to fill whole buffer");
+        Ok((u64::from_attribute(bytes)?, u64::from_attribute(&bytes[8..])?))
+    }
+}
+
+/// Metadata of an index: its identifier, type and optional state.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IndexMetadata<V = Vec<u8>> {
+    identifier: NonZeroU64,
+    index_type: IndexType,
+    state: Option<V>,
+}
+
+impl<V> IndexMetadata<V> {
+    /// Returns the type of the index.
+    pub fn index_type(&self) -> IndexType {
+        self.index_type
+    }
+
+    /// Returns the identifier of the index.
+    pub fn identifier(&self) -> NonZeroU64 {
+        self.identifier
+    }
+}
+
+impl IndexMetadata {
+    fn convert<V: BinaryAttribute>(self) -> IndexMetadata<V> {
+        let state = self.state.map(|bytes| {
+            V::from_attribute(&bytes).unwrap_or_else(|e| {
+                panic!(
+                    "Error while reading state for index with type {:?}: {}. \
+                     This can be caused by database corruption",
+                    self.index_type, e
+                )
+            })
+        });
+        IndexMetadata {
+            identifier: self.identifier,
+            index_type: self.index_type,
+            state,
+        }
+    }
+}
+
+fn read_u32(bytes: &[u8], at: usize) -> anyhow::Result<u32> {
+    match bytes.get(at..at + 4) {
+        Some(slice) => Ok(u32::from_le_bytes(slice.try_into().expect("4 bytes"))),
+        None => bail!("failed to fill whole buffer"),
+    }
+}
+
+impl BinaryValue for IndexMetadata {
+    fn to_bytes(&self) -> Vec<u8> {
+        let state_len = self.state.as_ref().map_or(0, |state| 8 + state.len());
+        let mut bytes = Vec::with_capacity(METADATA_HEADER_LEN + state_len);
+        bytes.extend_from_slice(&self.identifier.get().to_le_bytes());
+        bytes.extend_from_slice(&(self.index_type as u32).to_le_bytes());
+        if let Some(state) = &self.state {
+            let len = u32::try_from(state.len()).expect("index state is small");
+            bytes.extend_from_slice(&INDEX_STATE_TAG.to_le_bytes());
+            bytes.extend_from_slice(&len.to_le_bytes());
+            bytes.extend_from_slice(state);
+        }
+        bytes
+    }
+
+    fn from_bytes(bytes: Cow<'_, [u8]>) -> anyhow::Result<Self> {
+        ensure!(bytes.len() >= METADATA_HEADER_LEN, "failed to fill whole buffer");
+        let identifier = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+        let identifier = NonZeroU64::new(identifier)
+            .ok_or_else(|| anyhow::anyhow!("IndexMetadata identifier is 0"))?;
+        let code = read_u32(&bytes, 8)?;
+        let index_type = IndexType::try_from(code)
+            .map_err(|_| anyhow::anyhow!("Unknown index type: {}", code))?;
+        let state = if bytes.len() == METADATA_HEADER_LEN {
+            None
+        } else {
+            let tag = read_u32(&bytes, METADATA_HEADER_LEN)?;
+            let len = read_u32(&bytes, METADATA_HEADER_LEN + 4)? as usize;
+            ensure!(tag == INDEX_STATE_TAG, "Attribute with unknown tag: {}", tag);
+            let start = METADATA_HEADER_LEN + 8;
+            let state = bytes
+                .get(start..start + len)
+                .ok_or_else(|| anyhow::anyhow!("Index state is too short"))?;
+            Some(state.to_vec())
+        };
+        Ok(Self {
+            identifier,
+            index_type,
+            state,
+        })
+    }
+}
+
+/// The index pool: metadata of every index and the identifier counter, viewed through an
+/// access. On a fork it borrows the pool address for as long as it lives, so it is always
+/// dropped at once.
+pub(crate) struct IndexesPool<T: RawAccess>(View<T>);
+
+impl<T: RawAccess> IndexesPool<T> {
+    pub(crate) fn new(access: T) -> Self {
+        Self(View::new(access, ResolvedAddress::system(INDEXES_POOL_NAME)))
+    }
+
+    /// Number of identifiers ever allocated.
+    pub(crate) fn len(&self) -> u64 {
+        self.0.get(&()).unwrap_or(0)
+    }
+
+    pub(crate) fn index_metadata(&self, fqn: &[u8]) -> Option<IndexMetadata> {
+        self.0.get(fqn)
+    }
+
+    /// Creates metadata for a new index. Through an access that cannot write, nothing is
+    /// stored and the returned metadata is phantom (`true`).
+    fn create_index_metadata(&mut self, fqn: &[u8], index_type: IndexType) -> (IndexMetadata, bool) {
+        let count = self.len() + 1;
+        let metadata = IndexMetadata {
+            identifier: NonZeroU64::new(count).expect("count + 1 is non-zero"),
+            index_type,
+            state: None,
+        };
+        if !self.0.is_writable() {
+            return (metadata, true);
+        }
+        self.0.put(fqn, metadata.clone());
+        self.0.put(&(), count);
+        (metadata, false)
+    }
+
+    pub(crate) fn set_index_metadata(&mut self, fqn: &[u8], metadata: IndexMetadata) {
+        self.0.put(fqn, metadata);
+    }
+
+    pub(crate) fn remove_index_metadata(&mut self, fqn: &[u8]) {
+        self.0.remove(fqn);
+    }
+
+    /// All `(fully qualified name, metadata)` records whose name starts with `prefix`, in
+    /// key order.
+    pub(crate) fn indexes_with_prefix(&self, prefix: &[u8]) -> Vec<(Vec<u8>, IndexMetadata)> {
+        let mut iter = self.0.iter_bytes(prefix);
+        let mut indexes = Vec::new();
+        while let Some((key, value)) = iter.next() {
+            if !key.starts_with(prefix) {
+                break;
+            }
+            let metadata = IndexMetadata::from_bytes(Cow::Borrowed(value))
+                .expect("Unable to decode value from bytes");
+            indexes.push((key.to_vec(), metadata));
+        }
+        indexes
+    }
+}
+
+/// Looks up an index's metadata without creating anything.
+pub(crate) fn get_metadata_unchecked<T: RawAccess>(
+    access: T,
+    addr: &IndexAddress,
+) -> Option<IndexMetadata> {
+    IndexesPool::new(access).index_metadata(&addr.fully_qualified_name())
+}
+
+/// A view together with the metadata of its index. Returned by
+/// [`Access::get_or_create_view`](crate::access::Access::get_or_create_view).
+pub struct ViewWithMetadata<T: RawAccess> {
+    view: View<T>,
+    metadata: IndexMetadata,
+    index_full_name: Vec<u8>,
+}
+
+impl<T: RawAccess> fmt::Debug for ViewWithMetadata<T> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("ViewWithMetadata")
+            .field("view", &self.view)
+            .field("metadata", &self.metadata)
+            .finish()
+    }
+}
+
+impl<T: RawAccess> ViewWithMetadata<T> {
+    /// Opens the index at `addr`, creating it if the access can write; checks the full name
+    /// (spec §7.7) first.
+    pub(crate) fn get_or_create(
+        access: T,
+        addr: &IndexAddress,
+        index_type: IndexType,
+    ) -> Result<Self, AccessError> {
+        check_index_valid_full_name(addr.name()).map_err(|kind| AccessError {
+            addr: addr.clone(),
+            kind,
+        })?;
+        Self::get_or_create_unchecked(access, addr, index_type)
+    }
+
+    /// Opens the index at `addr` without checking its name.
+    pub(crate) fn get_or_create_unchecked(
+        access: T,
+        addr: &IndexAddress,
+        index_type: IndexType,
+    ) -> Result<Self, AccessError> {
+        let error = |kind| AccessError {
+            addr: addr.clone(),
+            kind,
+        };
+        if index_type == IndexType::Tombstone && !addr.in_migration() {
+            return Err(error(AccessErrorKind::InvalidTombstone));
+        }
+        let index_full_name = addr.fully_qualified_name();
+        let (metadata, is_phantom) = {
+            let mut pool = IndexesPool::new(access.clone());
+            match pool.index_metadata(&index_full_name) {
+                Some(metadata) => (metadata, false),
+                None => pool.create_index_metadata(&index_full_name, index_type),
+            }
+        };
+        // The view is built before the type check, as upstream does: a request that conflicts
+        // with a live borrow panics rather than reporting the wrong type.
+        let view = if is_phantom {
+            View::new_phantom()
+        } else {
+            View::new(access, ResolvedAddress::new(addr.name(), Some(metadata.identifier)))
+        };
+        if metadata.index_type != index_type {
+            return Err(error(AccessErrorKind::WrongIndexType {
+                expected: index_type,
+                actual: metadata.index_type,
+            }));
+        }
+        Ok(Self {
+            view,
+            metadata,
+            index_full_name,
+        })
+    }
+
+    /// Returns the type of the index.
+    pub fn index_type(&self) -> IndexType {
+        self.metadata.index_type
+    }
+
+    /// Returns `true` if the index does not exist and the access could not create it.
+    pub fn is_phantom(&self) -> bool {
+        self.view.is_phantom()
+    }
+
+    /// Splits into the view and a handle on the index state of type `V`.
+    pub(crate) fn into_parts<V: BinaryAttribute>(self) -> (View<T>, IndexState<T, V>) {
+        let access = match &self.view.inner {
+            super::ViewInner::Real { access, .. } => Some(access.clone()),
+            super::ViewInner::Phantom => None,
+        };
+        let metadata = self.metadata.convert::<V>();
+        let state = IndexState {
+            access,
+            index_full_name: self.index_full_name,
+            identifier: metadata.identifier,
+            index_type: metadata.index_type,
+            cache: Cell::new(metadata.state),
+        };
+        (self.view, state)
+    }
+}
+
+impl<T: RawAccess> From<ViewWithMetadata<T>> for View<T> {
+    fn from(view: ViewWithMetadata<T>) -> Self {
+        view.view
+    }
+}
+
+/// The state of an index (a list's length), cached and written back to the pool on change.
+pub(crate) struct IndexState<T: RawAccess, V> {
+    /// `None` for phantom indexes, which are never written.
+    access: Option<T>,
+    index_full_name: Vec<u8>,
+    identifier: NonZeroU64,
+    index_type: IndexType,
+    cache: Cell<Option<V>>,
+}
+
+impl<T: RawAccess, V: BinaryAttribute> IndexState<T, V> {
+    pub(crate) fn get(&self) -> Option<V> {
+        self.cache.get()
+    }
+
+    pub(crate) fn set(&mut self, state: V) {
+        self.write(Some(state));
+    }
+
+    pub(crate) fn unset(&mut self) {
+        self.write(None);
+    }
+
+    fn write(&mut self, state: Option<V>) {
+        self.cache.set(state);
+        let access = self
+            .access
+            .clone()
+            .expect("phantom views reject writes before their state changes");
+        let metadata = IndexMetadata {
+            identifier: self.identifier,
+            index_type: self.index_type,
+            state: state.map(|state| state.to_attribute()),
+        };
+        IndexesPool::new(access).set_index_metadata(&self.index_full_name, metadata);
+    }
+}
+
+impl<T: RawAccess, V: fmt::Debug + Copy> fmt::Debug for IndexState<T, V> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("IndexState")
+            .field("state", &self.cache.get())
+            .finish()
+    }
+}
+
+/// Iterator over the keys of a [`Group`](crate::Group)'s members, in the order of their
+/// encodings. Reads the pool in batches, so memory stays bounded for big groups.
+pub struct GroupKeys<T: RawAccess, K: ?Sized> {
+    access: T,
+    prefix: Vec<u8>,
+    next_key: Option<Vec<u8>>,
+    buffer: std::vec::IntoIter<Vec<u8>>,
+    buffer_size: usize,
+    _key: PhantomData<fn() -> Box<K>>,
+}
+
+impl<T: RawAccess, K: ?Sized> fmt::Debug for GroupKeys<T, K> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("GroupKeys")
+            .field("prefix", &self.prefix)
+            .field("next_key", &self.next_key)
+            .finish()
+    }
+}
+
+impl<T, K> GroupKeys<T, K>
+where
+    T: RawAccess + AsReadonly<Readonly = T>,
+    K: BinaryKey + ?Sized,
+{
+    pub(crate) fn new(access: T, address: &IndexAddress) -> Self {
+        Self::with_custom_buffer(access, address, GROUP_KEYS_BUFFER)
+    }
+
+    pub(crate) fn with_custom_buffer(access: T, address: &IndexAddress, buffer_size: usize) -> Self {
+        let prefix = address.qualified_prefix();
+        Self {
+            access: access.as_readonly(),
+            next_key: Some(prefix.clone()),
+            prefix,
+            buffer: Vec::new().into_iter(),
+            buffer_size,
+            _key: PhantomData,
+        }
+    }
+
+    fn refill(&mut self) {
+        let Some(from) = self.next_key.take() else {
+            return;
+        };
+        let pool = IndexesPool::new(self.access.clone());
+        let mut iter = pool.0.iter_bytes(&from);
+        let mut keys = Vec::with_capacity(self.buffer_size.min(64));
+        while let Some((key, _)) = iter.next() {
+            if !key.starts_with(&self.prefix) {
+                break;
+            }
+            if keys.len() == self.buffer_size {
+                self.next_key = Some(key.to_vec());
+                break;
+            }
+            keys.push(key[self.prefix.len()..].to_vec());
+        }
+        self.buffer = keys.into_iter();
+    }
+}
+
+impl<T, K> Iterator for GroupKeys<T, K>
+where
+    T: RawAccess + AsReadonly<Readonly = T>,
+    K: BinaryKey + ?Sized,
+{
+    type Item = K::Owned;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(key) = self.buffer.next() {
+                return Some(K::read(&key));
+            }
+            self.next_key.as_ref()?;
+            self.refill();
+        }
+    }
+}
+
+/// Encodes the pool key of `()`: the identifier counter.
+#[cfg(test)]
+pub(crate) fn counter_key() -> Vec<u8> {
+    key_bytes(&())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_round_trips_with_and_without_state() {
+        let metadata = IndexMetadata {
+            identifier: NonZeroU64::new(5).unwrap(),
+            index_type: IndexType::List,
+            state: Some(3_u64.to_attribute()),
+        };
+        let bytes = metadata.to_bytes();
+        assert_eq!(
+            bytes,
+            [5, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0]
+        );
+        assert_eq!(IndexMetadata::from_bytes(bytes.into()).unwrap(), metadata);
+        let bare = IndexMetadata {
+            state: None,
+            ..metadata
+        };
+        assert_eq!(bare.to_bytes().len(), 12);
+        assert_eq!(IndexMetadata::from_bytes(bare.to_bytes().into()).unwrap(), bare);
+    }
+
+    #[test]
+    #[should_panic(expected = "Attribute with unknown tag")]
+    fn metadata_with_unknown_tag_is_rejected() {
+        let metadata = IndexMetadata {
+            identifier: NonZeroU64::new(5).unwrap(),
+            index_type: IndexType::List,
+            state: Some(3_u64.to_attribute()),
+        };
+        let mut bytes = metadata.to_bytes();
+        bytes[13] = 1;
+        IndexMetadata::from_bytes(bytes.into()).unwrap();
+    }
+
+    #[test]
+    fn metadata_decoding_reports_each_corruption() {
+        let err = |bytes: &[u8]| IndexMetadata::from_bytes(bytes.into()).unwrap_err().to_string();
+        assert_eq!(err(&[0; 12]), "IndexMetadata identifier is 0");
+        assert_eq!(err(&[1, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0]), "Unknown index type: 4");
+        assert_eq!(
+            err(&[1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 1]),
+            "Index state is too short"
+        );
+        assert!(IndexMetadata::from_bytes(Cow::Borrowed(&[1, 0, 0][..])).is_err());
+    }
+
+    #[test]
+    fn index_type_codes_match_the_format() {
+        for (code, index_type) in [
+            (1, IndexType::Map),
+            (2, IndexType::List),
+            (3, IndexType::Entry),
+            (5, IndexType::KeySet),
+            (6, IndexType::SparseList),
+            (254, IndexType::Tombstone),
+            (255, IndexType::Unknown),
+        ] {
+            assert_eq!(IndexType::try_from(code), Ok(index_type));
+            assert_eq!(index_type as u32, code);
+        }
+        assert_eq!(IndexType::try_from(0), Err("Unknown index type"));
+        assert_eq!(IndexType::try_from(4), Err("Unknown index type"));
+        assert!(counter_key().is_empty());
+    }
+}

@@ -1,0 +1,488 @@
+//! Views: the byte-level layer under every index.
+//!
+//! A view reads one [`ResolvedAddress`] through up to three layers (the changes of the access,
+//! the access's snapshot, which for a fork is its flushed patch over the database snapshot) and
+//! records writes as [`Change`]s. Indexes are typed wrappers around one view each.
+
+use std::{
+    borrow::Cow,
+    collections::{btree_map, BTreeMap},
+    fmt,
+    iter::Peekable,
+    ops::Bound,
+};
+
+pub use self::{
+    address::{IndexAddress, ResolvedAddress},
+    metadata::{GroupKeys, IndexMetadata, IndexType, ViewWithMetadata},
+};
+pub(crate) use self::metadata::{get_metadata_unchecked, BinaryAttribute, IndexState, IndexesPool};
+
+use crate::{db::Iter, BinaryKey, BinaryValue, Iterator as BytesIterator, Snapshot};
+
+pub(crate) mod address;
+mod metadata;
+#[cfg(test)]
+mod tests;
+
+/// Panic text for a write through an access that cannot write (spec §9.1).
+const READONLY_VIEW_PANIC: &str = "Attempt to modify a readonly view of the database using a \
+     generic access. The caller should check the access type before calling any mutable methods";
+
+/// One pending change to a key.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Change {
+    /// The key is set to this value.
+    Put(Vec<u8>),
+    /// The key is removed, whether or not it existed.
+    Delete,
+}
+
+/// The pending changes of one address: per-key changes, plus whether everything below them
+/// was cleared.
+#[derive(Debug, Default, Clone)]
+pub struct ViewChanges {
+    pub(crate) data: BTreeMap<Vec<u8>, Change>,
+    is_cleared: bool,
+}
+
+impl ViewChanges {
+    pub(crate) fn is_cleared(&self) -> bool {
+        self.is_cleared
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.data.clear();
+        self.is_cleared = true;
+    }
+
+    /// Answers a lookup if these changes decide it: `Some(Some(value))` for a put,
+    /// `Some(None)` for a delete or a cleared view, `None` when a lower layer decides.
+    pub(crate) fn get(&self, key: &[u8]) -> Option<Option<Vec<u8>>> {
+        match self.data.get(key) {
+            Some(Change::Put(value)) => Some(Some(value.clone())),
+            Some(Change::Delete) => Some(None),
+            None if self.is_cleared => Some(None),
+            None => None,
+        }
+    }
+
+    /// Layers `newer` over these changes. Cleared newer changes replace these entirely.
+    pub(crate) fn apply(&mut self, newer: ViewChanges) {
+        if newer.is_cleared {
+            *self = newer;
+        } else if self.data.is_empty() {
+            self.data = newer.data;
+        } else {
+            self.data.extend(newer.data);
+        }
+    }
+
+    /// Iterates over the layer below (made by `base` unless these changes cleared it) with
+    /// these changes on top, starting at `from`.
+    pub(crate) fn iter_over<'a>(
+        &'a self,
+        from: &[u8],
+        base: impl FnOnce() -> Iter<'a>,
+    ) -> Iter<'a> {
+        let base = if self.is_cleared {
+            Box::new(EmptyIterator)
+        } else {
+            base()
+        };
+        if self.data.is_empty() {
+            return base;
+        }
+        let range = (Bound::Included(from), Bound::Unbounded);
+        Box::new(ChangesIter {
+            base,
+            changes: self.data.range::<[u8], _>(range).peekable(),
+        })
+    }
+}
+
+/// The changes an access offers for one address. Read-only accesses offer none or a shared
+/// set; fork-like accesses an exclusive, writable set.
+pub trait ChangeSet {
+    /// The changes, if the access has any.
+    fn as_ref(&self) -> Option<&ViewChanges>;
+    /// The changes for writing, if the access can write.
+    fn as_mut(&mut self) -> Option<&mut ViewChanges>;
+}
+
+impl ChangeSet for () {
+    fn as_ref(&self) -> Option<&ViewChanges> {
+        None
+    }
+
+    fn as_mut(&mut self) -> Option<&mut ViewChanges> {
+        None
+    }
+}
+
+/// Low-level access to the database: a snapshot to read, and changes to layer over it.
+///
+/// Implemented for snapshots, patches and forks (by reference, `Rc` and read-only views).
+/// Every such type is also an [`Access`](crate::access::Access) through a blanket impl.
+pub trait RawAccess: Clone {
+    /// The changes this access offers to views.
+    type Changes: ChangeSet;
+
+    /// The snapshot under the access. For a fork it is the flushed patch, so it does *not*
+    /// reflect unflushed changes.
+    fn snapshot(&self) -> &dyn Snapshot;
+
+    /// The changes for `address`. On a fork this borrows the address until the returned
+    /// value is dropped, and panics if the borrow conflicts with a live one.
+    fn changes(&self, address: &ResolvedAddress) -> Self::Changes;
+}
+
+/// Marker for raw accesses that can write: the bound of every mutating index method.
+pub trait RawAccessMut: RawAccess {}
+
+/// Converts an access into a read-only access to the same data.
+pub trait AsReadonly: RawAccess {
+    /// The read-only access.
+    type Readonly: RawAccess;
+
+    /// Returns a read-only access to the same data.
+    fn as_readonly(&self) -> Self::Readonly;
+}
+
+/// A view of one address: the bytes stored under it, as seen through an access.
+pub struct View<T: RawAccess> {
+    inner: ViewInner<T>,
+}
+
+enum ViewInner<T: RawAccess> {
+    /// A view of an existing index.
+    Real {
+        address: ResolvedAddress,
+        access: T,
+        changes: T::Changes,
+    },
+    /// A view of an index that a read-only access would have created: it reads as empty,
+    /// borrows nothing and cannot be written.
+    Phantom,
+}
+
+impl<T: RawAccess> fmt::Debug for View<T> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = formatter.debug_struct("View");
+        if let ViewInner::Real { address, .. } = &self.inner {
+            debug.field("address", address);
+        }
+        debug.finish()
+    }
+}
+
+impl<T: RawAccess> View<T> {
+    /// Creates a view of `address`, borrowing its changes from the access.
+    pub(crate) fn new(access: T, address: ResolvedAddress) -> Self {
+        let changes = access.changes(&address);
+        Self {
+            inner: ViewInner::Real {
+                address,
+                access,
+                changes,
+            },
+        }
+    }
+
+    pub(crate) fn new_phantom() -> Self {
+        Self {
+            inner: ViewInner::Phantom,
+        }
+    }
+
+    pub(crate) fn is_phantom(&self) -> bool {
+        matches!(self.inner, ViewInner::Phantom)
+    }
+
+    /// The address of the view, unless it is phantom.
+    pub(crate) fn address(&self) -> Option<&ResolvedAddress> {
+        match &self.inner {
+            ViewInner::Real { address, .. } => Some(address),
+            ViewInner::Phantom => None,
+        }
+    }
+
+    pub(crate) fn get_bytes(&self, key: &[u8]) -> Option<Vec<u8>> {
+        match &self.inner {
+            ViewInner::Real {
+                address,
+                access,
+                changes,
+            } => {
+                if let Some(decided) = changes.as_ref().and_then(|changes| changes.get(key)) {
+                    return decided;
+                }
+                access.snapshot().get(address, key)
+            }
+            ViewInner::Phantom => None,
+        }
+    }
+
+    pub(crate) fn contains_raw_key(&self, key: &[u8]) -> bool {
+        match &self.inner {
+            ViewInner::Real {
+                address,
+                access,
+                changes,
+            } => {
+                if let Some(decided) = changes.as_ref().and_then(|changes| changes.get(key)) {
+                    return decided.is_some();
+                }
+                access.snapshot().contains(address, key)
+            }
+            ViewInner::Phantom => false,
+        }
+    }
+
+    /// Reads and decodes the value under `key`.
+    ///
+    /// # Panics
+    ///
+    /// Panics with "Error while deserializing value" if the stored bytes do not decode as `V`.
+    pub(crate) fn get<K, V>(&self, key: &K) -> Option<V>
+    where
+        K: BinaryKey + ?Sized,
+        V: BinaryValue,
+    {
+        self.get_bytes(&key_bytes(key)).map(decode_value)
+    }
+
+    pub(crate) fn contains<K: BinaryKey + ?Sized>(&self, key: &K) -> bool {
+        self.contains_raw_key(&key_bytes(key))
+    }
+
+    /// Reads several keys at once; keys that the changes do not decide are fetched from the
+    /// snapshot in one batch. Results keep the order of `keys`.
+    pub(crate) fn multi_get<K, V, I>(&self, keys: I) -> Vec<Option<V>>
+    where
+        K: BinaryKey + ?Sized,
+        V: BinaryValue,
+        I: IntoIterator,
+        I::Item: std::borrow::Borrow<K>,
+    {
+        let (address, access, changes) = match &self.inner {
+            ViewInner::Real {
+                address,
+                access,
+                changes,
+            } => (address, access, changes),
+            ViewInner::Phantom => return keys.into_iter().map(|_| None).collect(),
+        };
+        let changes = changes.as_ref();
+        let mut results: Vec<Option<Option<Vec<u8>>>> = Vec::new();
+        let mut missing = Vec::new();
+        for key in keys {
+            let key = key_bytes(std::borrow::Borrow::<K>::borrow(&key));
+            let decided = changes.and_then(|changes| changes.get(&key));
+            if decided.is_none() {
+                missing.push(key);
+            }
+            results.push(decided);
+        }
+        let mut fetched = if missing.is_empty() {
+            Vec::new()
+        } else {
+            let mut keys = missing.iter().map(Vec::as_slice);
+            access.snapshot().multi_get(address, &mut keys)
+        }
+        .into_iter();
+        results
+            .into_iter()
+            .map(|decided| {
+                let bytes = match decided {
+                    Some(decided) => decided,
+                    None => fetched.next().expect("one snapshot result per missing key"),
+                };
+                bytes.map(decode_value)
+            })
+            .collect()
+    }
+
+    /// Iterates over raw keys and values, starting at the first key `>= from`.
+    pub(crate) fn iter_bytes(&self, from: &[u8]) -> Iter<'_> {
+        match &self.inner {
+            ViewInner::Real {
+                address,
+                access,
+                changes,
+            } => {
+                let base = || access.snapshot().iter(address, from);
+                match changes.as_ref() {
+                    Some(changes) => changes.iter_over(from, base),
+                    None => base(),
+                }
+            }
+            ViewInner::Phantom => Box::new(EmptyIterator),
+        }
+    }
+
+    fn changes_mut(&mut self) -> &mut ViewChanges {
+        match &mut self.inner {
+            ViewInner::Real { changes, .. } => changes.as_mut(),
+            ViewInner::Phantom => None,
+        }
+        .expect(READONLY_VIEW_PANIC)
+    }
+
+    /// Whether writes through this view would succeed.
+    pub(crate) fn is_writable(&mut self) -> bool {
+        match &mut self.inner {
+            ViewInner::Real { changes, .. } => changes.as_mut().is_some(),
+            ViewInner::Phantom => false,
+        }
+    }
+
+    pub(crate) fn put<K, V>(&mut self, key: &K, value: V)
+    where
+        K: BinaryKey + ?Sized,
+        V: BinaryValue,
+    {
+        let key = key_bytes(key);
+        self.put_bytes(key, value.into_bytes());
+    }
+
+    pub(crate) fn put_bytes(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.changes_mut().data.insert(key, Change::Put(value));
+    }
+
+    pub(crate) fn remove<K: BinaryKey + ?Sized>(&mut self, key: &K) {
+        let key = key_bytes(key);
+        self.remove_bytes(key);
+    }
+
+    pub(crate) fn remove_bytes(&mut self, key: Vec<u8>) {
+        self.changes_mut().data.insert(key, Change::Delete);
+    }
+
+    /// Removes every key of the view: pending changes and stored data alike.
+    pub(crate) fn clear(&mut self) {
+        self.changes_mut().clear();
+    }
+}
+
+/// Encodes a key with its [`BinaryKey`] implementation.
+pub(crate) fn key_bytes<K: BinaryKey + ?Sized>(key: &K) -> Vec<u8> {
+    let mut buffer = vec![0; key.size()];
+    key.write(&mut buffer);
+    buffer
+}
+
+fn decode_value<V: BinaryValue>(bytes: Vec<u8>) -> V {
+    V::from_bytes(Cow::Owned(bytes)).expect("Error while deserializing value")
+}
+
+/// An iterator over nothing.
+pub(crate) struct EmptyIterator;
+
+impl BytesIterator for EmptyIterator {
+    fn next(&mut self) -> Option<(&[u8], &[u8])> {
+        None
+    }
+
+    fn peek(&mut self) -> Option<(&[u8], &[u8])> {
+        None
+    }
+}
+
+/// What the merge of a base iterator and a change map yields next.
+enum Step {
+    /// The base key, unchanged.
+    Stored,
+    /// A put for a key the base has.
+    Replaced,
+    /// A put for a key the base does not have.
+    Inserted,
+    /// A delete for a key the base has.
+    Deleted,
+    /// A delete for a key the base does not have.
+    MissDeleted,
+    Finished,
+}
+
+/// A sorted base iterator merged with a sorted change map (spec §9.8).
+struct ChangesIter<'a> {
+    base: Iter<'a>,
+    changes: Peekable<btree_map::Range<'a, Vec<u8>, Change>>,
+}
+
+impl ChangesIter<'_> {
+    fn step(&mut self) -> Step {
+        use std::cmp::Ordering::*;
+
+        match (self.base.peek(), self.changes.peek()) {
+            (Some(_), None) => Step::Stored,
+            (None, Some((_, Change::Put(_)))) => Step::Inserted,
+            (None, Some((_, Change::Delete))) => Step::MissDeleted,
+            (None, None) => Step::Finished,
+            (Some((base_key, _)), Some((change_key, change))) => {
+                match (base_key.cmp(change_key.as_slice()), change) {
+                    (Less, _) => Step::Stored,
+                    (Equal, Change::Put(_)) => Step::Replaced,
+                    (Equal, Change::Delete) => Step::Deleted,
+                    (Greater, Change::Put(_)) => Step::Inserted,
+                    (Greater, Change::Delete) => Step::MissDeleted,
+                }
+            }
+        }
+    }
+
+    /// Skips deletes, so that the next item of either source is the next item to yield.
+    fn settle(&mut self) -> Step {
+        loop {
+            match self.step() {
+                Step::Deleted => {
+                    self.base.next();
+                    self.changes.next();
+                }
+                Step::MissDeleted => {
+                    self.changes.next();
+                }
+                step => return step,
+            }
+        }
+    }
+}
+
+fn put_value(change: &Change) -> &[u8] {
+    match change {
+        Change::Put(value) => value,
+        Change::Delete => unreachable!("deletes are skipped before yielding"),
+    }
+}
+
+impl BytesIterator for ChangesIter<'_> {
+    fn next(&mut self) -> Option<(&[u8], &[u8])> {
+        match self.settle() {
+            Step::Stored => self.base.next(),
+            Step::Replaced => {
+                self.base.next();
+                self.changes
+                    .next()
+                    .map(|(key, change)| (key.as_slice(), put_value(change)))
+            }
+            Step::Inserted => self
+                .changes
+                .next()
+                .map(|(key, change)| (key.as_slice(), put_value(change))),
+            Step::Finished => None,
+            Step::Deleted | Step::MissDeleted => unreachable!("settled"),
+        }
+    }
+
+    fn peek(&mut self) -> Option<(&[u8], &[u8])> {
+        match self.settle() {
+            Step::Stored => self.base.peek(),
+            Step::Replaced | Step::Inserted => self
+                .changes
+                .peek()
+                .map(|(key, change)| (key.as_slice(), put_value(change))),
+            Step::Finished => None,
+            Step::Deleted | Step::MissDeleted => unreachable!("settled"),
+        }
+    }
+}
