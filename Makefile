@@ -18,16 +18,20 @@ INSTALL ?= install
 VERSION := $(shell sed -n 's/^version = "\([^"]*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
-.PHONY: help lib quickstart install test rust-test c-test lint
+.PHONY: help lib quickstart install test rust-test fmt-check lint
 
 help:
 	@echo "make quickstart  build the library and run examples-c/quickstart.c against it"
 	@echo "make install     install the header, libraries and metaldb.pc under PREFIX (/usr/local)"
-	@echo "make test        run every test: lints, Rust tests, C tests (plain, ASan+UBSan, valgrind)"
+	@echo "make test        run every test: formatting, Rust tests, C tests (plain, ASan+UBSan, valgrind)"
+	@echo "make lint        formatting and clippy (builds RocksDB once more, in check mode)"
 
-# The same flags as `make test` and the C tests: another set would rebuild RocksDB.
+# The same flags as `make test` and the C tests: another set would rebuild RocksDB. The
+# library's SONAME is libmetaldb.so.$(MAJOR), the name programs linked with -lmetaldb load,
+# which cargo does not create.
 lib:
 	$(CARGO) build --lib --tests --features $(FEATURES)
+	ln -sf libmetaldb.so $(LIBDIR)/libmetaldb.so.$(MAJOR)
 
 quickstart: lib
 	@mkdir -p $(BUILD)
@@ -48,11 +52,15 @@ install: lib
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' metaldb.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/metaldb.pc
 
-lint:
+fmt-check:
 	$(CARGO) fmt --all -- --check
+
+# Clippy runs in check mode, which builds RocksDB once more in another configuration (25
+# minutes), so it is a developer's step before committing rather than part of `make test`.
+lint: fmt-check
 	$(CARGO) clippy --all-targets --features $(FEATURES) -- -D warnings
 
 rust-test:
 	$(CARGO) test --features $(FEATURES)
 
-test: lint rust-test
+test: fmt-check rust-test

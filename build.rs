@@ -10,7 +10,10 @@ fn main() {
 
     let major = env::var("CARGO_PKG_VERSION_MAJOR").expect("set by Cargo");
     // Programs linked against libmetaldb.so.MAJOR keep working across compatible releases.
-    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libmetaldb.so.{}", major);
+    println!(
+        "cargo:rustc-cdylib-link-arg=-Wl,-soname,libmetaldb.so.{}",
+        major
+    );
 
     let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
         .expect("cbindgen.toml is valid");

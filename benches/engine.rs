@@ -79,7 +79,7 @@ fn fill_raw_map(db: &DB, n: u32) {
     let cf = db.cf_handle("data").unwrap();
     let mut batch = WriteBatch::default();
     for key in 0..n {
-        batch.put_cf(cf, raw_key(&key.to_be_bytes()), value(MAP_VALUE_LEN, key));
+        batch.put_cf(&cf, raw_key(&key.to_be_bytes()), value(MAP_VALUE_LEN, key));
     }
     db.write_opt(batch, &sync_options()).unwrap();
 }
@@ -129,7 +129,12 @@ fn map_random_reads(c: &mut Criterion) {
             let cf = pair.raw.cf_handle("data").unwrap();
             b.iter(|| {
                 for key in keys {
-                    black_box(snapshot.get_cf(cf, raw_key(&key.to_be_bytes())).unwrap().unwrap());
+                    black_box(
+                        snapshot
+                            .get_cf(&cf, raw_key(&key.to_be_bytes()))
+                            .unwrap()
+                            .unwrap(),
+                    );
                 }
             })
         });
@@ -156,10 +161,15 @@ fn map_iteration(c: &mut Criterion) {
             b.iter(|| {
                 let prefix = 1_u64.to_le_bytes();
                 let count = snapshot
-                    .iterator_cf(cf, IteratorMode::Start)
+                    .iterator_cf(&cf, IteratorMode::Start)
                     .map(Result::unwrap)
                     .take_while(|(key, _)| key.starts_with(&prefix))
-                    .map(|(key, value)| black_box((u32::from_be_bytes(key[8..].try_into().unwrap()), value.to_vec())))
+                    .map(|(key, value)| {
+                        black_box((
+                            u32::from_be_bytes(key[8..].try_into().unwrap()),
+                            value.to_vec(),
+                        ))
+                    })
                     .count();
                 assert_eq!(count, n as usize);
             })
@@ -190,9 +200,13 @@ fn list_push_merge(c: &mut Criterion) {
             let cf = pair.raw.cf_handle("data").unwrap();
             b.iter(|| {
                 let mut batch = WriteBatch::default();
-                batch.delete_range_cf(cf, 1_u64.to_le_bytes(), 2_u64.to_le_bytes());
+                batch.delete_range_cf(&cf, 1_u64.to_le_bytes(), 2_u64.to_le_bytes());
                 for i in 0..u64::from(n) {
-                    batch.put_cf(cf, raw_key(&i.to_be_bytes()), value(LIST_VALUE_LEN, i as u32));
+                    batch.put_cf(
+                        &cf,
+                        raw_key(&i.to_be_bytes()),
+                        value(LIST_VALUE_LEN, i as u32),
+                    );
                 }
                 pair.raw.write(batch).unwrap();
             })
@@ -224,7 +238,7 @@ fn map_clear(c: &mut Criterion) {
                 || fill_raw_map(&pair.raw, n),
                 |()| {
                     let mut batch = WriteBatch::default();
-                    batch.delete_range_cf(cf, 1_u64.to_le_bytes(), 2_u64.to_le_bytes());
+                    batch.delete_range_cf(&cf, 1_u64.to_le_bytes(), 2_u64.to_le_bytes());
                     pair.raw.write(batch).unwrap();
                 },
                 BatchSize::PerIteration,

@@ -27,7 +27,7 @@
 
 int main(int argc, char **argv) {
     const char *path = argc > 1 ? argv[1] : "quickstart.db";
-    printf("metaldb %s (header %s)\n", mdb_version(), METALDB_VERSION_STRING);
+    printf("metaldb %s (header %s)\n", mdb_version_string(), METALDB_VERSION_STRING);
 
     mdb_db *db = NULL;
     CHECK(mdb_db_open(path, NULL, &db));

@@ -1018,8 +1018,7 @@ mdb_status mdb_access_list(const mdb_access *access,
  * @param[in]  position   The position, from 0.
  * @param[out] out_value  On `MDB_OK` with `*out_found`, the value; free it with
  *                        `mdb_bytes_free`. Untouched when not found.
- * @param[out] out_found  On `MDB_OK`, whether a value is stored at `position` (false from
- *                        `mdb_list_len` on).
+ * @param[out] out_found  On `MDB_OK`, whether a value is stored at `position`.
  * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument;
  *   `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`.
  *

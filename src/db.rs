@@ -10,9 +10,7 @@ use std::{
 };
 
 use crate::{
-    views::{
-        AsReadonly, Change, ChangeSet, RawAccess, RawAccessMut, ResolvedAddress, ViewChanges,
-    },
+    views::{AsReadonly, Change, ChangeSet, RawAccess, RawAccessMut, ResolvedAddress, ViewChanges},
     Result,
 };
 

@@ -13,8 +13,7 @@ use crate::{
     migration::{Migration, Scratchpad},
     validation::check_index_valid_full_name,
     views::{
-        ChangeSet, GroupKeys, IndexMetadata, RawAccess, RawAccessMut, ViewChanges,
-        ViewWithMetadata,
+        ChangeSet, GroupKeys, IndexMetadata, RawAccess, RawAccessMut, ViewChanges, ViewWithMetadata,
     },
     AsReadonly, BinaryKey, Fork, IndexAddress, IndexType, OwnedReadonlyFork, ReadonlyFork,
     ResolvedAddress, Snapshot,

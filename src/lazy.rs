@@ -15,7 +15,9 @@ use crate::{
 pub struct Lazy<T, I> {
     access: T,
     address: IndexAddress,
-    _index: PhantomData<I>,
+    // `fn() -> I`: a `Lazy` owns no `I`, so dropping it must not count as dropping one (which
+    // would keep a fork borrowed until the end of the scope).
+    _index: PhantomData<fn() -> I>,
 }
 
 impl<T, I> FromAccess<T> for Lazy<T, I>
@@ -74,8 +76,7 @@ mod tests {
         fork.get_list("list").extend(vec![1_u32, 2]);
         let lazy = Lazy::<_, ListIndex<_, u32>>::from_access(&fork, "list".into()).unwrap();
         assert_eq!(lazy.get().len(), 2);
-        let lazy_map =
-            Lazy::<_, MapIndex<_, u32, u32>>::from_access(&fork, "list".into()).unwrap();
+        let lazy_map = Lazy::<_, MapIndex<_, u32, u32>>::from_access(&fork, "list".into()).unwrap();
         let err = lazy_map.try_get().unwrap_err();
         assert_matches!(
             err.kind,

@@ -65,6 +65,8 @@
     rust_2018_idioms
 )]
 
+#[doc(no_inline)]
+pub use self::indexes::{Entry, Group, KeySetIndex, ListIndex, MapIndex, SparseListIndex};
 pub use self::{
     backends::{rocksdb::RocksDB, temporarydb::TemporaryDB},
     db::{
@@ -78,8 +80,6 @@ pub use self::{
     values::BinaryValue,
     views::{AsReadonly, IndexAddress, IndexType, ResolvedAddress},
 };
-#[doc(no_inline)]
-pub use self::indexes::{Entry, Group, KeySetIndex, ListIndex, MapIndex, SparseListIndex};
 
 /// The RocksDB backend: [`RocksDB`], its snapshots and helpers.
 pub mod rocksdb {

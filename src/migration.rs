@@ -97,8 +97,8 @@ use std::{
 
 use thiserror::Error;
 
-pub use self::persistent_iter::{PersistentIter, PersistentIters, PersistentKeys};
 pub(crate) use self::persistent_iter::IteratorPosition;
+pub use self::persistent_iter::{PersistentIter, PersistentIters, PersistentKeys};
 
 use crate::{
     access::{Access, AccessError, Prefixed},
@@ -644,7 +644,8 @@ impl Fork {
         };
         for (migrated_name, metadata) in removed {
             let target = migration_target(&migrated_name).expect("prefix starts with '^'");
-            let address = ResolvedAddress::new(column_family_of(target), Some(metadata.identifier()));
+            let address =
+                ResolvedAddress::new(column_family_of(target), Some(metadata.identifier()));
             self.flushed_mut().remove_address(&address);
         }
     }

@@ -158,7 +158,10 @@ mod tests {
         use crate::access::AccessErrorKind;
         use assert_matches::assert_matches;
 
-        assert_matches!(check_index_valid_full_name(""), Err(AccessErrorKind::EmptyName));
+        assert_matches!(
+            check_index_valid_full_name(""),
+            Err(AccessErrorKind::EmptyName)
+        );
         assert_matches!(
             check_index_valid_full_name("__METADATA__"),
             Err(AccessErrorKind::ReservedName)
@@ -175,7 +178,9 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "InvalidCharsInName { name: \"a.b\", allowed_chars: \"a-zA-Z0-9 and _-\" }")]
+    #[should_panic(
+        expected = "InvalidCharsInName { name: \"a.b\", allowed_chars: \"a-zA-Z0-9 and _-\" }"
+    )]
     fn name_components_reject_dots_with_the_upstream_message() {
         super::assert_valid_name_component("a.b");
     }

@@ -54,8 +54,12 @@ impl<T: RawAccess> Access for T {
     type Base = Self;
 
     fn get_index_metadata(self, addr: IndexAddress) -> Result<Option<IndexMetadata>, AccessError> {
-        crate::validation::check_index_valid_full_name(addr.name())
-            .map_err(|kind| AccessError { addr: addr.clone(), kind })?;
+        crate::validation::check_index_valid_full_name(addr.name()).map_err(|kind| {
+            AccessError {
+                addr: addr.clone(),
+                kind,
+            }
+        })?;
         Ok(get_metadata_unchecked(self, &addr))
     }
 
@@ -118,7 +122,8 @@ impl<T: RawAccess> Access for Prefixed<T> {
     type Base = T;
 
     fn get_index_metadata(self, addr: IndexAddress) -> Result<Option<IndexMetadata>, AccessError> {
-        self.access.get_index_metadata(addr.prepend_name(&self.prefix))
+        self.access
+            .get_index_metadata(addr.prepend_name(&self.prefix))
     }
 
     fn get_or_create_view(

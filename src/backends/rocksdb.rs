@@ -35,9 +35,7 @@ const SYSTEM_KEY_BOUND_LEN: usize = 1_024;
 /// little-endian bytes of an identifier, it gives the exclusive end of the identifier's key
 /// range.
 pub fn next_id_bytes(id_bytes: [u8; ID_SIZE]) -> [u8; ID_SIZE] {
-    u64::from_be_bytes(id_bytes)
-        .wrapping_add(1)
-        .to_be_bytes()
+    u64::from_be_bytes(id_bytes).wrapping_add(1).to_be_bytes()
 }
 
 /// RocksDB's backup engine, under the names metaldb 1.0.0 exported.
@@ -48,8 +46,7 @@ pub fn next_id_bytes(id_bytes: [u8; ID_SIZE]) -> [u8; ID_SIZE] {
 pub mod backup {
     pub use rocksdb::backup::{
         BackupEngine as RocksDBBackupEngine, BackupEngineInfo as RocksDBBackupEngineInfo,
-        BackupEngineOptions as RocksDBBackupEngineOptions,
-        RestoreOptions as RocksDBRestoreOptions,
+        BackupEngineOptions as RocksDBBackupEngineOptions, RestoreOptions as RocksDBRestoreOptions,
     };
 }
 
@@ -381,8 +378,14 @@ mod tests {
     #[test]
     fn next_id_bytes_carries_like_a_big_endian_number() {
         assert_eq!(next_id_bytes([0; 8]), [0, 0, 0, 0, 0, 0, 0, 1]);
-        assert_eq!(next_id_bytes([1, 0, 0, 0, 0, 0, 0, 0xFF]), [1, 0, 0, 0, 0, 0, 1, 0]);
-        assert_eq!(next_id_bytes([0, 0, 0, 0, 0, 0, 0xFF, 0xFF]), [0, 0, 0, 0, 0, 1, 0, 0]);
+        assert_eq!(
+            next_id_bytes([1, 0, 0, 0, 0, 0, 0, 0xFF]),
+            [1, 0, 0, 0, 0, 0, 1, 0]
+        );
+        assert_eq!(
+            next_id_bytes([0, 0, 0, 0, 0, 0, 0xFF, 0xFF]),
+            [0, 0, 0, 0, 0, 1, 0, 0]
+        );
         assert_eq!(next_id_bytes([0xFF; 8]), [0; 8]);
     }
 

@@ -51,7 +51,9 @@ impl Castable for mdb_access {
 }
 
 /// Views a parent handle (fork, snapshot, patch) as the access it also is.
-pub(crate) fn as_access<C: Castable<RustType = AccessHandle>>(handle: *const C) -> *const mdb_access {
+pub(crate) fn as_access<C: Castable<RustType = AccessHandle>>(
+    handle: *const C,
+) -> *const mdb_access {
     handle.cast()
 }
 
@@ -150,7 +152,9 @@ pub unsafe extern "C" fn mdb_access_prefixed(
     prefix_len: usize,
     out_access: *mut *mut mdb_access,
 ) -> mdb_status {
-    ffi_boundary!({ unsafe { namespaced(access, prefix, prefix_len, out_access, Namespace::Prefixed) } })
+    ffi_boundary!({
+        unsafe { namespaced(access, prefix, prefix_len, out_access, Namespace::Prefixed) }
+    })
 }
 
 /// Returns the access to the migrated indexes of the migration in `namespace`: name `x` opens
@@ -166,7 +170,15 @@ pub unsafe extern "C" fn mdb_access_migration(
     out_access: *mut *mut mdb_access,
 ) -> mdb_status {
     ffi_boundary!({
-        unsafe { namespaced(access, namespace, namespace_len, out_access, Namespace::Migration) }
+        unsafe {
+            namespaced(
+                access,
+                namespace,
+                namespace_len,
+                out_access,
+                Namespace::Migration,
+            )
+        }
     })
 }
 
@@ -182,7 +194,15 @@ pub unsafe extern "C" fn mdb_access_scratchpad(
     out_access: *mut *mut mdb_access,
 ) -> mdb_status {
     ffi_boundary!({
-        unsafe { namespaced(access, namespace, namespace_len, out_access, Namespace::Scratchpad) }
+        unsafe {
+            namespaced(
+                access,
+                namespace,
+                namespace_len,
+                out_access,
+                Namespace::Scratchpad,
+            )
+        }
     })
 }
 

@@ -10,7 +10,9 @@ use std::{
     panic::{self, AssertUnwindSafe},
 };
 
-use super::status::{clear_last_error, mdb_status, set_last_error, FfiError, MDB_ERR_PANIC, MDB_OK};
+use super::status::{
+    clear_last_error, mdb_status, set_last_error, FfiError, MDB_ERR_PANIC, MDB_OK,
+};
 
 /// Runs the body of a fallible exported function.
 pub(crate) fn run(body: impl FnOnce() -> Result<(), FfiError>) -> mdb_status {
@@ -22,7 +24,10 @@ pub(crate) fn run(body: impl FnOnce() -> Result<(), FfiError>) -> mdb_status {
             err.status
         }
         Err(payload) => {
-            set_last_error(&format!("internal error: {}", panic_message(payload.as_ref())));
+            set_last_error(&format!(
+                "internal error: {}",
+                panic_message(payload.as_ref())
+            ));
             MDB_ERR_PANIC
         }
     }
@@ -35,7 +40,10 @@ pub(crate) fn run_infallible<R>(fallback: R, body: impl FnOnce() -> R) -> R {
     match panic::catch_unwind(AssertUnwindSafe(body)) {
         Ok(value) => value,
         Err(payload) => {
-            set_last_error(&format!("internal error: {}", panic_message(payload.as_ref())));
+            set_last_error(&format!(
+                "internal error: {}",
+                panic_message(payload.as_ref())
+            ));
             fallback
         }
     }

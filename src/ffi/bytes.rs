@@ -2,11 +2,7 @@
 
 use std::ptr;
 
-use super::{
-    boundary::ffi_boundary_infallible,
-    handle::Out,
-    status::FfiError,
-};
+use super::{boundary::ffi_boundary_infallible, handle::Out, status::FfiError};
 
 /// Bytes owned by the caller, returned by lookups and iterators that copy their output.
 ///

@@ -195,9 +195,9 @@ pub unsafe extern "C" fn mdb_db_snapshot(
         let db = unsafe { try_ref(db, "db")? };
         let out_snapshot = Out::new(out_snapshot, "out_snapshot")?;
         let snapshot = Rc::from(db.db.snapshot());
-        out_snapshot.write(into_handle(SnapshotHandle::root(Family::new(Parent::Snapshot(
-            snapshot,
-        )))));
+        out_snapshot.write(into_handle(SnapshotHandle::root(Family::new(
+            Parent::Snapshot(snapshot),
+        ))));
         Ok(())
     })
 }

@@ -112,7 +112,11 @@ pub(crate) enum AnyIndex {
 }
 
 impl AnyIndex {
-    fn open(access: ErasedAccess<'static>, addr: IndexAddress, index_type: IndexType) -> Result<Self, FfiError> {
+    fn open(
+        access: ErasedAccess<'static>,
+        addr: IndexAddress,
+        index_type: IndexType,
+    ) -> Result<Self, FfiError> {
         Ok(match index_type {
             IndexType::Entry => Self::Entry(Entry::from_access(access, addr)?),
             IndexType::List => Self::List(ListIndex::from_access(access, addr)?),
@@ -144,13 +148,18 @@ pub(crate) struct IndexChild {
 
 impl IndexChild {
     pub(crate) fn index(&self) -> &AnyIndex {
-        self.index.as_ref().expect("indexes are reopened right after a flush")
+        self.index
+            .as_ref()
+            .expect("indexes are reopened right after a flush")
     }
 
     /// The index, for writing: refused through read-only accesses and during iteration.
     pub(crate) fn index_mut(&mut self) -> Result<&mut AnyIndex, FfiError> {
         if !self.writable {
-            return Err(FfiError::readonly(format_args!("index {:?}", self.addr.name())));
+            return Err(FfiError::readonly(format_args!(
+                "index {:?}",
+                self.addr.name()
+            )));
         }
         if self.iterators > 0 {
             return Err(FfiError::new(
@@ -162,7 +171,10 @@ impl IndexChild {
                 ),
             ));
         }
-        Ok(self.index.as_mut().expect("indexes are reopened right after a flush"))
+        Ok(self
+            .index
+            .as_mut()
+            .expect("indexes are reopened right after a flush"))
     }
 
     /// A description of the index for messages.
@@ -293,7 +305,9 @@ impl FamilyState {
     }
 
     pub(crate) fn child_mut(&mut self, id: ChildId, what: &str) -> Result<&mut Child, FfiError> {
-        self.children.get_mut(&id).ok_or_else(|| FfiError::stale(what))
+        self.children
+            .get_mut(&id)
+            .ok_or_else(|| FfiError::stale(what))
     }
 
     pub(crate) fn index(&self, id: ChildId) -> Result<&IndexChild, FfiError> {
@@ -350,20 +364,29 @@ impl FamilyState {
                     GenericRawAccess::OwnedFork(fork)
                 }
             }
-            Parent::Patch(patch) => GenericRawAccess::OwnedSnapshot(Rc::clone(patch) as Rc<dyn Snapshot>),
+            Parent::Patch(patch) => {
+                GenericRawAccess::OwnedSnapshot(Rc::clone(patch) as Rc<dyn Snapshot>)
+            }
             Parent::Snapshot(snapshot) => GenericRawAccess::OwnedSnapshot(Rc::clone(snapshot)),
             Parent::Consumed => return Err(FfiError::stale("handle")),
         })
     }
 
     /// Builds the Rust access an [`AccessSpec`] describes.
-    pub(crate) fn build_access(&self, spec: &AccessSpec) -> Result<ErasedAccess<'static>, FfiError> {
+    pub(crate) fn build_access(
+        &self,
+        spec: &AccessSpec,
+    ) -> Result<ErasedAccess<'static>, FfiError> {
         let raw = self.raw_access(spec.readonly)?;
         Ok(match &spec.namespace {
             Namespace::None => GenericAccess::Raw(raw),
-            Namespace::Prefixed(prefix) => GenericAccess::Prefixed(Prefixed::new(prefix.as_str(), raw)),
+            Namespace::Prefixed(prefix) => {
+                GenericAccess::Prefixed(Prefixed::new(prefix.as_str(), raw))
+            }
             Namespace::Migration(ns) => GenericAccess::Migration(Migration::new(ns.as_str(), raw)),
-            Namespace::Scratchpad(ns) => GenericAccess::Scratchpad(Scratchpad::new(ns.as_str(), raw)),
+            Namespace::Scratchpad(ns) => {
+                GenericAccess::Scratchpad(Scratchpad::new(ns.as_str(), raw))
+            }
         })
     }
 
@@ -446,7 +469,10 @@ impl FamilyState {
         for (&id, child) in &self.children {
             if let Child::Index(index) = child {
                 let access = self.build_access(&index.access)?;
-                reopened.push((id, AnyIndex::open(access, index.addr.clone(), index.index_type)?));
+                reopened.push((
+                    id,
+                    AnyIndex::open(access, index.addr.clone(), index.index_type)?,
+                ));
             }
         }
         for (id, index) in reopened {

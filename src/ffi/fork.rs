@@ -38,12 +38,17 @@ impl Castable for mdb_fork {
 ///
 /// Any thread may call this. Rust: `Database::fork`.
 #[no_mangle]
-pub unsafe extern "C" fn mdb_fork_new(db: *const mdb_db, out_fork: *mut *mut mdb_fork) -> mdb_status {
+pub unsafe extern "C" fn mdb_fork_new(
+    db: *const mdb_db,
+    out_fork: *mut *mut mdb_fork,
+) -> mdb_status {
     ffi_boundary!({
         let db = unsafe { try_ref(db, "db")? };
         let out_fork = Out::new(out_fork, "out_fork")?;
         let fork = Rc::new(db.db.fork());
-        out_fork.write(into_handle(ForkHandle::root(Family::new(Parent::Fork(fork)))));
+        out_fork.write(into_handle(ForkHandle::root(Family::new(Parent::Fork(
+            fork,
+        )))));
         Ok(())
     })
 }
@@ -178,9 +183,9 @@ pub unsafe extern "C" fn mdb_fork_into_patch(
             .map_err(|_| ())
             .expect("children are dropped before the fork is consumed")
             .into_patch();
-        out_patch.write(into_handle(AccessHandle::root(Family::new(Parent::Patch(Rc::new(
-            patch,
-        ))))));
+        out_patch.write(into_handle(AccessHandle::root(Family::new(Parent::Patch(
+            Rc::new(patch),
+        )))));
         Ok(())
     })
 }

@@ -110,7 +110,10 @@ pub(crate) unsafe fn try_str<'a>(
 /// # Safety
 ///
 /// A non-NULL `data` must point to a NUL-terminated string that stays valid for the call.
-pub(crate) unsafe fn try_c_str<'a>(data: *const c_char, parameter: &str) -> Result<&'a str, FfiError> {
+pub(crate) unsafe fn try_c_str<'a>(
+    data: *const c_char,
+    parameter: &str,
+) -> Result<&'a str, FfiError> {
     if data.is_null() {
         return Err(FfiError::null(parameter));
     }

@@ -104,7 +104,12 @@ pub(crate) unsafe fn open_iter(
     out_iter: *mut *mut mdb_iter,
 ) -> Result<(), FfiError> {
     let out_iter = Out::new(out_iter, "out_iter")?;
-    let id = add_iter(&mut *index_handle.family.lock()?, index_handle.id, from, None)?;
+    let id = add_iter(
+        &mut *index_handle.family.lock()?,
+        index_handle.id,
+        from,
+        None,
+    )?;
     out_iter.write(into_handle(ChildHandle {
         family: Arc::clone(&index_handle.family),
         id,

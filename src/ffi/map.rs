@@ -66,7 +66,17 @@ pub unsafe extern "C" fn mdb_access_map(
     out_map: *mut *mut mdb_map,
 ) -> mdb_status {
     ffi_boundary!({
-        unsafe { open_index(access, name, name_len, key, key_len, IndexType::Map, out_map) }
+        unsafe {
+            open_index(
+                access,
+                name,
+                name_len,
+                key,
+                key_len,
+                IndexType::Map,
+                out_map,
+            )
+        }
     })
 }
 

@@ -14,7 +14,6 @@
 //! allows that C naming and raw pointers need are scoped to it.
 #![allow(unsafe_code, non_camel_case_types, clippy::missing_safety_doc)]
 
-#[macro_use]
 mod boundary;
 mod family;
 mod handle;

@@ -69,7 +69,9 @@ pub unsafe extern "C" fn mdb_patch_into_fork(
         let out_fork = Out::new(out_fork, "out_fork")?;
         let patch = take_patch(patch)?;
         let fork = Rc::new(Fork::from(patch));
-        out_fork.write(into_handle(AccessHandle::root(Family::new(Parent::Fork(fork)))));
+        out_fork.write(into_handle(AccessHandle::root(Family::new(Parent::Fork(
+            fork,
+        )))));
         Ok(())
     })
 }

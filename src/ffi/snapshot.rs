@@ -24,9 +24,7 @@ impl Castable for mdb_snapshot {
 /// long as `snapshot`, and not to be freed. Returns NULL if `snapshot` is NULL.
 #[no_mangle]
 pub extern "C" fn mdb_snapshot_as_access(snapshot: *const mdb_snapshot) -> *const mdb_access {
-    ffi_boundary_infallible!(std::ptr::null(), {
-        as_access(snapshot)
-    })
+    ffi_boundary_infallible!(std::ptr::null(), { as_access(snapshot) })
 }
 
 /// Frees a snapshot handle. Indexes opened from it keep working until they are freed too.

@@ -55,10 +55,16 @@ const STATUS_TEXTS: [(mdb_status, &str); 12] = [
     (MDB_ERR_STALE_HANDLE, "stale handle\0"),
     (MDB_ERR_ABORTED, "migration aborted\0"),
     (MDB_ERR_PANIC, "internal error (panic)\0"),
-    (MDB_ERR_POISONED, "handle family poisoned by an earlier panic\0"),
+    (
+        MDB_ERR_POISONED,
+        "handle family poisoned by an earlier panic\0",
+    ),
     (MDB_ERR_READONLY, "write through a read-only access\0"),
     (MDB_ERR_OUT_OF_RANGE, "position out of range\0"),
-    (MDB_ERR_INCOMPATIBLE_VERSION, "incompatible on-disk format version\0"),
+    (
+        MDB_ERR_INCOMPATIBLE_VERSION,
+        "incompatible on-disk format version\0",
+    ),
 ];
 
 const UNKNOWN_STATUS_TEXT: &str = "unknown status code\0";
@@ -107,7 +113,10 @@ impl FfiError {
     pub(crate) fn readonly(what: impl fmt::Display) -> Self {
         Self::new(
             MDB_ERR_READONLY,
-            format_args!("{} is read-only: it was opened from a snapshot, a patch or a read-only fork", what),
+            format_args!(
+                "{} is read-only: it was opened from a snapshot, a patch or a read-only fork",
+                what
+            ),
         )
     }
 }
@@ -177,13 +186,15 @@ pub(crate) fn last_error_ptr() -> *const c_char {
     with_last_error(|message| message.as_ptr())
 }
 
-use super::boundary::{ffi_boundary_infallible, ffi_boundary_keeping_message};
+use super::boundary::ffi_boundary_keeping_message;
 
 /// A static description of a status code, such as `"stale handle"`. Never NULL, never freed;
-/// unknown codes give `"unknown status code"`. Any thread.
+/// unknown codes give `"unknown status code"`. Unlike other calls, it keeps the thread's error
+/// message, so `mdb_status_str(s)` and `mdb_last_error_message()` may be used in one
+/// expression. Any thread.
 #[no_mangle]
 pub extern "C" fn mdb_status_str(status: mdb_status) -> *const c_char {
-    ffi_boundary_infallible!(UNKNOWN_STATUS_TEXT.as_ptr().cast(), {
+    ffi_boundary_keeping_message!(UNKNOWN_STATUS_TEXT.as_ptr().cast(), {
         status_text(status).as_ptr().cast()
     })
 }
@@ -214,16 +225,16 @@ pub extern "C" fn mdb_last_error_message() -> *const c_char {
 pub unsafe extern "C" fn mdb_last_error_copy(buf: *mut c_char, buf_len: usize) -> usize {
     ffi_boundary_keeping_message!(0, {
         with_last_error(|message| {
-        let bytes = message.as_bytes();
-        if !buf.is_null() && buf_len > 0 {
-            let copied = bytes.len().min(buf_len - 1);
-            // SAFETY: the caller provides `buf_len` writable bytes at `buf`; `copied + 1` fits.
-            unsafe {
-                std::ptr::copy_nonoverlapping(bytes.as_ptr().cast(), buf, copied);
-                buf.add(copied).write(0);
+            let bytes = message.as_bytes();
+            if !buf.is_null() && buf_len > 0 {
+                let copied = bytes.len().min(buf_len - 1);
+                // SAFETY: the caller provides `buf_len` writable bytes at `buf`; `copied + 1` fits.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(bytes.as_ptr().cast(), buf, copied);
+                    buf.add(copied).write(0);
+                }
             }
-        }
-        bytes.len()
+            bytes.len()
         })
     })
 }

@@ -66,7 +66,7 @@ mod sparse_list;
 mod tests {
     use std::sync::Arc;
 
-    use crate::{Entry, Group, KeySetIndex, MapIndex, Patch, Snapshot};
+    use crate::{Entry, Group, KeySetIndex, ListIndex, MapIndex, Patch, Snapshot, SparseListIndex};
 
     fn assert_send_sync<T: Send + Sync>() {}
 
@@ -76,6 +76,8 @@ mod tests {
         assert_send_sync::<Entry<&dyn Snapshot, u32>>();
         assert_send_sync::<MapIndex<&dyn Snapshot, str, u32>>();
         assert_send_sync::<KeySetIndex<&Patch, [u8]>>();
+        assert_send_sync::<ListIndex<&dyn Snapshot, u32>>();
+        assert_send_sync::<SparseListIndex<Arc<dyn Snapshot>, u32>>();
         assert_send_sync::<Group<Arc<dyn Snapshot>, str, MapIndex<Arc<dyn Snapshot>, u8, u8>>>();
     }
 }

@@ -97,7 +97,10 @@ where
             K::Owned: fmt::Debug,
         {
             fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-                formatter.debug_struct("Active").field("position", &self.0).finish()
+                formatter
+                    .debug_struct("Active")
+                    .field("position", &self.0)
+                    .finish()
             }
         }
 
@@ -132,7 +135,11 @@ where
             Some(IteratorPosition::NextKey(key)) => {
                 index.index_iter(Some(std::borrow::Borrow::<I::Key>::borrow(&key)))
             }
-            Some(IteratorPosition::Ended) => return Self { inner: Inner::Ended },
+            Some(IteratorPosition::Ended) => {
+                return Self {
+                    inner: Inner::Ended,
+                }
+            }
         };
         Self {
             inner: Inner::Active {
@@ -261,7 +268,8 @@ where
     /// opens their position entries.
     pub(crate) fn all_ended(&self) -> bool {
         self.names.iter().all(|name| {
-            let position: Entry<T::Base, IteratorPosition<[u8]>> = self.access.get_entry(name.as_str());
+            let position: Entry<T::Base, IteratorPosition<[u8]>> =
+                self.access.get_entry(name.as_str());
             matches!(position.get(), Some(IteratorPosition::Ended))
         })
     }

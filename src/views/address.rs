@@ -160,7 +160,10 @@ pub(crate) fn migration_target(fqn: &[u8]) -> Option<&[u8]> {
 
 /// The column family name encoded in a fully qualified name without the migration marker.
 pub(crate) fn column_family_of(fqn: &[u8]) -> String {
-    let name = fqn.split(|&byte| byte == KEY_SEPARATOR).next().unwrap_or(fqn);
+    let name = fqn
+        .split(|&byte| byte == KEY_SEPARATOR)
+        .next()
+        .unwrap_or(fqn);
     String::from_utf8(name.to_vec()).expect("index names are validated to be ASCII")
 }
 

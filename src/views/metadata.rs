@@ -11,7 +11,7 @@
 //!
 //! The empty key of the pool holds the number of identifiers ever allocated (u64 LE).
 
-use std::{borrow::Cow, cell::Cell, convert::TryFrom, fmt, marker::PhantomData, num::NonZeroU64};
+use std::{borrow::Cow, convert::TryFrom, fmt, marker::PhantomData, num::NonZeroU64};
 
 use anyhow::{bail, ensure};
 use serde::{Deserialize, Serialize};
@@ -83,7 +83,9 @@ impl BinaryAttribute for u64 {
     }
 
     fn from_attribute(bytes: &[u8]) -> anyhow::Result<Self> {
-        let bytes = bytes.get(..8).ok_or_else(|| anyhow::anyhow!("failed to fill whole buffer"))?;
+        let bytes = bytes
+            .get(..8)
+            .ok_or_else(|| anyhow::anyhow!("failed to fill whole buffer"))?;
         Ok(u64::from_le_bytes(bytes.try_into().expect("8 bytes")))
     }
 }
@@ -95,7 +97,10 @@ impl BinaryAttribute for (u64, u64) {
 
     fn from_attribute(bytes: &[u8]) -> anyhow::Result<Self> {
         ensure!(bytes.len() >= 16, "failed to fill whole buffer");
-        Ok((u64::from_attribute(bytes)?, u64::from_attribute(&bytes[8..])?))
+        Ok((
+            u64::from_attribute(bytes)?,
+            u64::from_attribute(&bytes[8..])?,
+        ))
     }
 }
 
@@ -161,7 +166,10 @@ impl BinaryValue for IndexMetadata {
     }
 
     fn from_bytes(bytes: Cow<'_, [u8]>) -> anyhow::Result<Self> {
-        ensure!(bytes.len() >= METADATA_HEADER_LEN, "failed to fill whole buffer");
+        ensure!(
+            bytes.len() >= METADATA_HEADER_LEN,
+            "failed to fill whole buffer"
+        );
         let identifier = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
         let identifier = NonZeroU64::new(identifier)
             .ok_or_else(|| anyhow::anyhow!("IndexMetadata identifier is 0"))?;
@@ -173,7 +181,11 @@ impl BinaryValue for IndexMetadata {
         } else {
             let tag = read_u32(&bytes, METADATA_HEADER_LEN)?;
             let len = read_u32(&bytes, METADATA_HEADER_LEN + 4)? as usize;
-            ensure!(tag == INDEX_STATE_TAG, "Attribute with unknown tag: {}", tag);
+            ensure!(
+                tag == INDEX_STATE_TAG,
+                "Attribute with unknown tag: {}",
+                tag
+            );
             let start = METADATA_HEADER_LEN + 8;
             let state = bytes
                 .get(start..start + len)
@@ -195,7 +207,10 @@ pub(crate) struct IndexesPool<T: RawAccess>(View<T>);
 
 impl<T: RawAccess> IndexesPool<T> {
     pub(crate) fn new(access: T) -> Self {
-        Self(View::new(access, ResolvedAddress::system(INDEXES_POOL_NAME)))
+        Self(View::new(
+            access,
+            ResolvedAddress::system(INDEXES_POOL_NAME),
+        ))
     }
 
     /// Number of identifiers ever allocated.
@@ -209,7 +224,11 @@ impl<T: RawAccess> IndexesPool<T> {
 
     /// Creates metadata for a new index. Through an access that cannot write, nothing is
     /// stored and the returned metadata is phantom (`true`).
-    fn create_index_metadata(&mut self, fqn: &[u8], index_type: IndexType) -> (IndexMetadata, bool) {
+    fn create_index_metadata(
+        &mut self,
+        fqn: &[u8],
+        index_type: IndexType,
+    ) -> (IndexMetadata, bool) {
         let count = self.len() + 1;
         let metadata = IndexMetadata {
             identifier: NonZeroU64::new(count).expect("count + 1 is non-zero"),
@@ -316,7 +335,10 @@ impl<T: RawAccess> ViewWithMetadata<T> {
         let view = if is_phantom {
             View::new_phantom()
         } else {
-            View::new(access, ResolvedAddress::new(addr.name(), Some(metadata.identifier)))
+            View::new(
+                access,
+                ResolvedAddress::new(addr.name(), Some(metadata.identifier)),
+            )
         };
         if metadata.index_type != index_type {
             return Err(error(AccessErrorKind::WrongIndexType {
@@ -353,7 +375,7 @@ impl<T: RawAccess> ViewWithMetadata<T> {
             index_full_name: self.index_full_name,
             identifier: metadata.identifier,
             index_type: metadata.index_type,
-            cache: Cell::new(metadata.state),
+            cache: metadata.state,
         };
         (self.view, state)
     }
@@ -372,12 +394,12 @@ pub(crate) struct IndexState<T: RawAccess, V> {
     index_full_name: Vec<u8>,
     identifier: NonZeroU64,
     index_type: IndexType,
-    cache: Cell<Option<V>>,
+    cache: Option<V>,
 }
 
 impl<T: RawAccess, V: BinaryAttribute> IndexState<T, V> {
     pub(crate) fn get(&self) -> Option<V> {
-        self.cache.get()
+        self.cache
     }
 
     pub(crate) fn set(&mut self, state: V) {
@@ -389,11 +411,9 @@ impl<T: RawAccess, V: BinaryAttribute> IndexState<T, V> {
     }
 
     fn write(&mut self, state: Option<V>) {
-        self.cache.set(state);
-        let access = self
-            .access
-            .clone()
-            .expect("phantom views reject writes before their state changes");
+        // A phantom index has no access to write through: the same failure as any write to it.
+        let access = self.access.clone().expect(super::READONLY_VIEW_PANIC);
+        self.cache = state;
         let metadata = IndexMetadata {
             identifier: self.identifier,
             index_type: self.index_type,
@@ -407,7 +427,7 @@ impl<T: RawAccess, V: fmt::Debug + Copy> fmt::Debug for IndexState<T, V> {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter
             .debug_struct("IndexState")
-            .field("state", &self.cache.get())
+            .field("state", &self.cache)
             .finish()
     }
 }
@@ -442,7 +462,11 @@ where
         Self::with_custom_buffer(access, address, GROUP_KEYS_BUFFER)
     }
 
-    pub(crate) fn with_custom_buffer(access: T, address: &IndexAddress, buffer_size: usize) -> Self {
+    pub(crate) fn with_custom_buffer(
+        access: T,
+        address: &IndexAddress,
+        buffer_size: usize,
+    ) -> Self {
         let prefix = address.qualified_prefix();
         Self {
             access: access.as_readonly(),
@@ -521,7 +545,10 @@ mod tests {
             ..metadata
         };
         assert_eq!(bare.to_bytes().len(), 12);
-        assert_eq!(IndexMetadata::from_bytes(bare.to_bytes().into()).unwrap(), bare);
+        assert_eq!(
+            IndexMetadata::from_bytes(bare.to_bytes().into()).unwrap(),
+            bare
+        );
     }
 
     #[test]
@@ -539,9 +566,16 @@ mod tests {
 
     #[test]
     fn metadata_decoding_reports_each_corruption() {
-        let err = |bytes: &[u8]| IndexMetadata::from_bytes(bytes.into()).unwrap_err().to_string();
+        let err = |bytes: &[u8]| {
+            IndexMetadata::from_bytes(bytes.into())
+                .unwrap_err()
+                .to_string()
+        };
         assert_eq!(err(&[0; 12]), "IndexMetadata identifier is 0");
-        assert_eq!(err(&[1, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0]), "Unknown index type: 4");
+        assert_eq!(
+            err(&[1, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0]),
+            "Unknown index type: 4"
+        );
         assert_eq!(
             err(&[1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 1]),
             "Index state is too short"

@@ -12,11 +12,11 @@ use std::{
     ops::Bound,
 };
 
+pub(crate) use self::metadata::{get_metadata_unchecked, BinaryAttribute, IndexState, IndexesPool};
 pub use self::{
     address::{IndexAddress, ResolvedAddress},
     metadata::{GroupKeys, IndexMetadata, IndexType, ViewWithMetadata},
 };
-pub(crate) use self::metadata::{get_metadata_unchecked, BinaryAttribute, IndexState, IndexesPool};
 
 use crate::{db::Iter, BinaryKey, BinaryValue, Iterator as BytesIterator, Snapshot};
 

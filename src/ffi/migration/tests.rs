@@ -10,6 +10,7 @@ use crate::ffi::{
     db::{mdb_db_close, mdb_db_merge, mdb_db_open_temporary, mdb_db_snapshot},
     fork::{mdb_fork_as_access, mdb_fork_free, mdb_fork_into_patch, mdb_fork_new},
     iter::{mdb_iter_free, mdb_iter_next},
+    list::{mdb_access_list, mdb_list_free, mdb_list_push},
     map::{mdb_access_map, mdb_map_free, mdb_map_get, mdb_map_iter, mdb_map_put},
     patch::mdb_patch_free,
     snapshot::{mdb_snapshot_as_access, mdb_snapshot_free},
@@ -672,4 +673,44 @@ fn tombstones_need_a_writable_migration_access_and_no_other_index() {
             Some(crate::ffi::access::MDB_INDEX_MAP)
         );
     });
+}
+
+/// Takes up to `count` entries of the helper's old list `items` through a persistent iterator
+/// named `items` in its scratchpad.
+fn take_items(helper: *mut mdb_migration_helper, count: usize) -> Entries {
+    let scratchpad = view(helper, mdb_migration_helper_scratchpad);
+    let old = view(helper, mdb_migration_helper_old_data);
+    let list = open(mdb_access_list, old, "items");
+    let mut iter = ptr::null_mut();
+    let status = unsafe {
+        mdb_persistent_iter_new_list(scratchpad, "items".as_ptr().cast(), 5, list, &mut iter)
+    };
+    assert_status(status, MDB_OK);
+    let entries = (0..count).map_while(|_| next(iter).unwrap()).collect();
+    unsafe {
+        (mdb_iter_free(iter), mdb_list_free(list));
+        (mdb_access_free(scratchpad), mdb_access_free(old));
+    }
+    entries
+}
+
+#[test]
+fn persistent_list_iterator_resumes_at_the_saved_position() {
+    let db = TempDb::new();
+    db.write(|access| {
+        let list = open(mdb_access_list, access, "test.items");
+        for i in 0..5_u8 {
+            assert_status(unsafe { mdb_list_push(list, [i].as_ptr(), 1) }, MDB_OK);
+        }
+        unsafe { mdb_list_free(list) };
+    });
+    let item = |i: u8| (u64::from(i).to_be_bytes().to_vec(), vec![i]);
+    let helper = db.helper();
+    assert_eq!(take_items(helper, 2), [item(0), item(1)]);
+    assert_status(unsafe { mdb_migration_helper_finish(helper) }, MDB_OK);
+    unsafe { mdb_migration_helper_free(helper) };
+
+    let helper = db.helper();
+    assert_eq!(take_items(helper, 10), [item(2), item(3), item(4)]);
+    unsafe { mdb_migration_helper_free(helper) };
 }

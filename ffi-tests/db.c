@@ -1,0 +1,380 @@
+/*
+ * mdb_db: opening (temporary and RocksDB), options, snapshots, merges and checkpoints.
+ */
+#include "harness.h"
+
+#include <sys/stat.h>
+
+static int test_db_open_temporary_gives_an_empty_database(void) {
+    mdb_db *db = NULL;
+    mdb_snapshot *snapshot = NULL;
+    uint32_t type = 12345;
+    bool found = true;
+    OPEN_TEMPORARY(db);
+    CHECK(db != NULL);
+    CHECK_OK(mdb_db_snapshot(db, &snapshot));
+    CHECK_OK(mdb_access_index_type(mdb_snapshot_as_access(snapshot), NAME("anything"), NO_KEY,
+                                   &type, &found));
+    CHECK(!found);
+    CHECK(type == 12345);
+    mdb_snapshot_free(snapshot);
+    mdb_db_close(db);
+    return 0;
+}
+
+static int test_db_options_init_fills_the_defaults(void) {
+    mdb_db_options options;
+    memset(&options, 0xAB, sizeof options);
+    mdb_db_options_init(&options);
+    CHECK(options.max_open_files == 0);
+    CHECK(options.create_if_missing);
+    CHECK(options.compression == MDB_COMPRESSION_NONE);
+    CHECK(options.max_total_wal_size == 0);
+    CHECK(options.max_cache_size == 0);
+    mdb_db_options_init(NULL);
+    return 0;
+}
+
+static int test_db_open_creates_writes_and_reopens_on_disk(void) {
+    char dir[256], path[300];
+    mdb_db *db = NULL;
+    CHECK(harness_make_temp_dir(dir) == 0);
+    snprintf(path, sizeof path, "%s/db", dir);
+
+    CHECK_OK(mdb_db_open(path, NULL, &db));
+    CHECK(harness_put(db, "balances", "alice", "100") == 0);
+    CHECK_DB_VALUE(db, "balances", "alice", "100");
+    mdb_db_close(db);
+
+    db = NULL;
+    CHECK_OK(mdb_db_open(path, NULL, &db));
+    CHECK_DB_VALUE(db, "balances", "alice", "100");
+    CHECK_DB_VALUE(db, "balances", "bob", NULL);
+    mdb_db_close(db);
+    harness_remove_tree(dir);
+    return 0;
+}
+
+static int test_db_open_with_options_and_every_built_in_compression(void) {
+    static const struct {
+        uint32_t compression;
+        uint32_t feature;
+    } codecs[] = {
+        {MDB_COMPRESSION_NONE, 0},
+        {MDB_COMPRESSION_SNAPPY, MDB_FEATURE_SNAPPY},
+        {MDB_COMPRESSION_LZ4, MDB_FEATURE_LZ4},
+        {MDB_COMPRESSION_LZ4HC, MDB_FEATURE_LZ4},
+        {MDB_COMPRESSION_ZLIB, MDB_FEATURE_ZLIB},
+        {MDB_COMPRESSION_ZSTD, MDB_FEATURE_ZSTD},
+        {MDB_COMPRESSION_BZ2, MDB_FEATURE_BZIP2},
+    };
+    size_t i;
+    uint32_t features = mdb_features();
+    CHECK((features & MDB_FEATURE_SNAPPY) != 0); /* a default feature */
+    for (i = 0; i < sizeof codecs / sizeof codecs[0]; i++) {
+        char dir[256], path[300];
+        mdb_db_options options;
+        mdb_db *db = NULL;
+        if (codecs[i].feature != 0 && (features & codecs[i].feature) == 0) {
+            continue;
+        }
+        CHECK(harness_make_temp_dir(dir) == 0);
+        snprintf(path, sizeof path, "%s/db", dir);
+        mdb_db_options_init(&options);
+        options.compression = codecs[i].compression;
+        options.max_open_files = 64;
+        options.max_total_wal_size = 1 << 20;
+        options.max_cache_size = 1 << 20;
+        CHECK_OK(mdb_db_open(path, &options, &db));
+        CHECK(harness_put(db, "compressed", "key", "value value value value") == 0);
+        CHECK_DB_VALUE(db, "compressed", "key", "value value value value");
+        mdb_db_close(db);
+        harness_remove_tree(dir);
+    }
+    return 0;
+}
+
+static int test_db_open_missing_directory_without_create_is_a_storage_error(void) {
+    char dir[256], path[300];
+    mdb_db_options options;
+    mdb_db *db = UNTOUCHED;
+    CHECK(harness_make_temp_dir(dir) == 0);
+    snprintf(path, sizeof path, "%s/missing", dir);
+    mdb_db_options_init(&options);
+    options.create_if_missing = false;
+    CHECK_STATUS(mdb_db_open(path, &options, &db), MDB_ERR_STORAGE);
+    CHECK(db == UNTOUCHED);
+    CHECK(strlen(mdb_last_error_message()) > 0);
+    harness_remove_tree(dir);
+    return 0;
+}
+
+static int test_db_open_regular_file_is_a_storage_error(void) {
+    char dir[256], path[300];
+    FILE *file;
+    mdb_db *db = UNTOUCHED;
+    CHECK(harness_make_temp_dir(dir) == 0);
+    snprintf(path, sizeof path, "%s/file", dir);
+    file = fopen(path, "w");
+    CHECK(file != NULL);
+    fputs("not a database\n", file);
+    fclose(file);
+    CHECK_STATUS(mdb_db_open(path, NULL, &db), MDB_ERR_STORAGE);
+    CHECK(db == UNTOUCHED);
+    harness_remove_tree(dir);
+    return 0;
+}
+
+static int test_db_open_same_directory_twice_is_a_storage_error(void) {
+    char dir[256], path[300];
+    mdb_db *db = NULL, *again = UNTOUCHED;
+    CHECK(harness_make_temp_dir(dir) == 0);
+    snprintf(path, sizeof path, "%s/db", dir);
+    CHECK_OK(mdb_db_open(path, NULL, &db));
+    /* RocksDB's lock file: one process opens a database once. */
+    CHECK_STATUS(mdb_db_open(path, NULL, &again), MDB_ERR_STORAGE);
+    CHECK(again == UNTOUCHED);
+    mdb_db_close(db);
+    /* Closed: it opens again. */
+    CHECK_OK(mdb_db_open(path, NULL, &again));
+    mdb_db_close(again);
+    harness_remove_tree(dir);
+    return 0;
+}
+
+static int test_db_open_rejects_invalid_arguments_and_writes_nothing(void) {
+    char dir[256], path[300];
+    mdb_db_options options;
+    mdb_db *db = UNTOUCHED;
+    const char not_utf8[] = {'/', 't', 'm', 'p', '/', (char)0xFF, (char)0xFE, '\0'};
+    CHECK(harness_make_temp_dir(dir) == 0);
+    snprintf(path, sizeof path, "%s/db", dir);
+
+    CHECK_STATUS(mdb_db_open(NULL, NULL, &db), MDB_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(mdb_last_error_message(), "path") != NULL);
+    CHECK_STATUS(mdb_db_open(path, NULL, NULL), MDB_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(mdb_last_error_message(), "out_db") != NULL);
+    CHECK_STATUS(mdb_db_open(not_utf8, NULL, &db), MDB_ERR_INVALID_ARGUMENT);
+    mdb_db_options_init(&options);
+    options.compression = 99;
+    CHECK_STATUS(mdb_db_open(path, &options, &db), MDB_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(mdb_last_error_message(), "compression") != NULL);
+    CHECK_STATUS(mdb_db_open_temporary(NULL), MDB_ERR_INVALID_ARGUMENT);
+    CHECK(db == UNTOUCHED);
+    /* Nothing was created by the refused calls. */
+    {
+        struct stat info;
+        CHECK(stat(path, &info) != 0);
+    }
+    harness_remove_tree(dir);
+    return 0;
+}
+
+static int test_db_snapshot_does_not_see_later_merges(void) {
+    mdb_db *db = NULL;
+    mdb_snapshot *before = NULL;
+    mdb_map *map = NULL;
+    bool found = true;
+    OPEN_TEMPORARY(db);
+    CHECK(harness_put(db, "m", "k", "old") == 0);
+    CHECK_OK(mdb_db_snapshot(db, &before));
+    CHECK(harness_put(db, "m", "k", "new") == 0);
+    CHECK(harness_put(db, "m", "k2", "v2") == 0);
+
+    CHECK_OK(mdb_access_map(mdb_snapshot_as_access(before), NAME("m"), NO_KEY, &map));
+    {
+        mdb_bytes value = harness_empty_bytes();
+        CHECK_OK(mdb_map_get(map, BYTES("k"), &value, &found));
+        CHECK(found);
+        CHECK(BYTES_EQ(value, "old"));
+        mdb_bytes_free(&value);
+    }
+    CHECK_OK(mdb_map_contains(map, BYTES("k2"), &found));
+    CHECK(!found);
+    CHECK_DB_VALUE(db, "m", "k", "new");
+    mdb_map_free(map);
+    mdb_snapshot_free(before);
+    CHECK_STATUS(mdb_db_snapshot(db, NULL), MDB_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mdb_db_snapshot(NULL, &before), MDB_ERR_INVALID_ARGUMENT);
+    mdb_db_close(db);
+    return 0;
+}
+
+static int test_db_merge_consumes_the_patch(void) {
+    mdb_db *db = NULL;
+    mdb_fork *fork = NULL;
+    mdb_patch *patch = NULL;
+    mdb_map *map = NULL;
+    mdb_map *from_patch = NULL;
+    OPEN_TEMPORARY(db);
+    CHECK_OK(mdb_fork_new(db, &fork));
+    CHECK_OK(mdb_access_map(mdb_fork_as_access(fork), NAME("m"), NO_KEY, &map));
+    CHECK_OK(mdb_map_put(map, BYTES("k"), BYTES("v")));
+    mdb_map_free(map);
+    CHECK_OK(mdb_fork_into_patch(fork, &patch));
+    CHECK_OK(mdb_access_map(mdb_patch_as_access(patch), NAME("m"), NO_KEY, &from_patch));
+
+    CHECK_OK(mdb_db_merge(db, patch));
+    CHECK_DB_VALUE(db, "m", "k", "v");
+    /* Merged: the patch and its children are stale, and can still be freed. */
+    CHECK_STATUS(mdb_db_merge(db, patch), MDB_ERR_STALE_HANDLE);
+    CHECK_STATUS(mdb_db_merge_sync(db, patch), MDB_ERR_STALE_HANDLE);
+    {
+        bool found = false;
+        CHECK_STATUS(mdb_map_contains(from_patch, BYTES("k"), &found), MDB_ERR_STALE_HANDLE);
+        CHECK_STATUS(mdb_access_map(mdb_patch_as_access(patch), NAME("m"), NO_KEY, &map),
+                     MDB_ERR_STALE_HANDLE);
+    }
+    mdb_map_free(from_patch);
+    mdb_patch_free(patch);
+    mdb_fork_free(fork);
+    mdb_db_close(db);
+    return 0;
+}
+
+static int test_db_merge_with_a_null_argument_keeps_the_patch(void) {
+    mdb_db *db = NULL;
+    mdb_fork *fork = NULL;
+    mdb_patch *patch = NULL;
+    mdb_map *map = NULL;
+    OPEN_TEMPORARY(db);
+    CHECK_OK(mdb_fork_new(db, &fork));
+    CHECK_OK(mdb_access_map(mdb_fork_as_access(fork), NAME("m"), NO_KEY, &map));
+    CHECK_OK(mdb_map_put(map, BYTES("k"), BYTES("v")));
+    mdb_map_free(map);
+    CHECK_OK(mdb_fork_into_patch(fork, &patch));
+    CHECK_STATUS(mdb_db_merge(NULL, patch), MDB_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mdb_db_merge_sync(NULL, patch), MDB_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mdb_db_merge(db, NULL), MDB_ERR_INVALID_ARGUMENT);
+    CHECK_DB_VALUE(db, "m", "k", NULL);
+    /* The patch was not consumed. */
+    CHECK_OK(mdb_db_merge_sync(db, patch));
+    CHECK_DB_VALUE(db, "m", "k", "v");
+    mdb_patch_free(patch);
+    mdb_fork_free(fork);
+    mdb_db_close(db);
+    return 0;
+}
+
+static int test_db_merge_sync_survives_a_reopen(void) {
+    char dir[256], path[300];
+    mdb_db *db = NULL;
+    mdb_fork *fork = NULL;
+    mdb_list *list = NULL;
+    mdb_patch *patch = NULL;
+    uint64_t len = 0;
+    CHECK(harness_make_temp_dir(dir) == 0);
+    snprintf(path, sizeof path, "%s/db", dir);
+    CHECK_OK(mdb_db_open(path, NULL, &db));
+    CHECK_OK(mdb_fork_new(db, &fork));
+    CHECK_OK(mdb_access_list(mdb_fork_as_access(fork), NAME("events"), NO_KEY, &list));
+    CHECK_OK(mdb_list_push(list, BYTES("one")));
+    CHECK_OK(mdb_list_push(list, BYTES("two")));
+    mdb_list_free(list);
+    CHECK_OK(mdb_fork_into_patch(fork, &patch));
+    CHECK_OK(mdb_db_merge_sync(db, patch));
+    mdb_patch_free(patch);
+    mdb_fork_free(fork);
+    mdb_db_close(db);
+
+    CHECK_OK(mdb_db_open(path, NULL, &db));
+    {
+        mdb_snapshot *snapshot = NULL;
+        CHECK_OK(mdb_db_snapshot(db, &snapshot));
+        CHECK_OK(mdb_access_list(mdb_snapshot_as_access(snapshot), NAME("events"), NO_KEY, &list));
+        CHECK_OK(mdb_list_len(list, &len));
+        CHECK(len == 2);
+        mdb_list_free(list);
+        mdb_snapshot_free(snapshot);
+    }
+    mdb_db_close(db);
+    harness_remove_tree(dir);
+    return 0;
+}
+
+static int test_db_forks_of_one_state_merge_one_after_the_other(void) {
+    mdb_db *db = NULL;
+    mdb_fork *first = NULL, *second = NULL;
+    mdb_map *map = NULL;
+    OPEN_TEMPORARY(db);
+    CHECK_OK(mdb_fork_new(db, &first));
+    CHECK_OK(mdb_fork_new(db, &second));
+    CHECK_OK(mdb_access_map(mdb_fork_as_access(first), NAME("m"), NO_KEY, &map));
+    CHECK_OK(mdb_map_put(map, BYTES("a"), BYTES("first")));
+    CHECK_OK(mdb_map_put(map, BYTES("same"), BYTES("first")));
+    mdb_map_free(map);
+    CHECK_OK(mdb_access_map(mdb_fork_as_access(second), NAME("m"), NO_KEY, &map));
+    CHECK_OK(mdb_map_put(map, BYTES("b"), BYTES("second")));
+    CHECK_OK(mdb_map_put(map, BYTES("same"), BYTES("second")));
+    mdb_map_free(map);
+    COMMIT(db, first);
+    COMMIT(db, second);
+    CHECK_DB_VALUE(db, "m", "a", "first");
+    CHECK_DB_VALUE(db, "m", "b", "second");
+    CHECK_DB_VALUE(db, "m", "same", "second");
+    mdb_db_close(db);
+    return 0;
+}
+
+static int test_db_checkpoint_writes_an_independent_copy(void) {
+    char dir[256], path[300], copy[300];
+    mdb_db *db = NULL, *copied = NULL;
+    CHECK(harness_make_temp_dir(dir) == 0);
+    snprintf(path, sizeof path, "%s/db", dir);
+    snprintf(copy, sizeof copy, "%s/copy", dir);
+    CHECK_OK(mdb_db_open(path, NULL, &db));
+    CHECK(harness_put(db, "m", "k", "before") == 0);
+    CHECK_OK(mdb_db_checkpoint(db, copy));
+    CHECK(harness_put(db, "m", "k", "after") == 0);
+    /* The path exists now. */
+    CHECK_STATUS(mdb_db_checkpoint(db, copy), MDB_ERR_STORAGE);
+    CHECK_STATUS(mdb_db_checkpoint(db, NULL), MDB_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mdb_db_checkpoint(NULL, copy), MDB_ERR_INVALID_ARGUMENT);
+    CHECK_OK(mdb_db_open(copy, NULL, &copied));
+    CHECK_DB_VALUE(copied, "m", "k", "before");
+    CHECK_DB_VALUE(db, "m", "k", "after");
+    mdb_db_close(copied);
+    mdb_db_close(db);
+    harness_remove_tree(dir);
+    return 0;
+}
+
+static int test_db_checkpoint_of_a_temporary_database_is_refused(void) {
+    char dir[256], copy[300];
+    mdb_db *db = NULL;
+    struct stat info;
+    CHECK(harness_make_temp_dir(dir) == 0);
+    snprintf(copy, sizeof copy, "%s/copy", dir);
+    OPEN_TEMPORARY(db);
+    CHECK_STATUS(mdb_db_checkpoint(db, copy), MDB_ERR_INVALID_ARGUMENT);
+    CHECK(stat(copy, &info) != 0);
+    mdb_db_close(db);
+    harness_remove_tree(dir);
+    return 0;
+}
+
+static int test_db_close_of_null_is_a_no_op(void) {
+    mdb_db_close(NULL);
+    CHECK(strcmp(mdb_last_error_message(), "") == 0);
+    return 0;
+}
+
+int main(void) {
+    RUN_TEST(test_db_open_temporary_gives_an_empty_database);
+    RUN_TEST(test_db_options_init_fills_the_defaults);
+    RUN_TEST(test_db_open_creates_writes_and_reopens_on_disk);
+    RUN_TEST(test_db_open_with_options_and_every_built_in_compression);
+    RUN_TEST(test_db_open_missing_directory_without_create_is_a_storage_error);
+    RUN_TEST(test_db_open_regular_file_is_a_storage_error);
+    RUN_TEST(test_db_open_same_directory_twice_is_a_storage_error);
+    RUN_TEST(test_db_open_rejects_invalid_arguments_and_writes_nothing);
+    RUN_TEST(test_db_snapshot_does_not_see_later_merges);
+    RUN_TEST(test_db_merge_consumes_the_patch);
+    RUN_TEST(test_db_merge_with_a_null_argument_keeps_the_patch);
+    RUN_TEST(test_db_merge_sync_survives_a_reopen);
+    RUN_TEST(test_db_forks_of_one_state_merge_one_after_the_other);
+    RUN_TEST(test_db_checkpoint_writes_an_independent_copy);
+    RUN_TEST(test_db_checkpoint_of_a_temporary_database_is_refused);
+    RUN_TEST(test_db_close_of_null_is_a_no_op);
+    return HARNESS_SUMMARY();
+}

@@ -1,0 +1,238 @@
+//! Helpers for the tests that build C programs against the library (`ffi_c.rs`, `header.rs`,
+//! `packaging.rs`): where the built library, the header and the C sources are, and how to run
+//! a tool and show what it printed.
+
+// Each test crate uses a different subset of these helpers.
+#![allow(dead_code)]
+
+use std::{
+    env, fs,
+    path::{Path, PathBuf},
+    process::{Command, Output},
+    sync::OnceLock,
+};
+
+/// The cargo invocation that builds the C libraries. Exactly these flags: the project's test
+/// command uses them, and any other set would rebuild RocksDB (25 minutes).
+pub const CARGO_BUILD_ARGS: [&str; 5] = [
+    "build",
+    "--lib",
+    "--tests",
+    "--features",
+    "chrono,uuid,rust_decimal",
+];
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `include/`, where `metaldb.h` is.
+pub fn include_dir() -> PathBuf {
+    repo().join("include")
+}
+
+/// The profile directory of the running test binary (`$CARGO_TARGET_DIR/debug`): the test
+/// binary lives in its `deps/`.
+pub fn profile_dir() -> PathBuf {
+    let exe = env::current_exe().expect("the test binary has a path");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("test binaries live in <target>/<profile>/deps")
+        .to_path_buf()
+}
+
+/// Whether two paths are the same file (cargo uplifts outputs from `deps/` by hard links).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (fs::metadata(a), fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+/// The directory holding `libmetaldb.so` and `libmetaldb.a` as built from the current
+/// sources: `$CARGO_TARGET_DIR/debug`, next to the test binary's `deps/`.
+///
+/// `cargo test` compiles the library's cdylib and staticlib into `deps/` but, unlike
+/// `cargo build`, does not link them into the profile directory; this does that link (as
+/// cargo does: hard links, or copies across file systems), so that the libraries there are
+/// the ones built with this test binary. Only if `deps/` has no library, it runs `cargo build`
+/// with the project's flags. Once per test process.
+pub fn lib_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let profile = profile_dir();
+        let names = ["libmetaldb.so", "libmetaldb.a"];
+        if !names
+            .iter()
+            .all(|name| profile.join("deps").join(name).is_file())
+        {
+            build_libraries(&profile);
+        }
+        for name in names {
+            let (built, uplifted) = (profile.join("deps").join(name), profile.join(name));
+            if built.is_file() && !same_file(&built, &uplifted) {
+                uplift(&built, &uplifted);
+            }
+            assert!(
+                uplifted.is_file(),
+                "{} was not built in {}",
+                name,
+                profile.display()
+            );
+        }
+        link_soname(&profile);
+        profile
+    })
+    .clone()
+}
+
+/// Replaces `to` with a hard link to `from` (a copy if linking fails), through a temporary
+/// name so that `to` is never missing or half written.
+fn uplift(from: &Path, to: &Path) {
+    let name = to.file_name().expect("a file name").to_string_lossy();
+    let temporary = to.with_file_name(format!(".{}.tmp-{}", name, std::process::id()));
+    let _ = fs::remove_file(&temporary);
+    if fs::hard_link(from, &temporary).is_err() {
+        fs::copy(from, &temporary)
+            .unwrap_or_else(|err| panic!("copy {} to {}: {}", from.display(), to.display(), err));
+    }
+    fs::rename(&temporary, to).unwrap_or_else(|err| panic!("rename to {}: {}", to.display(), err));
+}
+
+/// Links `libmetaldb.so.<major>` to `libmetaldb.so` in `dir`. The library's SONAME is
+/// `libmetaldb.so.<major>`, so a program linked with `-lmetaldb` asks the dynamic loader for
+/// that name, which cargo does not create (`make lib` does too).
+fn link_soname(dir: &Path) {
+    let soname = format!("libmetaldb.so.{}", env!("CARGO_PKG_VERSION_MAJOR"));
+    let link = dir.join(&soname);
+    if fs::read_link(&link).is_ok_and(|target| target == Path::new("libmetaldb.so")) {
+        return;
+    }
+    let _ = fs::remove_file(&link);
+    if let Err(err) = std::os::unix::fs::symlink("libmetaldb.so", &link) {
+        // Another process may have made it meanwhile.
+        assert!(
+            fs::read_link(&link).is_ok_and(|target| target == Path::new("libmetaldb.so")),
+            "cannot link {}: {}",
+            link.display(),
+            err
+        );
+    }
+}
+
+fn build_libraries(profile: &Path) {
+    let target_dir = profile
+        .parent()
+        .expect("the profile directory has a parent");
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    eprintln!(
+        "building the C libraries: CARGO_TARGET_DIR={} {} {}",
+        target_dir.display(),
+        cargo,
+        CARGO_BUILD_ARGS.join(" ")
+    );
+    let output = Command::new(&cargo)
+        .args(CARGO_BUILD_ARGS)
+        .current_dir(repo())
+        .env("CARGO_TARGET_DIR", target_dir)
+        .output()
+        .expect("run cargo");
+    assert!(
+        output.status.success(),
+        "cargo build failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The path of the shared library.
+pub fn shared_library() -> PathBuf {
+    lib_dir().join("libmetaldb.so")
+}
+
+/// Whether `tool` can be started (`tool --version` runs).
+pub fn have_tool(tool: &str) -> bool {
+    Command::new(tool)
+        .arg("--version")
+        .output()
+        .map(|output| output.status.success())
+        .unwrap_or(false)
+}
+
+/// Fails the test with an explanation unless `tool` is installed: the C tests need their
+/// tools, and a skipped run must not pass silently.
+pub fn require_tool(tool: &str, package: &str) {
+    assert!(
+        have_tool(tool),
+        "`{}` is not installed: `apt-get install {}` (.ci/run installs it)",
+        tool,
+        package
+    );
+}
+
+/// The C compiler: `$CC`, or `cc`.
+pub fn cc() -> String {
+    env::var("CC").unwrap_or_else(|_| "cc".to_owned())
+}
+
+/// The C++ compiler: `$CXX`, or `c++`.
+pub fn cxx() -> String {
+    env::var("CXX").unwrap_or_else(|_| "c++".to_owned())
+}
+
+/// Runs a command and returns its output; the command line, status and both streams are in
+/// the returned report too.
+pub fn run(command: &mut Command) -> (Output, String) {
+    let output = command
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run {:?}: {}", command, err));
+    let report = format!(
+        "$ {:?}\n{}\n--- stdout ---\n{}--- stderr ---\n{}",
+        command,
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output, report)
+}
+
+/// Runs a command that must succeed, and returns its stdout.
+pub fn run_ok(command: &mut Command) -> String {
+    let (output, report) = run(command);
+    assert!(output.status.success(), "command failed:\n{}", report);
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A fresh directory under the target directory, emptied first. Outside the work tree, and
+/// kept after the test so that a failure can be looked at.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let dir = profile_dir().join("c-tests").join(name);
+    if dir.exists() {
+        fs::remove_dir_all(&dir).expect("remove an old scratch directory");
+    }
+    fs::create_dir_all(&dir).expect("create a scratch directory");
+    dir
+}
+
+/// The `mdb_*` functions declared in the header, in order.
+pub fn header_functions(header: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for line in header.lines() {
+        if line.starts_with([' ', '#', '/', '*']) || line.starts_with("typedef") {
+            continue;
+        }
+        if let Some(open) = line.find('(') {
+            let before = &line[..open];
+            if let Some(start) = before.rfind(|c: char| !(c.is_alphanumeric() || c == '_')) {
+                let name = &before[start + 1..];
+                if name.starts_with("mdb_") {
+                    names.push(name.to_owned());
+                }
+            } else if before.starts_with("mdb_") {
+                names.push(before.to_owned());
+            }
+        }
+    }
+    names
+}

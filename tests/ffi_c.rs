@@ -1,0 +1,463 @@
+//! The C tests: builds every program of `ffi-tests/` and `examples-c/` against
+//! `libmetaldb.so` with `-std=c99 -Wall -Wextra -Werror -pedantic`, and runs each one three
+//! ways: plain, under AddressSanitizer + UndefinedBehaviorSanitizer (proved real with `nm`),
+//! and under valgrind, where a leak counts as an error. A test program passes when it exits
+//! with 0 and its output ends with `N passed, 0 failed`; an example passes when it exits
+//! with 0. Every program's output is printed (run with `--nocapture` to see it on success).
+//!
+//! Also here: the header compiled standalone as C and as C++, the header and LMDB's in one
+//! program (no clash of functions, types, macros or exported symbols), and a check that
+//! `errors.c` exercises every function of the header.
+//!
+//! Needs a C and a C++ compiler, valgrind, pkg-config and liblmdb-dev (`.ci/run` installs
+//! them); a missing tool fails the test with the command that installs it.
+
+mod c_support;
+
+use std::{
+    collections::BTreeSet,
+    fs,
+    path::{Path, PathBuf},
+    process::Command,
+    sync::Mutex,
+    thread,
+};
+
+use c_support::{
+    cc, cxx, header_functions, include_dir, lib_dir, repo, require_tool, run, run_ok, scratch_dir,
+    shared_library,
+};
+
+/// The flags of every C program: C99, every warning an error.
+const C_FLAGS: [&str; 7] = [
+    "-std=c99",
+    "-g",
+    "-O1",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-pedantic",
+];
+
+/// The sanitizer flags; `-fno-sanitize-recover` makes a UBSan report fail the program.
+const SANITIZER_FLAGS: [&str; 3] = [
+    "-fsanitize=address,undefined",
+    "-fno-omit-frame-pointer",
+    "-fno-sanitize-recover=undefined",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Plain,
+    Sanitizers,
+    Valgrind,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Plain => "plain",
+            Mode::Sanitizers => "asan-ubsan",
+            Mode::Valgrind => "valgrind",
+        }
+    }
+}
+
+/// A C program to build and run.
+#[derive(Debug, Clone)]
+struct Program {
+    source: PathBuf,
+    name: String,
+    /// A test program (its output ends with the harness's summary), or an example.
+    is_test: bool,
+}
+
+/// Every test program of `ffi-tests/` and every example of `examples-c/`.
+fn programs() -> Vec<Program> {
+    let mut programs = Vec::new();
+    for (dir, is_test) in [("ffi-tests", true), ("examples-c", false)] {
+        let mut sources: Vec<PathBuf> = fs::read_dir(repo().join(dir))
+            .unwrap_or_else(|err| panic!("read {}: {}", dir, err))
+            .map(|entry| entry.expect("read a directory entry").path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "c"))
+            // Built and run by its own test, with LMDB.
+            .filter(|path| !path.ends_with("header_with_lmdb.c"))
+            .collect();
+        sources.sort();
+        for source in sources {
+            let stem = source.file_stem().expect("a file name").to_string_lossy();
+            programs.push(Program {
+                name: format!("{}/{}", dir, stem),
+                source,
+                is_test,
+            });
+        }
+    }
+    assert!(
+        programs.iter().filter(|program| program.is_test).count() >= 8,
+        "ffi-tests/ is missing programs: {:?}",
+        programs
+    );
+    programs
+}
+
+/// Compiles `source` to `output` against the library, with the extra flags and libraries.
+fn compile(source: &Path, output: &Path, extra: &[&str], libs: &[&str]) -> Result<(), String> {
+    let lib = lib_dir();
+    let mut command = Command::new(cc());
+    command
+        .args(C_FLAGS)
+        .args(extra)
+        .arg("-I")
+        .arg(include_dir())
+        .arg("-I")
+        .arg(repo().join("ffi-tests"))
+        .arg(source)
+        .arg("-o")
+        .arg(output)
+        .args(libs)
+        .arg(format!("-L{}", lib.display()))
+        .arg("-lmetaldb")
+        .arg(format!("-Wl,-rpath,{}", lib.display()))
+        .arg("-lpthread");
+    let (result, report) = run(&mut command);
+    if result.status.success() {
+        Ok(())
+    } else {
+        Err(report)
+    }
+}
+
+/// Writes, with the raw `rocksdb` crate, a database in metaldb's layout whose format version
+/// is not the one this library reads (see docs/format.md, "Version changes").
+fn write_incompatible_database(path: &Path) {
+    let mut options = ::rocksdb::Options::default();
+    options.create_if_missing(true);
+    options.create_missing_column_families(true);
+    let db = ::rocksdb::DB::open_cf(&options, path, ["__DB_METADATA__", "__INDEXES_POOL__"])
+        .expect("create a RocksDB database");
+    let metadata = db
+        .cf_handle("__DB_METADATA__")
+        .expect("the column family exists");
+    db.put_cf(&metadata, b"version", [1_u8])
+        .expect("write the version");
+}
+
+/// The last non-empty line of `stdout`, if it is `N passed, 0 failed` with N > 0.
+fn passed_summary(stdout: &str) -> Option<usize> {
+    let last = stdout.lines().rev().find(|line| !line.trim().is_empty())?;
+    let passed = last.strip_suffix(" passed, 0 failed")?;
+    passed.parse().ok().filter(|&passed| passed > 0)
+}
+
+/// Builds and runs one program in one mode; the error is a report to print.
+fn build_and_run(program: &Program, mode: Mode, dir: &Path) -> Result<String, String> {
+    let work = dir.join(program.name.replace('/', "-"));
+    fs::create_dir_all(&work).expect("create a work directory");
+    let binary = work.join("program");
+    let extra: &[&str] = if mode == Mode::Sanitizers {
+        &SANITIZER_FLAGS
+    } else {
+        &[]
+    };
+    compile(&program.source, &binary, extra, &[])?;
+
+    if mode == Mode::Sanitizers {
+        // The sanitizer runtimes are really linked in: the mode is not a plain run.
+        let symbols = run_ok(Command::new("nm").arg(&binary));
+        for symbol in ["__asan_init", "__ubsan_handle_"] {
+            if !symbols.contains(symbol) {
+                return Err(format!(
+                    "{} does not reference {}",
+                    binary.display(),
+                    symbol
+                ));
+            }
+        }
+    }
+
+    let incompatible = work.join("incompatible-db");
+    write_incompatible_database(&incompatible);
+    let tmp = work.join("tmp");
+    fs::create_dir_all(&tmp).expect("create a temporary directory");
+
+    let mut command = match mode {
+        Mode::Plain | Mode::Sanitizers => Command::new(&binary),
+        Mode::Valgrind => {
+            let mut command = Command::new("valgrind");
+            command.args([
+                "--error-exitcode=1",
+                "--leak-check=full",
+                "--errors-for-leak-kinds=definite",
+                "--show-leak-kinds=definite",
+                "--track-origins=yes",
+            ]);
+            let suppressions = repo().join("ffi-tests").join("valgrind.supp");
+            if suppressions.exists() {
+                command.arg(format!("--suppressions={}", suppressions.display()));
+            }
+            command.arg(&binary);
+            command
+        }
+    };
+    command
+        .current_dir(&work)
+        .env("TMPDIR", &tmp)
+        .env("METALDB_TEST_INCOMPATIBLE_DB", &incompatible)
+        .env(
+            "ASAN_OPTIONS",
+            "detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1",
+        )
+        .env(
+            "LSAN_OPTIONS",
+            format!(
+                "suppressions={}:print_suppressions=1",
+                repo().join("ffi-tests").join("lsan.supp").display()
+            ),
+        )
+        .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
+    let (output, report) = run(&mut command);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report = format!("=== {} [{}] ===\n{}", program.name, mode.name(), report);
+    if !output.status.success() {
+        return Err(report);
+    }
+    if program.is_test && passed_summary(&stdout).is_none() {
+        return Err(format!(
+            "{}\n(the output does not end with `N passed, 0 failed`)",
+            report
+        ));
+    }
+    Ok(report)
+}
+
+/// Builds and runs every program in `mode`, a few at a time, and fails with the reports of
+/// the ones that failed.
+fn run_all(mode: Mode) {
+    require_tool(&cc(), "build-essential");
+    require_tool("nm", "binutils");
+    if mode == Mode::Valgrind {
+        require_tool("valgrind", "valgrind");
+    }
+    let dir = scratch_dir(mode.name());
+    let queue = Mutex::new(programs());
+    let results = Mutex::new(Vec::new());
+    let workers = thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(2, 8);
+    thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let Some(program) = queue.lock().unwrap().pop() else {
+                    break;
+                };
+                let result = build_and_run(&program, mode, &dir);
+                results.lock().unwrap().push((program.name, result));
+            });
+        }
+    });
+
+    let mut results = results.into_inner().unwrap();
+    results.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut failed = Vec::new();
+    for (name, result) in &results {
+        match result {
+            Ok(report) => println!("{}\n", report),
+            Err(report) => {
+                println!("{}\n", report);
+                failed.push(name.clone());
+            }
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{} C program(s) failed in mode {}: {:?} (their output is above; files in {})",
+        failed.len(),
+        mode.name(),
+        failed,
+        dir.display()
+    );
+}
+
+#[test]
+fn c_programs_pass_plain() {
+    run_all(Mode::Plain);
+}
+
+#[test]
+fn c_programs_pass_under_address_and_undefined_behavior_sanitizers() {
+    run_all(Mode::Sanitizers);
+}
+
+#[test]
+fn c_programs_pass_under_valgrind_without_leaks() {
+    run_all(Mode::Valgrind);
+}
+
+#[test]
+fn header_compiles_standalone_as_c99_and_as_cxx() {
+    require_tool(&cc(), "build-essential");
+    require_tool(&cxx(), "g++");
+    let dir = scratch_dir("header");
+    run_ok(
+        Command::new(cc())
+            .args([
+                "-std=c99",
+                "-Wall",
+                "-Wextra",
+                "-Werror",
+                "-pedantic",
+                "-fsyntax-only",
+            ])
+            .args(["-x", "c"])
+            .arg(include_dir().join("metaldb.h")),
+    );
+    for standard in ["-std=c++11", "-std=c++17"] {
+        run_ok(
+            Command::new(cxx())
+                .args([standard, "-Wall", "-Wextra", "-Werror", "-pedantic", "-c"])
+                .arg("-I")
+                .arg(include_dir())
+                .arg(repo().join("ffi-tests").join("header_cxx.cpp"))
+                .arg("-o")
+                .arg(dir.join("header_cxx.o")),
+        );
+    }
+}
+
+/// The path of an installed library or header, as the C compiler finds it.
+fn lmdb_library() -> PathBuf {
+    let path = run_ok(Command::new(cc()).arg("-print-file-name=liblmdb.so"));
+    let path = PathBuf::from(path.trim());
+    assert!(
+        path.is_absolute() && path.exists(),
+        "liblmdb.so not found: `apt-get install liblmdb-dev` (.ci/run installs it)"
+    );
+    path
+}
+
+/// The macros a header defines, beyond those of the compiler and of `<stdbool.h>`,
+/// `<stddef.h>` and `<stdint.h>` (which metaldb.h includes).
+fn macros_of(include: &str) -> BTreeSet<String> {
+    let defined = |includes: &[&str]| -> BTreeSet<String> {
+        let mut command = Command::new(cc());
+        command
+            .args(["-std=c99", "-E", "-dM", "-I"])
+            .arg(include_dir());
+        for include in includes {
+            command.args(["-include", include]);
+        }
+        command.args(["-x", "c", "/dev/null"]);
+        run_ok(&mut command)
+            .lines()
+            .filter_map(|line| line.strip_prefix("#define "))
+            .map(|rest| {
+                rest.split(|c: char| c == ' ' || c == '(')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect()
+    };
+    let base = defined(&["stdbool.h", "stddef.h", "stdint.h", "stdio.h", "stdlib.h"]);
+    let with = defined(&[
+        "stdbool.h",
+        "stddef.h",
+        "stdint.h",
+        "stdio.h",
+        "stdlib.h",
+        include,
+    ]);
+    with.difference(&base).cloned().collect()
+}
+
+/// The functions a shared library defines and exports.
+fn exported_functions(library: &Path) -> BTreeSet<String> {
+    run_ok(
+        Command::new("nm")
+            .args(["-D", "--defined-only"])
+            .arg(library),
+    )
+    .lines()
+    .filter_map(|line| line.split_whitespace().nth(2))
+    .map(|name| name.split('@').next().unwrap_or(name).to_owned())
+    .collect()
+}
+
+#[test]
+fn header_and_lmdb_share_no_names_and_link_together() {
+    require_tool(&cc(), "build-essential");
+    require_tool("nm", "binutils");
+    let lmdb = lmdb_library();
+
+    let ours = macros_of("metaldb.h");
+    let theirs = macros_of("lmdb.h");
+    let clashing_macros: Vec<_> = ours.intersection(&theirs).collect();
+    let clashing_symbols: Vec<_> = exported_functions(&shared_library())
+        .intersection(&exported_functions(&lmdb))
+        .cloned()
+        .collect();
+
+    let dir = scratch_dir("lmdb");
+    let binary = dir.join("header_with_lmdb");
+    let compiled = compile(
+        &repo().join("ffi-tests").join("header_with_lmdb.c"),
+        &binary,
+        &[],
+        &["-llmdb"],
+    );
+    let ran = compiled.clone().and_then(|()| {
+        let (output, report) = run(&mut Command::new(&binary));
+        println!("{}", report);
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(report)
+        }
+    });
+
+    assert!(
+        clashing_macros.is_empty() && clashing_symbols.is_empty() && ran.is_ok(),
+        "metaldb.h/libmetaldb.so clash with lmdb.h/liblmdb.so:\n\
+         macros defined by both: {:?}\nfunctions exported by both: {:?}\n\
+         building and running ffi-tests/header_with_lmdb.c: {}",
+        clashing_macros,
+        clashing_symbols,
+        match &ran {
+            Ok(()) => "ok".to_owned(),
+            Err(report) => report.clone(),
+        }
+    );
+}
+
+#[test]
+fn errors_c_calls_every_function_of_the_header() {
+    let header = fs::read_to_string(include_dir().join("metaldb.h")).expect("read metaldb.h");
+    let errors = fs::read_to_string(repo().join("ffi-tests").join("errors.c"))
+        .expect("read ffi-tests/errors.c");
+    let functions = header_functions(&header);
+    assert!(
+        functions.len() > 50,
+        "too few functions found: {:?}",
+        functions
+    );
+    let missing: Vec<_> = functions
+        .iter()
+        .filter(|name| !errors.contains(&format!("{}(", name)))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "ffi-tests/errors.c does not call these functions of metaldb.h (add their NULL \
+         cases): {:?}",
+        missing
+    );
+}
+
+#[test]
+fn summary_lines_are_recognised() {
+    assert_eq!(passed_summary("ok a\nok b\n2 passed, 0 failed\n"), Some(2));
+    assert_eq!(passed_summary("2 passed, 0 failed\n\n"), Some(2));
+    assert_eq!(passed_summary("ok a\nFAIL b\n1 passed, 1 failed\n"), None);
+    assert_eq!(passed_summary("0 passed, 0 failed\n"), None);
+    assert_eq!(passed_summary("2 passed, 0 failed\nmore\n"), None);
+}
