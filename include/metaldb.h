@@ -166,11 +166,6 @@
 #define MDB_FEATURE_BZIP2 (1 << 4)
 
 /**
- * Size of the identifier prefix of stored keys.
- */
-#define ID_SIZE 8
-
-/**
  * The abort handle of a migration helper, from `mdb_migration_helper_new_with_abort`.
  *
  * Freeing it with `mdb_abort_handle_free` ABORTS the migration, as dropping it does in Rust:
@@ -1849,7 +1844,9 @@ void mdb_sparse_list_free(mdb_sparse_list *sparse_list);
 
 /**
  * A static description of a status code, such as `"stale handle"`. Never NULL, never freed;
- * unknown codes give `"unknown status code"`. Any thread.
+ * unknown codes give `"unknown status code"`. Unlike other calls, it keeps the thread's error
+ * message, so `mdb_status_str(s)` and `mdb_last_error_message()` may be used in one
+ * expression. Any thread.
  */
 const char *mdb_status_str(mdb_status status);
 
@@ -1883,7 +1880,7 @@ size_t mdb_last_error_copy(char *buf,
  * The version of the library as a NUL-terminated string, such as `"1.0.0"`; static, never
  * freed. Compare with `METALDB_VERSION_STRING`, the version of the header. Any thread.
  */
-const char *mdb_version(void);
+const char *mdb_version_string(void);
 
 /**
  * The version of the library as one number, `MAJOR * 1000000 + MINOR * 1000 + PATCH`, as
