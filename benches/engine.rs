@@ -153,7 +153,12 @@ fn map_iteration(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("metaldb", n), &n, |b, &n| {
             let snapshot = pair.metaldb.snapshot();
             let map = snapshot.get_map::<_, u32, Vec<u8>>("map");
-            b.iter(|| assert_eq!(map.iter().map(|entry| black_box(entry)).count(), n as usize))
+            b.iter(|| {
+                assert_eq!(
+                    map.iter().inspect(|entry| _ = black_box(entry)).count(),
+                    n as usize
+                )
+            })
         });
         group.bench_with_input(BenchmarkId::new("rocksdb", n), &n, |b, &n| {
             let snapshot = pair.raw.snapshot();
@@ -164,11 +169,11 @@ fn map_iteration(c: &mut Criterion) {
                     .iterator_cf(&cf, IteratorMode::Start)
                     .map(Result::unwrap)
                     .take_while(|(key, _)| key.starts_with(&prefix))
-                    .map(|(key, value)| {
+                    .inspect(|(key, value)| {
                         black_box((
                             u32::from_be_bytes(key[8..].try_into().unwrap()),
                             value.to_vec(),
-                        ))
+                        ));
                     })
                     .count();
                 assert_eq!(count, n as usize);

@@ -153,7 +153,7 @@ fn check_rollback_via_backups<D: Database>(db: D) {
     // Backup `i` reads as the state before merge `i`.
     for (index, backup) in backups.iter().enumerate() {
         assert_eq!(map_state(backup), states[index], "backup {index}");
-        let map = (&*backup).get_map::<_, u8, u64>("map");
+        let map = backup.get_map::<_, u8, u64>("map");
         let expected: Vec<Option<u64>> = (0..4_u8)
             .map(|key| {
                 states[index]
@@ -167,7 +167,7 @@ fn check_rollback_via_backups<D: Database>(db: D) {
             expected,
             "multi_get of backup {index}"
         );
-        assert_eq!((&*backup).get_list::<_, u64>("list").len(), index as u64);
+        assert_eq!(backup.get_list::<_, u64>("list").len(), index as u64);
     }
 
     // Applied in reverse order, the backups restore each state in turn.

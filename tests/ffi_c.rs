@@ -351,12 +351,7 @@ fn macros_of(include: &str) -> BTreeSet<String> {
         run_ok(&mut command)
             .lines()
             .filter_map(|line| line.strip_prefix("#define "))
-            .map(|rest| {
-                rest.split(|c: char| c == ' ' || c == '(')
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned()
-            })
+            .map(|rest| rest.split([' ', '(']).next().unwrap_or_default().to_owned())
             .collect()
     };
     let base = defined(&["stdbool.h", "stddef.h", "stdint.h", "stdio.h", "stdlib.h"]);

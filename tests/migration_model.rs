@@ -98,16 +98,6 @@ enum Op {
     Clear,
 }
 
-impl Op {
-    fn kind(&self) -> Option<Kind> {
-        match self {
-            Self::Put(..) | Self::Remove(_) => Some(Kind::Map),
-            Self::Push(_) | Self::Pop => Some(Kind::List),
-            Self::Clear => None,
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 enum Action {
     /// Work on an old index `ns.<name>`, through a `Prefixed` access.

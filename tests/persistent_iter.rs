@@ -333,7 +333,7 @@ fn position_in_a_plain_fork_uses_ordinary_addresses() {
     let map = fork.get_map::<_, u8, u64>("map");
     let access = &fork;
     assert_eq!(
-        PersistentKeys::new(&access, "plain.iter", &map).nth(0),
+        PersistentKeys::new(&access, "plain.iter", &map).next(),
         Some(0)
     );
     assert_eq!(fork.index_type("plain.iter"), Some(IndexType::Entry));

@@ -7,7 +7,7 @@ use super::{
     boundary::{ffi_boundary, ffi_boundary_infallible},
     family::{AccessRef, Child, ChildHandle, Family, Namespace},
     handle::{free_handle, into_handle, try_ref, try_slice, try_str, Castable, Out},
-    status::{mdb_status, FfiError},
+    status::{mdb_status, FfiError, MDB_ERR_STORAGE},
 };
 use crate::{access::Access, IndexAddress, IndexType};
 
@@ -71,6 +71,27 @@ pub const MDB_INDEX_KEY_SET: u32 = 5;
 pub const MDB_INDEX_SPARSE_LIST: u32 = 6;
 /// A tombstone: an index removed by a migration.
 pub const MDB_INDEX_TOMBSTONE: u32 = 254;
+
+/// The `MDB_INDEX_*` code of an index type.
+fn index_type_code(index_type: IndexType, addr: &IndexAddress) -> Result<u32, FfiError> {
+    Ok(match index_type {
+        IndexType::Map => MDB_INDEX_MAP,
+        IndexType::List => MDB_INDEX_LIST,
+        IndexType::Entry => MDB_INDEX_ENTRY,
+        IndexType::KeySet => MDB_INDEX_KEY_SET,
+        IndexType::SparseList => MDB_INDEX_SPARSE_LIST,
+        IndexType::Tombstone => MDB_INDEX_TOMBSTONE,
+        IndexType::Unknown => {
+            return Err(FfiError::new(
+                MDB_ERR_STORAGE,
+                format_args!(
+                    "the index {:?} has an index type this version does not know",
+                    addr.name()
+                ),
+            ))
+        }
+    })
+}
 
 /// Parses an index address given as a UTF-8 name and optional group-key bytes.
 pub(crate) unsafe fn address(
@@ -235,9 +256,11 @@ pub unsafe extern "C" fn mdb_access_index_type(
         let out_found = Out::new(out_found, "out_found")?;
         let state = access.family.lock()?;
         let spec = state.access_spec(access.access)?;
-        let metadata = state.build_access(&spec)?.get_index_metadata(addr)?;
+        let metadata = state
+            .build_access(&spec)?
+            .get_index_metadata(addr.clone())?;
         if let Some(metadata) = &metadata {
-            out_type.write(metadata.index_type() as u32);
+            out_type.write(index_type_code(metadata.index_type(), &addr)?);
         }
         out_found.write(metadata.is_some());
         Ok(())

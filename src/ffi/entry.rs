@@ -381,7 +381,7 @@ mod tests {
         let mut db = TempFork::new();
         let entry = db.open(mdb_access_entry, "entry");
         assert_status(set(entry, b"a"), MDB_OK);
-        db.into_patch();
+        db.convert_to_patch();
         let (mut value, mut found) = (mdb_bytes::empty(), true);
         assert_each(MDB_ERR_STALE_HANDLE, &unsafe {
             [

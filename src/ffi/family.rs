@@ -176,12 +176,10 @@ impl IndexChild {
             .as_mut()
             .expect("indexes are reopened right after a flush"))
     }
-
-    /// A description of the index for messages.
-    pub(crate) fn describe(&self) -> String {
-        format!("{:?} index {:?}", self.index_type, self.addr.name())
-    }
 }
+
+/// Entries read ahead by an iterator handle: keys and values, in order.
+pub(crate) type Window = std::collections::VecDeque<(Vec<u8>, Vec<u8>)>;
 
 /// An iterator handle's state: a window of entries read ahead from its index, so that it
 /// holds no borrow of the index between calls. Its index refuses writes while it lives, so
@@ -194,7 +192,7 @@ pub(crate) struct IterChild {
     /// Where the next window starts, or `None` once the index is exhausted.
     pub(crate) next_from: Option<Vec<u8>>,
     /// Entries read ahead, in order.
-    pub(crate) window: std::collections::VecDeque<(Vec<u8>, Vec<u8>)>,
+    pub(crate) window: Window,
     /// The entry returned by the last step; the caller borrows its bytes.
     pub(crate) current: Option<(Vec<u8>, Vec<u8>)>,
 }
@@ -202,7 +200,8 @@ pub(crate) struct IterChild {
 /// A child handle's state.
 pub(crate) enum Child {
     Access(AccessSpec),
-    Index(IndexChild),
+    // Boxed: an open index is several times larger than the other children.
+    Index(Box<IndexChild>),
     Iter(IterChild),
 }
 
@@ -418,14 +417,14 @@ impl FamilyState {
             self.check_borrow(&resolved, writable, &raw_addr)?;
         }
         let index = AnyIndex::open(erased, addr.clone(), index_type)?;
-        Ok(self.add_child(Child::Index(IndexChild {
+        Ok(self.add_child(Child::Index(Box::new(IndexChild {
             index: Some(index),
             access: spec,
             addr,
             index_type,
             writable,
             iterators: 0,
-        })))
+        }))))
     }
 
     fn check_borrow(

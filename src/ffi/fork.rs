@@ -11,7 +11,6 @@ use super::{
     patch::mdb_patch,
     status::{mdb_status, FfiError},
 };
-use crate::Database;
 
 /// A fork of a database: indexes opened from it read the database as of the fork's creation
 /// plus the fork's own changes, and write into the fork. Changes reach the database when the

@@ -1,10 +1,10 @@
 //! `mdb_iter`: iteration over an index, plain or persistent.
 
-use std::{collections::VecDeque, sync::Arc};
+use std::sync::Arc;
 
 use super::{
     boundary::{ffi_boundary, ffi_boundary_infallible},
-    family::{AnyIndex, Child, ChildHandle, ChildId, FamilyState, IterChild},
+    family::{AnyIndex, Child, ChildHandle, ChildId, FamilyState, IterChild, Window},
     handle::{free_handle, into_handle, try_ref, Castable, Out},
     status::{mdb_status, FfiError},
 };
@@ -31,12 +31,12 @@ fn read<I, K>(
     index: &I,
     from: Option<&I::Key>,
     key_bytes: impl Fn(K) -> Vec<u8>,
-) -> (VecDeque<(Vec<u8>, Vec<u8>)>, Option<Vec<u8>>)
+) -> (Window, Option<Vec<u8>>)
 where
     I: IndexIterator,
     I::Key: ToOwned<Owned = K>,
 {
-    let mut window = VecDeque::with_capacity(WINDOW);
+    let mut window = Window::with_capacity(WINDOW);
     let mut iter = index.index_iter(from);
     for (key, value) in iter.by_ref().take(WINDOW) {
         window.push_back((key_bytes(key), value.into_bytes()));
@@ -62,7 +62,7 @@ fn position(from: &[u8]) -> Result<Option<u64>, FfiError> {
 pub(crate) fn read_window(
     index: &AnyIndex,
     from: &[u8],
-) -> Result<(VecDeque<(Vec<u8>, Vec<u8>)>, Option<Vec<u8>>), FfiError> {
+) -> Result<(Window, Option<Vec<u8>>), FfiError> {
     let from_key = (!from.is_empty()).then_some(from);
     let be = |position: u64| position.to_be_bytes().to_vec();
     Ok(match index {
@@ -92,7 +92,7 @@ pub(crate) fn add_iter(
         index,
         position,
         next_from: Some(from),
-        window: VecDeque::new(),
+        window: Window::new(),
         current: None,
     })))
 }

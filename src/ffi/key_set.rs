@@ -318,7 +318,7 @@ mod tests {
         let mut db = TempFork::new();
         let set = db.open(mdb_access_key_set, "set");
         assert_status(insert(set, b"a"), MDB_OK);
-        db.into_patch();
+        db.convert_to_patch();
         let (mut found, mut iter) = (true, ptr::null_mut());
         assert_each(MDB_ERR_STALE_HANDLE, &unsafe {
             [

@@ -465,7 +465,7 @@ mod tests {
         let mut db = TempFork::new();
         let list = db.open(mdb_access_list, "list");
         assert_status(push(list, b"a"), MDB_OK);
-        db.into_patch();
+        db.convert_to_patch();
         let (mut value, mut found, mut len, mut iter) =
             (mdb_bytes::empty(), true, 7, ptr::null_mut());
         assert_each(MDB_ERR_STALE_HANDLE, &unsafe {

@@ -99,36 +99,44 @@ pub(crate) fn lookup(
     found.then(|| take_bytes(&mut value))
 }
 
+/// A key and a value, as an iterator returns them.
+pub(crate) type KeyValue = (Vec<u8>, Vec<u8>);
+
+/// Steps an iterator once: the entry it returned, `None` at its end, or the failed status.
+pub(crate) fn next_entry(iter: *mut mdb_iter) -> Result<Option<KeyValue>, mdb_status> {
+    let (mut key, mut key_len) = (ptr::null(), 0);
+    let (mut value, mut value_len) = (ptr::null(), 0);
+    let mut found = false;
+    let status = unsafe {
+        mdb_iter_next(
+            iter,
+            &mut key,
+            &mut key_len,
+            &mut value,
+            &mut value_len,
+            &mut found,
+        )
+    };
+    if status != MDB_OK {
+        return Err(status);
+    }
+    let bytes = |data: *const u8, len: usize| match len {
+        0 => Vec::new(),
+        _ => unsafe { std::slice::from_raw_parts(data, len) }.to_vec(),
+    };
+    Ok(found.then(|| (bytes(key, key_len), bytes(value, value_len))))
+}
+
 /// Walks an iterator to its end, collecting its entries, and frees it.
 #[track_caller]
-pub(crate) fn collect(iter: *mut mdb_iter) -> Vec<(Vec<u8>, Vec<u8>)> {
+pub(crate) fn collect(iter: *mut mdb_iter) -> Vec<KeyValue> {
     let mut entries = Vec::new();
     loop {
-        let (mut key, mut key_len) = (ptr::null(), 0);
-        let (mut value, mut value_len) = (ptr::null(), 0);
-        let mut found = false;
-        let status = unsafe {
-            mdb_iter_next(
-                iter,
-                &mut key,
-                &mut key_len,
-                &mut value,
-                &mut value_len,
-                &mut found,
-            )
-        };
-        assert_status(status, MDB_OK);
-        if !found {
-            break;
+        match next_entry(iter) {
+            Ok(Some(entry)) => entries.push(entry),
+            Ok(None) => break,
+            Err(status) => assert_status(status, MDB_OK),
         }
-        let bytes = |data: *const u8, len: usize| {
-            if len == 0 {
-                Vec::new()
-            } else {
-                unsafe { std::slice::from_raw_parts(data, len) }.to_vec()
-            }
-        };
-        entries.push((bytes(key, key_len), bytes(value, value_len)));
     }
     unsafe { mdb_iter_free(iter) };
     entries
@@ -136,9 +144,7 @@ pub(crate) fn collect(iter: *mut mdb_iter) -> Vec<(Vec<u8>, Vec<u8>)> {
 
 /// Runs an index's `_iter` call, which must succeed, and collects the iteration.
 #[track_caller]
-pub(crate) fn iterate(
-    call: impl FnOnce(*mut *mut mdb_iter) -> mdb_status,
-) -> Vec<(Vec<u8>, Vec<u8>)> {
+pub(crate) fn iterate(call: impl FnOnce(*mut *mut mdb_iter) -> mdb_status) -> Vec<KeyValue> {
     let mut iter = ptr::null_mut();
     assert_status(call(&mut iter), MDB_OK);
     collect(iter)
@@ -201,7 +207,7 @@ impl TempFork {
 
     /// Turns the fork into a patch, which makes every handle opened from the fork stale.
     #[track_caller]
-    pub(crate) fn into_patch(&mut self) {
+    pub(crate) fn convert_to_patch(&mut self) {
         let mut patch = ptr::null_mut();
         assert_status(
             unsafe { mdb_fork_into_patch(self.fork, &mut patch) },

@@ -16,11 +16,11 @@ use std::{borrow::Cow, convert::TryFrom, fmt, marker::PhantomData, num::NonZeroU
 use anyhow::{bail, ensure};
 use serde::{Deserialize, Serialize};
 
-use super::{address::IndexAddress, key_bytes, AsReadonly, RawAccess, ResolvedAddress, View};
+use super::{address::IndexAddress, AsReadonly, RawAccess, ResolvedAddress, View};
 use crate::{
     access::{AccessError, AccessErrorKind},
     validation::check_index_valid_full_name,
-    BinaryKey, BinaryValue, Iterator as _,
+    BinaryKey, BinaryValue,
 };
 
 /// Name of the column family holding index metadata and the identifier counter.
@@ -520,7 +520,7 @@ where
 /// Encodes the pool key of `()`: the identifier counter.
 #[cfg(test)]
 pub(crate) fn counter_key() -> Vec<u8> {
-    key_bytes(&())
+    super::key_bytes(&())
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use std::{
     ops::Bound,
 };
 
-pub(crate) use self::metadata::{get_metadata_unchecked, BinaryAttribute, IndexState, IndexesPool};
+pub(crate) use self::metadata::{get_metadata_unchecked, IndexState, IndexesPool};
 pub use self::{
     address::{IndexAddress, ResolvedAddress},
     metadata::{GroupKeys, IndexMetadata, IndexType, ViewWithMetadata},
@@ -197,14 +197,6 @@ impl<T: RawAccess> View<T> {
 
     pub(crate) fn is_phantom(&self) -> bool {
         matches!(self.inner, ViewInner::Phantom)
-    }
-
-    /// The address of the view, unless it is phantom.
-    pub(crate) fn address(&self) -> Option<&ResolvedAddress> {
-        match &self.inner {
-            ViewInner::Real { address, .. } => Some(address),
-            ViewInner::Phantom => None,
-        }
     }
 
     pub(crate) fn get_bytes(&self, key: &[u8]) -> Option<Vec<u8>> {

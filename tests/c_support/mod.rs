@@ -22,9 +22,15 @@ pub const CARGO_BUILD_ARGS: [&str; 5] = [
     "chrono,uuid,rust_decimal",
 ];
 
-/// The repository root.
+/// The repository root, as `cargo test` tells the running binary.
+///
+/// Read at run time, not with `env!`: the target directory is shared between checkouts (CI's
+/// clone and a developer's tree), and a test binary that cargo reuses from another checkout
+/// would otherwise look for the C sources in that checkout.
 pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
 /// `include/`, where `metaldb.h` is.

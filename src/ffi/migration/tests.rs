@@ -9,7 +9,7 @@ use crate::ffi::{
     access::{mdb_access_free, mdb_access_index_type, mdb_access_migration},
     db::{mdb_db_close, mdb_db_merge, mdb_db_open_temporary, mdb_db_snapshot},
     fork::{mdb_fork_as_access, mdb_fork_free, mdb_fork_into_patch, mdb_fork_new},
-    iter::{mdb_iter_free, mdb_iter_next},
+    iter::mdb_iter_free,
     list::{mdb_access_list, mdb_list_free, mdb_list_push},
     map::{mdb_access_map, mdb_map_free, mdb_map_get, mdb_map_iter, mdb_map_put},
     patch::mdb_patch_free,
@@ -18,13 +18,13 @@ use crate::ffi::{
         MDB_ERR_ABORTED, MDB_ERR_BORROWED, MDB_ERR_INVALID_ARGUMENT, MDB_ERR_OUT_OF_RANGE,
         MDB_ERR_PANIC, MDB_ERR_READONLY, MDB_ERR_STALE_HANDLE,
     },
-    test_support::{assert_each, assert_status, collect, lookup, open},
+    test_support::{assert_each, assert_status, collect, lookup, next_entry, open, KeyValue},
 };
 
 /// The namespace of every test migration.
 pub(crate) const NS: &str = "test";
 
-type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+type Entries = Vec<KeyValue>;
 
 /// A temporary database, closed on drop.
 pub(crate) struct TempDb(pub(crate) *mut mdb_db);
@@ -176,27 +176,6 @@ pub(crate) fn with_map<R>(
     result
 }
 
-/// Steps an iterator once.
-fn next(iter: *mut mdb_iter) -> Result<Option<(Vec<u8>, Vec<u8>)>, mdb_status> {
-    let (mut key, mut key_len, mut value, mut value_len) = (ptr::null(), 0, ptr::null(), 0);
-    let mut found = false;
-    check(unsafe {
-        mdb_iter_next(
-            iter,
-            &mut key,
-            &mut key_len,
-            &mut value,
-            &mut value_len,
-            &mut found,
-        )
-    })?;
-    let bytes = |data, len| match len {
-        0 => Vec::new(),
-        _ => unsafe { std::slice::from_raw_parts(data, len) }.to_vec(),
-    };
-    Ok(found.then(|| (bytes(key, key_len), bytes(value, value_len))))
-}
-
 fn check(status: mdb_status) -> Result<(), mdb_status> {
     match status {
         MDB_OK => Ok(()),
@@ -262,15 +241,17 @@ unsafe extern "C" fn migrate_wallets_in_chunks(
             )
         })?;
         for _ in 0..CHUNK {
-            let Some((key, value)) = next(iter)? else {
+            let Some((key, value)) = next_entry(iter)? else {
                 break;
             };
             check(put(new_wallets, &key, &[value[0], value[0]]))?;
         }
         unsafe {
             mdb_iter_free(iter);
-            (mdb_map_free(old_wallets), mdb_map_free(new_wallets));
-            (mdb_access_free(old), mdb_access_free(new));
+            mdb_map_free(old_wallets);
+            mdb_map_free(new_wallets);
+            mdb_access_free(old);
+            mdb_access_free(new);
         }
         match steps.fail {
             Some((round, status)) if round == steps.rounds => Err(status),
@@ -352,8 +333,10 @@ fn null_and_invalid_arguments_are_rejected() {
     );
     unsafe {
         mdb_migration_helper_free(ptr::null_mut());
-        (mdb_map_free(map), mdb_access_free(scratchpad));
-        (mdb_fork_free(fork), mdb_migration_helper_free(helper));
+        mdb_map_free(map);
+        mdb_access_free(scratchpad);
+        mdb_fork_free(fork);
+        mdb_migration_helper_free(helper);
     }
 }
 
@@ -454,12 +437,15 @@ fn take_wallets(helper: *mut mdb_migration_helper, count: usize) -> Vec<Vec<u8>>
         };
         assert_status(status, MDB_OK);
         let keys = (0..count)
-            .map_while(|_| next(iter).unwrap().map(|(key, _)| key))
+            .map_while(|_| next_entry(iter).unwrap().map(|(key, _)| key))
             .collect();
         unsafe { mdb_iter_free(iter) };
         keys
     });
-    unsafe { (mdb_access_free(scratchpad), mdb_access_free(old)) };
+    unsafe {
+        mdb_access_free(scratchpad);
+        mdb_access_free(old);
+    }
     keys
 }
 
@@ -516,18 +502,17 @@ fn persistent_iterator_creation_checks_name_access_and_family() {
     );
 
     // A merge makes the iterator stale; its position is kept.
-    assert_eq!(next(iter), Ok(Some((wallet(0), vec![0]))));
+    assert_eq!(next_entry(iter), Ok(Some((wallet(0), vec![0]))));
     assert_status(unsafe { mdb_migration_helper_merge(helper) }, MDB_OK);
-    assert_eq!(next(iter), Err(MDB_ERR_STALE_HANDLE));
+    assert_eq!(next_entry(iter), Err(MDB_ERR_STALE_HANDLE));
     unsafe { mdb_iter_free(iter) };
     assert_eq!(take_wallets(helper, 10), [wallet(1), wallet(2)]);
     unsafe {
-        (
-            mdb_map_free(map),
-            mdb_access_free(scratchpad),
-            mdb_access_free(old),
-        );
-        (mdb_map_free(other_map), mdb_access_free(other_old));
+        mdb_map_free(map);
+        mdb_access_free(scratchpad);
+        mdb_access_free(old);
+        mdb_map_free(other_map);
+        mdb_access_free(other_old);
         mdb_migration_helper_free(other);
         mdb_migration_helper_free(helper);
     }
@@ -560,7 +545,8 @@ fn abort_from_another_thread_makes_the_next_merge_fail_and_write_nothing() {
     let status = unsafe { mdb_access_map(new, "x".as_ptr().cast(), 1, ptr::null(), 0, &mut index) };
     assert_status(status, MDB_ERR_STALE_HANDLE);
     unsafe {
-        (mdb_access_free(new), mdb_migration_helper_free(helper));
+        mdb_access_free(new);
+        mdb_migration_helper_free(helper);
         mdb_abort_handle_free(abort_handle);
     }
 }
@@ -662,7 +648,8 @@ fn tombstones_need_a_writable_migration_access_and_no_other_index() {
     assert_status(status, MDB_ERR_WRONG_TYPE);
     assert_status(unsafe { mdb_migration_helper_finish(helper) }, MDB_OK);
     unsafe {
-        (mdb_access_free(new), mdb_access_free(scratchpad));
+        mdb_access_free(new);
+        mdb_access_free(scratchpad);
         mdb_migration_helper_free(helper);
     }
     db.finalize(mdb_migration_flush);
@@ -686,10 +673,14 @@ fn take_items(helper: *mut mdb_migration_helper, count: usize) -> Entries {
         mdb_persistent_iter_new_list(scratchpad, "items".as_ptr().cast(), 5, list, &mut iter)
     };
     assert_status(status, MDB_OK);
-    let entries = (0..count).map_while(|_| next(iter).unwrap()).collect();
+    let entries = (0..count)
+        .map_while(|_| next_entry(iter).unwrap())
+        .collect();
     unsafe {
-        (mdb_iter_free(iter), mdb_list_free(list));
-        (mdb_access_free(scratchpad), mdb_access_free(old));
+        mdb_iter_free(iter);
+        mdb_list_free(list);
+        mdb_access_free(scratchpad);
+        mdb_access_free(old);
     }
     entries
 }
