@@ -425,3 +425,12 @@ fn group_keys_cross_the_internal_buffer_boundary() {
         assert_eq!(keys, (0..count).collect::<Vec<_>>(), "{count} members");
     }
 }
+
+#[test]
+#[should_panic(expected = "Invalid characters used in name")]
+fn opening_a_member_of_a_group_with_an_invalid_name_panics() {
+    let db = TemporaryDB::new();
+    let fork = db.fork();
+    let group: Group<_, u32, ListIndex<_, u64>> = fork.get_group("invalid name!");
+    group.get(&1);
+}
