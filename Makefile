@@ -18,13 +18,14 @@ INSTALL ?= install
 VERSION := $(shell sed -n 's/^version = "\([^"]*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
-.PHONY: help lib quickstart install test rust-test fmt-check lint
+.PHONY: help lib quickstart install test rust-test fmt-check lint fuzz-build fuzz-smoke fuzz
 
 help:
 	@echo "make quickstart  build the library and run examples-c/quickstart.c against it"
 	@echo "make install     install the header, libraries and metaldb.pc under PREFIX (/usr/local)"
 	@echo "make test        run every test: formatting, Rust tests, C tests (plain, ASan+UBSan, valgrind), clippy"
 	@echo "make lint        formatting and clippy"
+	@echo "make fuzz        fuzz the C ABI for FUZZ_SECONDS (3600), growing fuzz/corpus/c_abi"
 
 # The same flags as `make test` and the C tests: another set would rebuild RocksDB. The
 # library's SONAME is libmetaldb.so.$(MAJOR), the name programs linked with -lmetaldb load,
@@ -54,6 +55,7 @@ install: lib
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
+	$(CARGO) fmt --manifest-path fuzz/Cargo.toml -- --check
 
 # Clippy runs in check mode, which would build RocksDB once more in another configuration (25
 # minutes). It checks against the RocksDB that `make lib` built instead (librocksdb-sys takes
@@ -67,4 +69,34 @@ lint: fmt-check lib
 rust-test:
 	$(CARGO) test --features $(FEATURES)
 
-test: fmt-check rust-test lint
+# Fuzzing of the C ABI (RELIABILITY.md, "Fuzzing"): the libFuzzer target fuzz/fuzz_targets/c_abi.rs,
+# built by cargo-fuzz with AddressSanitizer. The stable toolchain accepts cargo-fuzz's nightly
+# flags (-Zsanitizer) under RUSTC_BOOTSTRAP=1. Like `lint`, the build links the RocksDB of the
+# test build (or the prebuilt one ROCKSDB_LIB_DIR names), in a target directory of its own.
+FUZZ_SECONDS ?= 3600
+FUZZ_SMOKE_SECONDS ?= 60
+FUZZ_DIR := $(CARGO_TARGET_DIR)/fuzz
+FUZZ_BIN := $(FUZZ_DIR)/x86_64-unknown-linux-gnu/release/c_abi
+# rust-rocksdb leaks a byte when it opens a new database: see ffi-tests/lsan.supp.
+FUZZ_RUN := LSAN_OPTIONS=suppressions=$(CURDIR)/ffi-tests/lsan.supp $(FUZZ_BIN) \
+	-timeout=30 -len_control=0 -max_len=1024 -artifact_prefix=$(FUZZ_DIR)/artifacts/
+
+fuzz-build: lib
+	rocksdb="$${ROCKSDB_LIB_DIR:-$$(dirname "$$(ls $(CARGO_TARGET_DIR)/debug/build/librocksdb-sys-*/out/librocksdb.a | head -n 1)")}" && \
+	ROCKSDB_LIB_DIR="$$rocksdb" ROCKSDB_STATIC=1 SNAPPY_LIB_DIR="$$rocksdb" SNAPPY_STATIC=1 RUSTC_BOOTSTRAP=1 \
+		$(CARGO) fuzz build -O --target-dir $(FUZZ_DIR) c_abi
+	mkdir -p $(FUZZ_DIR)/artifacts
+
+# Replays every input of fuzz/regressions/c_abi once, then fuzzes for FUZZ_SMOKE_SECONDS from
+# the committed corpus (new inputs go to a scratch directory, not into the work tree).
+fuzz-smoke: fuzz-build
+	$(FUZZ_RUN) -runs=0 fuzz/regressions/c_abi
+	rm -rf $(FUZZ_DIR)/smoke-corpus && mkdir -p $(FUZZ_DIR)/smoke-corpus
+	$(FUZZ_RUN) -max_total_time=$(FUZZ_SMOKE_SECONDS) $(FUZZ_DIR)/smoke-corpus fuzz/corpus/c_abi
+
+# The long run: adds what it finds to fuzz/corpus/c_abi. Minimize before committing:
+# `cargo fuzz cmin` (see RELIABILITY.md).
+fuzz: fuzz-build
+	$(FUZZ_RUN) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 fuzz/corpus/c_abi
+
+test: fmt-check rust-test lint fuzz-smoke

@@ -1569,7 +1569,8 @@ mdb_status mdb_persistent_iter_new_key_set(const mdb_access *access,
  * an older fork misses that data, and flushing it would lose it.
  *
  * Every index handle, access and iterator of the fork becomes stale; free them. The fork
- * itself stays usable.
+ * itself stays usable. Like `mdb_fork_flush`, the call ends with a checkpoint: a later
+ * `mdb_fork_rollback` returns to the state right after it.
  *
  * @param[in] fork           The fork. Not NULL.
  * @param[in] namespace      UTF-8 namespace of `namespace_len` bytes: non-empty,
@@ -1589,7 +1590,8 @@ mdb_status mdb_migration_flush(mdb_fork *fork,
  * already merged stays behind in the database, unreachable.
  *
  * Every index handle, access and iterator of the fork becomes stale; free them. The fork
- * itself stays usable.
+ * itself stays usable. Like `mdb_fork_flush`, the call ends with a checkpoint: a later
+ * `mdb_fork_rollback` returns to the state right after it.
  *
  * Arguments and statuses as `mdb_migration_flush`. Rust: `rollback_migration`.
  */
@@ -1610,7 +1612,8 @@ mdb_status mdb_migration_rollback(mdb_fork *fork,
  * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument, an invalid name, or an
  *   access that is not a migration access; `MDB_ERR_READONLY` if the access cannot write (over
  *   a snapshot, a patch or a read-only fork); `MDB_ERR_WRONG_TYPE` if the migration already
- *   has another kind of index there; `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`.
+ *   has another kind of index there; `MDB_ERR_BORROWED` if an index handle of the family is
+ *   open at the address; `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`.
  *
  * Rust: `Migration::create_tombstone`.
  */

@@ -276,6 +276,10 @@ impl<T: RawAccess> Access for Scratchpad<T> {
     type Base = T;
 
     fn get_index_metadata(self, addr: IndexAddress) -> Result<Option<IndexMetadata>, AccessError> {
+        // The same check as `get_or_create_view`: an invalid name names no index.
+        if let Err(kind) = check_index_valid_full_name(addr.name()) {
+            return Err(AccessError { addr, kind });
+        }
         let addr = self.scratchpad_address(addr);
         Ok(get_metadata_unchecked(self.access, &addr))
     }

@@ -94,13 +94,30 @@ fn index_type_code(index_type: IndexType, addr: &IndexAddress) -> Result<u32, Ff
 }
 
 /// Parses an index address given as a UTF-8 name and optional group-key bytes.
+/// Borrows an index name argument. A namespaced access would turn the empty name into the
+/// namespace itself, so it is refused here, as for plain accesses.
+///
+/// # Safety
+///
+/// As [`try_str`].
+pub(crate) unsafe fn index_name<'a>(name: *const c_char, len: usize) -> Result<&'a str, FfiError> {
+    // SAFETY: forwarded contract.
+    let name = unsafe { try_str(name, len, "name")? };
+    if name.is_empty() {
+        return Err(FfiError::invalid_argument(
+            "the index name must not be empty",
+        ));
+    }
+    Ok(name)
+}
+
 pub(crate) unsafe fn address(
     name: *const c_char,
     name_len: usize,
     key: *const u8,
     key_len: usize,
 ) -> Result<IndexAddress, FfiError> {
-    let name = unsafe { try_str(name, name_len, "name")? };
+    let name = unsafe { index_name(name, name_len)? };
     let addr = IndexAddress::from_root(name);
     if key.is_null() && key_len == 0 {
         return Ok(addr);

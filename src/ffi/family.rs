@@ -139,6 +139,8 @@ pub(crate) struct IndexChild {
     index: Option<AnyIndex>,
     access: AccessSpec,
     addr: IndexAddress,
+    /// The address after the access's namespace, which handles of one index share.
+    raw_addr: IndexAddress,
     index_type: IndexType,
     /// Whether writes are allowed (the access is a writable fork access).
     pub(crate) writable: bool,
@@ -415,16 +417,34 @@ impl FamilyState {
             }
             let resolved = ResolvedAddress::new(raw_addr.name(), Some(metadata.identifier()));
             self.check_borrow(&resolved, writable, &raw_addr)?;
+        } else if writable && self.has_index_at(&raw_addr) {
+            // Read-only handles of a missing index borrow nothing in the fork, but would never
+            // see what the writable handle writes.
+            return Err(FfiError::new(
+                MDB_ERR_BORROWED,
+                format_args!(
+                    "index {:?} is already open through read-only handles in this fork; free them first",
+                    raw_addr.name()
+                ),
+            ));
         }
         let index = AnyIndex::open(erased, addr.clone(), index_type)?;
         Ok(self.add_child(Child::Index(Box::new(IndexChild {
             index: Some(index),
             access: spec,
             addr,
+            raw_addr,
             index_type,
             writable,
             iterators: 0,
         }))))
+    }
+
+    /// Whether an index handle of the family is open at `raw_addr`.
+    pub(crate) fn has_index_at(&self, raw_addr: &IndexAddress) -> bool {
+        self.children
+            .values()
+            .any(|child| matches!(child, Child::Index(index) if &index.raw_addr == raw_addr))
     }
 
     fn check_borrow(

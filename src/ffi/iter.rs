@@ -127,6 +127,9 @@ fn iter_mut(state: &mut FamilyState, id: ChildId) -> Result<&mut IterChild, FfiE
 /// Advances an iterator: returns the next entry, refilling the window when needed, and saves
 /// the position of a persistent iterator.
 fn step(state: &mut FamilyState, id: ChildId) -> Result<bool, FfiError> {
+    // The entries read ahead are the index's: once its handle is freed, they are stale too.
+    let index = iter_mut(state, id)?.index;
+    state.index(index)?;
     let iter = iter_mut(state, id)?;
     if iter.window.is_empty() {
         if let Some(from) = iter.next_from.take() {
@@ -148,6 +151,7 @@ fn step(state: &mut FamilyState, id: ChildId) -> Result<bool, FfiError> {
         .front()
         .map(|(key, _)| key.clone())
         .or_else(|| iter.next_from.clone());
+    let ended = next_key.is_none();
     let saved = match next_key {
         Some(key) => IteratorPosition::<[u8]>::NextKey(key),
         None => IteratorPosition::Ended,
@@ -155,6 +159,11 @@ fn step(state: &mut FamilyState, id: ChildId) -> Result<bool, FfiError> {
     match state.index_mut(position_id)?.index_mut()? {
         AnyIndex::Entry(entry) => entry.set(saved.to_bytes()),
         _ => unreachable!("positions are stored in entries"),
+    }
+    if ended {
+        // An ended iterator holds no position, as in Rust: its name is free again.
+        iter_mut(state, id)?.position = None;
+        state.remove(position_id);
     }
     Ok(found)
 }

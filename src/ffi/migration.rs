@@ -20,7 +20,7 @@ use std::{
 
 use super::{
     abort_handle::mdb_abort_handle,
-    access::{address, mdb_access, AccessHandle},
+    access::{address, index_name, mdb_access, AccessHandle},
     boundary::{ffi_boundary, ffi_boundary_infallible},
     db::mdb_db,
     family::{
@@ -34,7 +34,10 @@ use super::{
     list::mdb_list,
     map::mdb_map,
     sparse_list::mdb_sparse_list,
-    status::{mdb_status, status_text, with_last_error, FfiError, MDB_ERR_WRONG_TYPE, MDB_OK},
+    status::{
+        mdb_status, status_text, with_last_error, FfiError, MDB_ERR_BORROWED, MDB_ERR_WRONG_TYPE,
+        MDB_OK,
+    },
 };
 use crate::{
     access::{Access, FromAccess},
@@ -536,7 +539,7 @@ unsafe fn persistent_iter<C: Castable<RustType = ChildHandle>>(
     index_parameter: &str,
     out_iter: *mut *mut mdb_iter,
 ) -> Result<String, FfiError> {
-    let name = unsafe { try_str(name, name_len, "name")? };
+    let name = unsafe { index_name(name, name_len)? };
     let index = unsafe { try_ref(index, index_parameter)? };
     let out_iter = Out::new(out_iter, "out_iter")?;
     if !Arc::ptr_eq(&index.family, family) {
@@ -780,7 +783,13 @@ unsafe fn finalize(
 ) -> Result<(), FfiError> {
     unsafe { try_ref(fork, "fork")? };
     let namespace = unsafe { namespace_arg(namespace, namespace_len)? };
-    with_fork(fork, |fork| finalize(fork, namespace), false)
+    // A checkpoint after the change: the engine leaves part of it in the fork's working changes
+    // and part in its flushed patch, which a rollback would tear apart.
+    let finalize_and_flush = |fork: &mut Fork| {
+        finalize(fork, namespace);
+        fork.flush();
+    };
+    with_fork(fork, finalize_and_flush, false)
 }
 
 /// Flushes the migration in `namespace` into `fork`; the migration is complete once the fork
@@ -791,7 +800,8 @@ unsafe fn finalize(
 /// an older fork misses that data, and flushing it would lose it.
 ///
 /// Every index handle, access and iterator of the fork becomes stale; free them. The fork
-/// itself stays usable.
+/// itself stays usable. Like `mdb_fork_flush`, the call ends with a checkpoint: a later
+/// `mdb_fork_rollback` returns to the state right after it.
 ///
 /// @param[in] fork           The fork. Not NULL.
 /// @param[in] namespace      UTF-8 namespace of `namespace_len` bytes: non-empty,
@@ -814,7 +824,8 @@ pub unsafe extern "C" fn mdb_migration_flush(
 /// already merged stays behind in the database, unreachable.
 ///
 /// Every index handle, access and iterator of the fork becomes stale; free them. The fork
-/// itself stays usable.
+/// itself stays usable. Like `mdb_fork_flush`, the call ends with a checkpoint: a later
+/// `mdb_fork_rollback` returns to the state right after it.
 ///
 /// Arguments and statuses as `mdb_migration_flush`. Rust: `rollback_migration`.
 #[no_mangle]
@@ -838,7 +849,8 @@ pub unsafe extern "C" fn mdb_migration_rollback(
 /// @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument, an invalid name, or an
 ///   access that is not a migration access; `MDB_ERR_READONLY` if the access cannot write (over
 ///   a snapshot, a patch or a read-only fork); `MDB_ERR_WRONG_TYPE` if the migration already
-///   has another kind of index there; `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`.
+///   has another kind of index there; `MDB_ERR_BORROWED` if an index handle of the family is
+///   open at the address; `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`.
 ///
 /// Rust: `Migration::create_tombstone`.
 #[no_mangle]
@@ -878,6 +890,16 @@ pub unsafe extern "C" fn mdb_migration_create_tombstone(
                     ),
                 ));
             }
+        }
+        // A read-only handle of a missing index there would end up on a tombstone.
+        if state.has_index_at(&resolved) {
+            return Err(FfiError::new(
+                MDB_ERR_BORROWED,
+                format_args!(
+                    "index {:?} is open in this family; free its handles before the tombstone",
+                    resolved.name()
+                ),
+            ));
         }
         migration.get_or_create_view(addr, IndexType::Tombstone)?;
         Ok(())

@@ -16,6 +16,8 @@
 
 mod boundary;
 mod family;
+#[cfg(test)]
+mod fuzz_regressions;
 mod handle;
 #[cfg(test)]
 mod test_support;

@@ -1,0 +1,15 @@
+//! A libFuzzer target over metaldb's C ABI: the input is a sequence of C calls, each run
+//! through the exported `mdb_*` functions and checked against a model of the database.
+//!
+//! - [`abi`]: the C declarations, generated from `include/metaldb.h`.
+//! - [`input`]: the decoded input: operations over small pools of handles, names and bytes.
+//! - [`model`]: what the database should contain, and the naming rules of the header.
+//! - [`harness`]: runs the operations, with the model's expectation for each call.
+
+pub mod abi;
+pub mod harness;
+pub mod input;
+pub mod model;
+
+pub use harness::run;
+pub use input::Input;
