@@ -5,7 +5,7 @@ use std::ffi::c_char;
 use super::{
     access::{mdb_access, open_index},
     boundary::{ffi_boundary, ffi_boundary_infallible},
-    bytes::mdb_bytes,
+    bytes::{mdb_bytes, OutLookup},
     family::{AnyIndex, ChildHandle, RawAccess},
     handle::{free_handle, try_ref, try_slice, Castable, Out},
     iter::{mdb_iter, open_iter},
@@ -102,13 +102,8 @@ pub unsafe extern "C" fn mdb_map_get(
     ffi_boundary!({
         let handle = unsafe { try_ref(map, "map")? };
         let key = unsafe { try_slice(key, key_len, "key")? };
-        let out_value = Out::new(out_value, "out_value")?;
-        let out_found = Out::new(out_found, "out_found")?;
-        let value = handle.with_index(|index| Ok(as_map(index.index()).get(key)))?;
-        out_found.write(value.is_some());
-        if let Some(value) = value {
-            out_value.write(mdb_bytes::from_vec(value));
-        }
+        let out = OutLookup::new(out_value, out_found)?;
+        out.write(handle.with_index(|index| Ok(as_map(index.index()).get(key)))?);
         Ok(())
     })
 }
