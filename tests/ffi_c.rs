@@ -192,10 +192,6 @@ fn build_and_run(program: &Program, mode: Mode, dir: &Path) -> Result<String, St
                 "--show-leak-kinds=definite",
                 "--track-origins=yes",
             ]);
-            let suppressions = repo().join("ffi-tests").join("valgrind.supp");
-            if suppressions.exists() {
-                command.arg(format!("--suppressions={}", suppressions.display()));
-            }
             command.arg(&binary);
             command
         }
@@ -207,13 +203,6 @@ fn build_and_run(program: &Program, mode: Mode, dir: &Path) -> Result<String, St
         .env(
             "ASAN_OPTIONS",
             "detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1",
-        )
-        .env(
-            "LSAN_OPTIONS",
-            format!(
-                "suppressions={}:print_suppressions=1",
-                repo().join("ffi-tests").join("lsan.supp").display()
-            ),
         )
         .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
     let (output, report) = run(&mut command);
