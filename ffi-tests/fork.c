@@ -28,9 +28,7 @@ static int test_fork_changes_reach_the_database_only_when_merged(void) {
     mdb_fork *fork = NULL;
     mdb_map *map = NULL;
     mdb_patch *patch = NULL;
-    OPEN_TEMPORARY(db);
-    CHECK_OK(mdb_fork_new(db, &fork));
-    CHECK_OK(mdb_access_map(mdb_fork_as_access(fork), NAME("m"), NO_KEY, &map));
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_map, "m", map);
     CHECK_OK(mdb_map_put(map, BYTES("k"), BYTES("v")));
     CHECK(check_map_value(mdb_fork_as_access(fork), "m2", "k", NULL) == 0);
     CHECK_DB_VALUE(db, "m", "k", NULL);
@@ -58,9 +56,7 @@ static int test_fork_readonly_sees_unflushed_changes_and_refuses_writes(void) {
     mdb_fork *fork = NULL;
     mdb_access *readonly = NULL;
     mdb_map *writer = NULL, *reader = NULL, *reader2 = NULL;
-    OPEN_TEMPORARY(db);
-    CHECK_OK(mdb_fork_new(db, &fork));
-    CHECK_OK(mdb_access_map(mdb_fork_as_access(fork), NAME("m"), NO_KEY, &writer));
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_map, "m", writer);
     CHECK_OK(mdb_map_put(writer, BYTES("k"), BYTES("v")));
     CHECK_OK(mdb_fork_readonly(fork, &readonly));
     /* A writable handle and a read-only one on the same index do not coexist. */
@@ -91,9 +87,7 @@ static int test_fork_flush_keeps_children_usable(void) {
     mdb_map *map = NULL;
     mdb_access *prefixed = NULL;
     mdb_map *inner = NULL;
-    OPEN_TEMPORARY(db);
-    CHECK_OK(mdb_fork_new(db, &fork));
-    CHECK_OK(mdb_access_map(mdb_fork_as_access(fork), NAME("m"), NO_KEY, &map));
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_map, "m", map);
     CHECK_OK(mdb_access_prefixed(mdb_fork_as_access(fork), NAME("p"), &prefixed));
     CHECK_OK(mdb_access_map(prefixed, NAME("inner"), NO_KEY, &inner));
     CHECK_OK(mdb_map_put(map, BYTES("a"), BYTES("1")));
@@ -118,9 +112,7 @@ static int test_fork_rollback_discards_changes_since_the_flush_and_stales_childr
     mdb_map *map = NULL;
     mdb_access *readonly = NULL;
     bool found = false;
-    OPEN_TEMPORARY(db);
-    CHECK_OK(mdb_fork_new(db, &fork));
-    CHECK_OK(mdb_access_map(mdb_fork_as_access(fork), NAME("m"), NO_KEY, &map));
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_map, "m", map);
     CHECK_OK(mdb_map_put(map, BYTES("kept"), BYTES("1")));
     CHECK_OK(mdb_fork_flush(fork));
     CHECK_OK(mdb_map_put(map, BYTES("dropped"), BYTES("2")));
@@ -151,8 +143,7 @@ static int test_fork_into_patch_consumes_the_fork(void) {
     mdb_patch *patch = NULL, *again = UNTOUCHED;
     mdb_access *readonly = UNTOUCHED;
     mdb_map *map = UNTOUCHED;
-    OPEN_TEMPORARY(db);
-    CHECK_OK(mdb_fork_new(db, &fork));
+    OPEN_FORK(db, fork);
     /* A refused call changes nothing. */
     CHECK_STATUS(mdb_fork_into_patch(fork, NULL), MDB_ERR_INVALID_ARGUMENT);
     CHECK_OK(mdb_fork_flush(fork));
@@ -203,9 +194,7 @@ static int test_fork_patch_into_fork_keeps_the_changes(void) {
     mdb_patch *patch = NULL;
     mdb_map *map = NULL;
     mdb_map *stale = NULL;
-    OPEN_TEMPORARY(db);
-    CHECK_OK(mdb_fork_new(db, &fork));
-    CHECK_OK(mdb_access_map(mdb_fork_as_access(fork), NAME("m"), NO_KEY, &map));
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_map, "m", map);
     CHECK_OK(mdb_map_put(map, BYTES("k"), BYTES("v")));
     mdb_map_free(map);
     CHECK_OK(mdb_fork_into_patch(fork, &patch));
@@ -240,8 +229,7 @@ static int test_fork_prefixed_access_opens_indexes_under_the_prefix(void) {
     mdb_map *map = NULL;
     uint32_t type = 0;
     bool found = false;
-    OPEN_TEMPORARY(db);
-    CHECK_OK(mdb_fork_new(db, &fork));
+    OPEN_FORK(db, fork);
     CHECK_OK(mdb_access_prefixed(mdb_fork_as_access(fork), NAME("ns"), &prefixed));
     CHECK_OK(mdb_access_map(prefixed, NAME("m"), NO_KEY, &map));
     CHECK_OK(mdb_map_put(map, BYTES("k"), BYTES("v")));
@@ -272,8 +260,7 @@ static int test_fork_group_keys_address_distinct_indexes(void) {
     const uint8_t key_b[] = {0, 1, 3};
     bool found = true;
     uint32_t type = 0;
-    OPEN_TEMPORARY(db);
-    CHECK_OK(mdb_fork_new(db, &fork));
+    OPEN_FORK(db, fork);
     CHECK_OK(mdb_access_map(mdb_fork_as_access(fork), NAME("grp"), key_a, sizeof key_a, &a));
     CHECK_OK(mdb_access_map(mdb_fork_as_access(fork), NAME("grp"), key_b, sizeof key_b, &b));
     CHECK_OK(mdb_map_put(a, BYTES("k"), BYTES("a")));
@@ -308,8 +295,7 @@ static int test_fork_index_type_reports_each_kind(void) {
     uint32_t type = 0;
     bool found = false;
     const mdb_access *access;
-    OPEN_TEMPORARY(db);
-    CHECK_OK(mdb_fork_new(db, &fork));
+    OPEN_FORK(db, fork);
     access = mdb_fork_as_access(fork);
     CHECK_OK(mdb_access_map(access, NAME("a_map"), NO_KEY, &map));
     CHECK_OK(mdb_access_list(access, NAME("a_list"), NO_KEY, &list));
