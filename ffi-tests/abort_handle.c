@@ -60,6 +60,8 @@ static int test_abort_handle_abort_makes_finish_write_nothing(void) {
     CHECK_OK(mdb_abort_handle_abort(abort_handle));
     CHECK_STATUS(mdb_migration_helper_finish(helper), MDB_ERR_ABORTED);
     CHECK_MIGRATED_VALUE(db, "ns", "wallets", "k", NULL);
+    /* Finishing ends the helper even when it fails, before its handle is freed. */
+    CHECK(is_finished(abort_handle));
     mdb_abort_handle_free(abort_handle);
     mdb_migration_helper_free(helper);
     mdb_db_close(db);
@@ -113,9 +115,32 @@ static int test_abort_handle_is_finished_once_the_helper_is_freed(void) {
     return 0;
 }
 
+/* As in Rust, where a helper whose merge failed lives on until it is dropped: unusable (even
+ * to finish it), but not gone until its handles are freed. */
+static int test_abort_handle_is_not_finished_by_an_aborted_merge(void) {
+    mdb_db *db = NULL;
+    mdb_migration_helper *helper = NULL;
+    mdb_abort_handle *abort_handle = NULL;
+    mdb_access *view = NULL;
+    CHECK(start(&db, &helper, &abort_handle) == 0);
+    CHECK_OK(mdb_migration_helper_new_data(helper, &view));
+    CHECK_OK(mdb_abort_handle_abort(abort_handle));
+    CHECK_STATUS(mdb_migration_helper_merge(helper), MDB_ERR_ABORTED);
+    CHECK(!is_finished(abort_handle));
+    CHECK_STATUS(mdb_migration_helper_finish(helper), MDB_ERR_STALE_HANDLE);
+    CHECK(!is_finished(abort_handle));
+    mdb_migration_helper_free(helper);
+    /* Its (stale) view is a handle of it too. */
+    CHECK(!is_finished(abort_handle));
+    mdb_access_free(view);
+    CHECK(is_finished(abort_handle));
+    mdb_abort_handle_free(abort_handle);
+    mdb_db_close(db);
+    return 0;
+}
+
 /* As in Rust, where `MigrationHelper::finish` consumes the helper: finished at once, even
- * while its (now stale) handles are not freed yet. The header of mdb_abort_handle_is_finished
- * says otherwise ("counts as gone only once its handles are freed"); see the report. */
+ * while its (now stale) handles are not freed yet. */
 static int test_abort_handle_is_finished_as_soon_as_finish_consumes_the_helper(void) {
     mdb_db *db = NULL;
     mdb_migration_helper *helper = NULL;
@@ -241,7 +266,10 @@ static int test_abort_handle_abort_inside_the_loop_stops_it_at_the_next_merge(vo
     CHECK_STATUS(mdb_migration_helper_merge(helper), MDB_ERR_STALE_HANDLE);
     CHECK_MIGRATED_VALUE(db, "ns", "wallets", "round1", "x");
     CHECK_MIGRATED_VALUE(db, "ns", "wallets", "round2", NULL);
+    /* Unusable after the aborted round, but not gone until it is freed. */
+    CHECK(!is_finished(abort_handle));
     mdb_migration_helper_free(helper);
+    CHECK(is_finished(abort_handle));
     mdb_abort_handle_free(abort_handle);
     mdb_db_close(db);
     return 0;
@@ -266,6 +294,7 @@ int main(void) {
     RUN_TEST(test_abort_handle_free_aborts_the_migration);
     RUN_TEST(test_abort_handle_forget_lets_the_migration_go_on);
     RUN_TEST(test_abort_handle_is_finished_once_the_helper_is_freed);
+    RUN_TEST(test_abort_handle_is_not_finished_by_an_aborted_merge);
     RUN_TEST(test_abort_handle_is_finished_as_soon_as_finish_consumes_the_helper);
     RUN_TEST(test_abort_handle_aborts_from_another_thread);
     RUN_TEST(test_abort_handle_freed_on_another_thread_while_the_helper_works);

@@ -441,9 +441,18 @@ extern "C" {
 mdb_status mdb_abort_handle_abort(const mdb_abort_handle *handle);
 
 /**
- * Tells whether the helper of this handle is gone: finished (`mdb_migration_helper_finish`),
- * left unusable by a failed or aborted merge, or freed (`mdb_migration_helper_free`, together
- * with every access, index and iterator opened from it).
+ * Tells whether the helper of this handle is gone, as `AbortHandle::is_finished` tells in
+ * Rust whether the `MigrationHelper` was dropped. The helper is gone:
+ *
+ * - as soon as `mdb_migration_helper_finish` returns `MDB_OK`, `MDB_ERR_ABORTED` or
+ *   `MDB_ERR_STORAGE`: finishing ends the helper, even while its (now stale) handles are not
+ *   freed yet;
+ * - once the helper handle and every access, index and iterator opened from it are freed,
+ *   in any order.
+ *
+ * Until then the helper is not gone, even after a merge that failed or was aborted
+ * (`mdb_migration_helper_merge`, `mdb_migration_iter_loop`): such a helper is unusable, and
+ * gone once freed as above.
  *
  * @param[in]  handle        The abort handle. Not NULL.
  * @param[out] out_finished  On `MDB_OK`, whether the helper is gone.
@@ -1413,8 +1422,9 @@ mdb_status mdb_migration_iter_loop(mdb_migration_helper *helper,
                                    void *user_data);
 
 /**
- * Frees a migration helper handle. Unmerged changes are discarded once the helper's
- * children are freed too; then the helper counts as gone for `mdb_abort_handle_is_finished`.
+ * Frees a migration helper handle. Once the accesses, indexes and iterators opened from the
+ * helper are freed too, in any order, the helper is gone: its unmerged changes are discarded
+ * and `mdb_abort_handle_is_finished` reports it finished.
  *
  * `helper` may be NULL (a no-op). Call exactly once per handle, from any thread, in any order
  * relative to its children and its abort handle.
