@@ -147,6 +147,14 @@ static int test_migration_tombstone_removes_the_old_index_on_flush(void) {
     CHECK_OK(mdb_migration_create_tombstone(new_data, NAME("untouched"), NO_KEY));
     /* A tombstone needs no old index. */
     CHECK_OK(mdb_migration_create_tombstone(new_data, NAME("never_existed"), NO_KEY));
+    /* A non-NULL empty group key marks the group member with the empty key, not the index
+     * outside the group. */
+    CHECK_OK(mdb_migration_create_tombstone(new_data, NAME("grouped"), (const uint8_t *)"", 0));
+    CHECK_OK(mdb_access_index_type(new_data, NAME("grouped"), (const uint8_t *)"", 0, &type,
+                                   &found));
+    CHECK(found && type == MDB_INDEX_TOMBSTONE);
+    CHECK_OK(mdb_access_index_type(new_data, NAME("grouped"), NO_KEY, &type, &found));
+    CHECK(!found);
     {
         mdb_map *map = UNTOUCHED;
         CHECK_STATUS(mdb_access_map(new_data, NAME("untouched"), NO_KEY, &map),

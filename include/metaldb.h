@@ -15,6 +15,10 @@
  * - Byte inputs are a pointer and a length; the pointer may be NULL when the length is 0.
  *   Names are UTF-8 with an explicit length (no NUL needed). The library never keeps an input
  *   pointer after a call returns.
+ * - An index is addressed by a name and an optional group key (`key`, `key_len`). There, and
+ *   only there, NULL and empty differ: NULL with `key_len` 0 is the index outside any group,
+ *   and a non-NULL `key` with `key_len` 0 is the group member whose key is empty, another
+ *   index.
  * - Owned byte outputs come back as an `mdb_bytes`, freed with `mdb_bytes_free` (twice is
  *   harmless). Borrowed outputs (iterator keys and values, messages) say until when they are
  *   valid.
@@ -532,8 +536,9 @@ mdb_status mdb_access_scratchpad(const mdb_access *access,
  *
  * @param[in]  access     The access. Not NULL.
  * @param[in]  name       UTF-8 index name of `name_len` bytes.
- * @param[in]  key        Group key of `key_len` bytes, or NULL with `key_len` 0 for an index
- *                        outside any group.
+ * @param[in]  key        Group key of `key_len` bytes. NULL with `key_len` 0: the index
+ *                        outside any group; non-NULL with `key_len` 0: the group member
+ *                        whose key is empty.
  * @param[out] out_type   On `MDB_OK` with `*out_found`, one of `MDB_INDEX_*`.
  * @param[out] out_found  On `MDB_OK`, whether an index exists there.
  * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument or an invalid name;
@@ -669,7 +674,9 @@ mdb_status mdb_db_checkpoint(const mdb_db *db,
  * @param[in]  access     The access. Not NULL.
  * @param[in]  name       UTF-8 index name of `name_len` bytes: `[A-Za-z0-9_.-]`, not empty,
  *                        not starting with `__` unless it has a dot.
- * @param[in]  key        Group key of `key_len` bytes, or NULL with `key_len` 0.
+ * @param[in]  key        Group key of `key_len` bytes. NULL with `key_len` 0: the index
+ *                        outside any group; non-NULL with `key_len` 0: the group member
+ *                        whose key is empty.
  * @param[out] out_entry  On `MDB_OK`, the entry; free it with `mdb_entry_free`.
  * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument, a name that is not UTF-8
  *   or not a valid index name; `MDB_ERR_WRONG_TYPE` if another kind of index is there;
@@ -897,7 +904,9 @@ void mdb_iter_free(mdb_iter *iter);
  * @param[in]  access       The access. Not NULL.
  * @param[in]  name         UTF-8 index name of `name_len` bytes: `[A-Za-z0-9_.-]`, not
  *                          empty, not starting with `__` unless it has a dot.
- * @param[in]  key          Group key of `key_len` bytes, or NULL with `key_len` 0.
+ * @param[in]  key          Group key of `key_len` bytes. NULL with `key_len` 0: the index
+ *                          outside any group; non-NULL with `key_len` 0: the group member
+ *                          whose key is empty.
  * @param[out] out_key_set  On `MDB_OK`, the key set; free it with `mdb_key_set_free`.
  * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument, a name that is not UTF-8
  *   or not a valid index name; `MDB_ERR_WRONG_TYPE` if another kind of index is there;
@@ -998,7 +1007,9 @@ void mdb_key_set_free(mdb_key_set *key_set);
  * @param[in]  access    The access. Not NULL.
  * @param[in]  name      UTF-8 index name of `name_len` bytes: `[A-Za-z0-9_.-]`, not empty,
  *                       not starting with `__` unless it has a dot.
- * @param[in]  key       Group key of `key_len` bytes, or NULL with `key_len` 0.
+ * @param[in]  key       Group key of `key_len` bytes. NULL with `key_len` 0: the index
+ *                       outside any group; non-NULL with `key_len` 0: the group member
+ *                       whose key is empty.
  * @param[out] out_list  On `MDB_OK`, the list; free it with `mdb_list_free`.
  * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument, a name that is not UTF-8
  *   or not a valid index name; `MDB_ERR_WRONG_TYPE` if another kind of index is there;
@@ -1159,7 +1170,9 @@ void mdb_list_free(mdb_list *list);
  * @param[in]  access   The access. Not NULL.
  * @param[in]  name     UTF-8 index name of `name_len` bytes: `[A-Za-z0-9_.-]`, not empty,
  *                      not starting with `__` unless it has a dot.
- * @param[in]  key      Group key of `key_len` bytes, or NULL with `key_len` 0.
+ * @param[in]  key      Group key of `key_len` bytes. NULL with `key_len` 0: the index
+ *                      outside any group; non-NULL with `key_len` 0: the group member
+ *                      whose key is empty.
  * @param[out] out_map  On `MDB_OK`, the map; free it with `mdb_map_free`.
  * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument, a name that is not UTF-8
  *   or not a valid index name; `MDB_ERR_WRONG_TYPE` if another kind of index is there;
@@ -1615,8 +1628,9 @@ mdb_status mdb_migration_rollback(mdb_fork *fork,
  * @param[in] access    A writable migration access (`mdb_migration_helper_new_data`, or
  *                      `mdb_access_migration` over a fork). Not NULL.
  * @param[in] name      UTF-8 index name of `name_len` bytes, relative to the namespace.
- * @param[in] key       Group key of `key_len` bytes, or NULL with `key_len` 0 for an index
- *                      outside any group.
+ * @param[in] key       Group key of `key_len` bytes. NULL with `key_len` 0: the index
+ *                      outside any group; non-NULL with `key_len` 0: the group member
+ *                      whose key is empty.
  * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument, an invalid name, or an
  *   access that is not a migration access; `MDB_ERR_READONLY` if the access cannot write (over
  *   a snapshot, a patch or a read-only fork); `MDB_ERR_WRONG_TYPE` if the migration already
@@ -1679,7 +1693,9 @@ void mdb_snapshot_free(mdb_snapshot *snapshot);
  * @param[in]  access           The access. Not NULL.
  * @param[in]  name             UTF-8 index name of `name_len` bytes: `[A-Za-z0-9_.-]`, not
  *                              empty, not starting with `__` unless it has a dot.
- * @param[in]  key              Group key of `key_len` bytes, or NULL with `key_len` 0.
+ * @param[in]  key              Group key of `key_len` bytes. NULL with `key_len` 0: the index
+ *                              outside any group; non-NULL with `key_len` 0: the group member
+ *                              whose key is empty.
  * @param[out] out_sparse_list  On `MDB_OK`, the sparse list; free it with
  *                              `mdb_sparse_list_free`.
  * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument, a name that is not UTF-8

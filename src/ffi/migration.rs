@@ -838,8 +838,9 @@ pub unsafe extern "C" fn mdb_migration_rollback(
 /// @param[in] access    A writable migration access (`mdb_migration_helper_new_data`, or
 ///                      `mdb_access_migration` over a fork). Not NULL.
 /// @param[in] name      UTF-8 index name of `name_len` bytes, relative to the namespace.
-/// @param[in] key       Group key of `key_len` bytes, or NULL with `key_len` 0 for an index
-///                      outside any group.
+/// @param[in] key       Group key of `key_len` bytes. NULL with `key_len` 0: the index
+///                      outside any group; non-NULL with `key_len` 0: the group member
+///                      whose key is empty.
 /// @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument, an invalid name, or an
 ///   access that is not a migration access; `MDB_ERR_READONLY` if the access cannot write (over
 ///   a snapshot, a patch or a read-only fork); `MDB_ERR_WRONG_TYPE` if the migration already
