@@ -634,10 +634,12 @@ mdb_status mdb_db_snapshot(const mdb_db *db,
  *
  * @param[in] db     The database. Not NULL.
  * @param[in] patch  The patch to apply. Not NULL. Consumed whatever the result (unless an
- *                   argument is NULL): the handle and its children become stale; free them
- *                   with `mdb_patch_free` and their own `_free`.
+ *                   argument is NULL or the patch is poisoned): the handle and its children
+ *                   become stale; free them with `mdb_patch_free` and their own `_free`.
  * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` if an argument is NULL;
  *   `MDB_ERR_STALE_HANDLE` if the patch was already merged;
+ *   `MDB_ERR_POISONED` if an earlier call panicked on the patch or its children: nothing is
+ *   written, and the patch can only be freed;
  *   `MDB_ERR_STORAGE` if the write failed: then nothing of the patch was written.
  *
  * Blocks on I/O. Any thread may call this. Rust: `Database::merge`.
@@ -1918,6 +1920,23 @@ uint32_t mdb_version_number(void);
  * The optional features built into the library, as a set of `MDB_FEATURE_*` bits. Any thread.
  */
 uint32_t mdb_features(void);
+
+#if defined(METALDB_FAULT_INJECTION)
+/**
+ * TEST ONLY, in libraries built with the cargo feature `fault-injection` (never in a shipped
+ * library): makes the next call on this thread that locks a family of handles (a fork, a
+ * patch, a snapshot or a migration helper, with the accesses, indexes and iterators opened
+ * from it) panic while it holds the lock.
+ *
+ * That call returns `MDB_ERR_PANIC` with a message, and poisons the family: later calls on
+ * any handle of it return `MDB_ERR_POISONED`, while its handles can still be freed. Calls
+ * that lock no family (`mdb_db_*` calls that take no fork, snapshot or patch, `_free`s)
+ * leave the panic armed. Arming twice arms one panic.
+ *
+ * Affects only the calling thread.
+ */
+void mdb_fault_injection_arm_panic(void);
+#endif
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -248,12 +248,15 @@ impl Family {
 
     /// Locks the family. A family whose lock was poisoned by a panic is unusable.
     pub(crate) fn lock(&self) -> Result<MutexGuard<'_, FamilyState>, FfiError> {
-        self.state.lock().map_err(|_| {
+        let state = self.state.lock().map_err(|_| {
             FfiError::new(
                 MDB_ERR_POISONED,
                 "an earlier call panicked while using this family of handles; free them",
             )
-        })
+        })?;
+        #[cfg(feature = "fault-injection")]
+        super::fault_injection::panic_if_armed();
+        Ok(state)
     }
 
     /// Removes a child; used by `_free`. Works on poisoned families too, so that every
