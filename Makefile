@@ -18,10 +18,11 @@ INSTALL ?= install
 VERSION := $(shell sed -n 's/^version = "\([^"]*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
-.PHONY: help lib quickstart install test rust-test fmt-check lint
+.PHONY: help lib quickstart migration-example install test rust-test fmt-check lint
 
 help:
 	@echo "make quickstart  build the library and run examples-c/quickstart.c against it"
+	@echo "make migration-example  build the library and run examples-c/migration.c against it"
 	@echo "make install     install the header, libraries and metaldb.pc under PREFIX (/usr/local)"
 	@echo "make test        run every test: formatting, Rust tests, C tests (plain, ASan+UBSan, valgrind), clippy"
 	@echo "make lint        formatting and clippy"
@@ -38,6 +39,11 @@ quickstart: lib
 	$(CC) $(CFLAGS) -Iinclude examples-c/quickstart.c -o $(BUILD)/quickstart $(C_LINK)
 	rm -rf $(BUILD)/quickstart.db
 	$(BUILD)/quickstart $(BUILD)/quickstart.db
+
+migration-example: lib
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) -Iinclude examples-c/migration.c -o $(BUILD)/migration $(C_LINK)
+	$(BUILD)/migration $(BUILD)/migration.db
 
 # Installs include/metaldb.h, libmetaldb.so.$(VERSION) with its libmetaldb.so.$(MAJOR) (the
 # SONAME) and libmetaldb.so links, libmetaldb.a, and lib/pkgconfig/metaldb.pc, under
