@@ -469,21 +469,29 @@ fn header_and_lmdb_share_no_names_and_link_together() {
     );
 }
 
+/// The functions of `functions` that `source` never calls.
+fn uncalled<'a>(functions: &'a [String], source: &str) -> Vec<&'a String> {
+    functions
+        .iter()
+        .filter(|name| !source.contains(&format!("{}(", name)))
+        .collect()
+}
+
+fn header() -> String {
+    fs::read_to_string(include_dir().join("metaldb.h")).expect("read metaldb.h")
+}
+
 #[test]
 fn errors_c_calls_every_function_of_the_header() {
-    let header = fs::read_to_string(include_dir().join("metaldb.h")).expect("read metaldb.h");
     let errors = fs::read_to_string(repo().join("ffi-tests").join("errors.c"))
         .expect("read ffi-tests/errors.c");
-    let functions = header_functions(&header);
+    let functions = header_functions(&header());
     assert!(
         functions.len() > 50,
         "too few functions found: {:?}",
         functions
     );
-    let missing: Vec<_> = functions
-        .iter()
-        .filter(|name| !errors.contains(&format!("{}(", name)))
-        .collect();
+    let missing = uncalled(&functions, &errors);
     assert!(
         missing.is_empty(),
         "ffi-tests/errors.c does not call these functions of metaldb.h (add their NULL \
@@ -494,8 +502,7 @@ fn errors_c_calls_every_function_of_the_header() {
 
 #[test]
 fn fault_injection_tests_call_every_test_only_function_of_the_header() {
-    let header = fs::read_to_string(include_dir().join("metaldb.h")).expect("read metaldb.h");
-    let functions = header_test_only_functions(&header);
+    let functions = header_test_only_functions(&header());
     assert!(
         !functions.is_empty(),
         "metaldb.h declares no test-only function under `#if defined({})`",
@@ -506,10 +513,7 @@ fn fault_injection_tests_call_every_test_only_function_of_the_header() {
         let path = entry.expect("read a directory entry").path();
         sources.push_str(&fs::read_to_string(&path).expect("read a source file"));
     }
-    let missing: Vec<_> = functions
-        .iter()
-        .filter(|name| !sources.contains(&format!("{}(", name)))
-        .collect();
+    let missing = uncalled(&functions, &sources);
     assert!(
         missing.is_empty(),
         "no program of {} calls these test-only functions of metaldb.h: {:?}",
