@@ -18,10 +18,11 @@ INSTALL ?= install
 VERSION := $(shell sed -n 's/^version = "\([^"]*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
-.PHONY: help lib quickstart install test rust-test fmt-check lint fuzz-build fuzz-smoke fuzz
+.PHONY: help lib quickstart migration-example install test rust-test fmt-check lint fuzz-build fuzz-smoke fuzz
 
 help:
 	@echo "make quickstart  build the library and run examples-c/quickstart.c against it"
+	@echo "make migration-example  build the library and run examples-c/migration.c against it"
 	@echo "make install     install the header, libraries and metaldb.pc under PREFIX (/usr/local)"
 	@echo "make test        run every test: formatting, Rust tests, C tests (plain, ASan+UBSan, valgrind), clippy"
 	@echo "make lint        formatting and clippy"
@@ -40,6 +41,11 @@ quickstart: lib
 	rm -rf $(BUILD)/quickstart.db
 	$(BUILD)/quickstart $(BUILD)/quickstart.db
 
+migration-example: lib
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) -Iinclude examples-c/migration.c -o $(BUILD)/migration $(C_LINK)
+	$(BUILD)/migration $(BUILD)/migration.db
+
 # Installs include/metaldb.h, libmetaldb.so.$(VERSION) with its libmetaldb.so.$(MAJOR) (the
 # SONAME) and libmetaldb.so links, libmetaldb.a, and lib/pkgconfig/metaldb.pc, under
 # $(DESTDIR)$(PREFIX). The libraries are the debug build in $(LIBDIR).
@@ -57,14 +63,19 @@ fmt-check:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) fmt --manifest-path fuzz/Cargo.toml -- --check
 
-# Clippy runs in check mode, which would build RocksDB once more in another configuration (25
-# minutes). It checks against the RocksDB that `make lib` built instead (librocksdb-sys takes
-# a prebuilt library from ROCKSDB_LIB_DIR), in a target directory of its own so that it never
-# invalidates the test build.
+# The RocksDB that `make lib` built (librocksdb-sys's out directory), or the prebuilt one that
+# ROCKSDB_LIB_DIR names: a shell expression for recipes. Builds in other configurations (clippy,
+# fuzzing) link it through ROCKSDB_LIB_DIR instead of compiling RocksDB again (25 minutes).
+TEST_BUILD_ROCKSDB := $${ROCKSDB_LIB_DIR:-$$(dirname "$$(ls $(CARGO_TARGET_DIR)/debug/build/librocksdb-sys-*/out/librocksdb.a | head -n 1)")}
+
+# Clippy runs in check mode, another configuration: it checks against the test build's RocksDB,
+# in a target directory of its own so that it never invalidates the test build. The
+# fault-injection feature is checked too, since only the C tests build it.
 lint: fmt-check lib
-	rocksdb=$$(ls $(CARGO_TARGET_DIR)/debug/build/librocksdb-sys-*/out/librocksdb.a | head -n 1) && \
-	ROCKSDB_LIB_DIR=$$(dirname "$$rocksdb") ROCKSDB_STATIC=1 CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/lint \
-		$(CARGO) clippy --all-targets --features $(FEATURES) -- -D warnings
+	rocksdb="$(TEST_BUILD_ROCKSDB)" && \
+	ROCKSDB_LIB_DIR="$$rocksdb" ROCKSDB_STATIC=1 SNAPPY_LIB_DIR="$$rocksdb" SNAPPY_STATIC=1 \
+		CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/lint \
+		$(CARGO) clippy --all-targets --features $(FEATURES),fault-injection -- -D warnings
 
 rust-test:
 	$(CARGO) test --features $(FEATURES)
@@ -77,12 +88,11 @@ FUZZ_SECONDS ?= 3600
 FUZZ_SMOKE_SECONDS ?= 60
 FUZZ_DIR := $(CARGO_TARGET_DIR)/fuzz
 FUZZ_BIN := $(FUZZ_DIR)/x86_64-unknown-linux-gnu/release/c_abi
-# rust-rocksdb leaks a byte when it opens a new database: see ffi-tests/lsan.supp.
-FUZZ_RUN := LSAN_OPTIONS=suppressions=$(CURDIR)/ffi-tests/lsan.supp $(FUZZ_BIN) \
+FUZZ_RUN := $(FUZZ_BIN) \
 	-timeout=30 -len_control=0 -max_len=1024 -artifact_prefix=$(FUZZ_DIR)/artifacts/
 
 fuzz-build: lib
-	rocksdb="$${ROCKSDB_LIB_DIR:-$$(dirname "$$(ls $(CARGO_TARGET_DIR)/debug/build/librocksdb-sys-*/out/librocksdb.a | head -n 1)")}" && \
+	rocksdb="$(TEST_BUILD_ROCKSDB)" && \
 	ROCKSDB_LIB_DIR="$$rocksdb" ROCKSDB_STATIC=1 SNAPPY_LIB_DIR="$$rocksdb" SNAPPY_STATIC=1 RUSTC_BOOTSTRAP=1 \
 		$(CARGO) fuzz build -O --target-dir $(FUZZ_DIR) c_abi
 	mkdir -p $(FUZZ_DIR)/artifacts

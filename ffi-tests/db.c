@@ -206,9 +206,7 @@ static int test_db_merge_consumes_the_patch(void) {
     mdb_patch *patch = NULL;
     mdb_map *map = NULL;
     mdb_map *from_patch = NULL;
-    OPEN_TEMPORARY(db);
-    CHECK_OK(mdb_fork_new(db, &fork));
-    CHECK_OK(mdb_access_map(mdb_fork_as_access(fork), NAME("m"), NO_KEY, &map));
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_map, "m", map);
     CHECK_OK(mdb_map_put(map, BYTES("k"), BYTES("v")));
     mdb_map_free(map);
     CHECK_OK(mdb_fork_into_patch(fork, &patch));
@@ -237,9 +235,7 @@ static int test_db_merge_with_a_null_argument_keeps_the_patch(void) {
     mdb_fork *fork = NULL;
     mdb_patch *patch = NULL;
     mdb_map *map = NULL;
-    OPEN_TEMPORARY(db);
-    CHECK_OK(mdb_fork_new(db, &fork));
-    CHECK_OK(mdb_access_map(mdb_fork_as_access(fork), NAME("m"), NO_KEY, &map));
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_map, "m", map);
     CHECK_OK(mdb_map_put(map, BYTES("k"), BYTES("v")));
     mdb_map_free(map);
     CHECK_OK(mdb_fork_into_patch(fork, &patch));

@@ -3,18 +3,13 @@
  */
 #include "harness.h"
 
-#define WITH_ENTRY(db, fork, entry)                                                      \
-    OPEN_TEMPORARY(db);                                                                  \
-    CHECK_OK(mdb_fork_new((db), &(fork)));                                               \
-    CHECK_OK(mdb_access_entry(mdb_fork_as_access(fork), NAME("e"), NO_KEY, &(entry)))
-
 static int test_entry_starts_unset_and_holds_one_value(void) {
     mdb_db *db = NULL;
     mdb_fork *fork = NULL;
     mdb_entry *entry = NULL;
     mdb_bytes value;
     bool found = true;
-    WITH_ENTRY(db, fork, entry);
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_entry, "e", entry);
     value.data = UNTOUCHED;
     value.len = 3;
     value.capacity = 3;
@@ -43,7 +38,7 @@ static int test_entry_empty_value_counts_as_set(void) {
     mdb_entry *entry = NULL;
     mdb_bytes value = harness_empty_bytes();
     bool found = false;
-    WITH_ENTRY(db, fork, entry);
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_entry, "e", entry);
     CHECK_OK(mdb_entry_set(entry, NULL, 0));
     CHECK_OK(mdb_entry_exists(entry, &found));
     CHECK(found);
@@ -62,7 +57,7 @@ static int test_entry_remove_take_and_swap(void) {
     mdb_entry *entry = NULL;
     mdb_bytes value = harness_empty_bytes();
     bool found = true;
-    WITH_ENTRY(db, fork, entry);
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_entry, "e", entry);
     CHECK_OK(mdb_entry_remove(entry));
     CHECK_OK(mdb_entry_swap(entry, BYTES("first"), &value, &found));
     CHECK(!found && value.data == NULL);
@@ -91,7 +86,7 @@ static int test_entry_value_survives_a_merge_and_is_read_only_in_a_snapshot(void
     mdb_snapshot *snapshot = NULL;
     mdb_bytes value = harness_empty_bytes();
     bool found = false;
-    WITH_ENTRY(db, fork, entry);
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_entry, "e", entry);
     CHECK_OK(mdb_entry_set(entry, BYTES("kept")));
     mdb_entry_free(entry);
     COMMIT(db, fork);
@@ -121,7 +116,7 @@ static int test_entry_wrong_type_and_second_writer_are_refused(void) {
     mdb_fork *fork = NULL;
     mdb_entry *entry = NULL, *again = UNTOUCHED;
     mdb_list *list = UNTOUCHED;
-    WITH_ENTRY(db, fork, entry);
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_entry, "e", entry);
     CHECK_STATUS(mdb_access_entry(mdb_fork_as_access(fork), NAME("e"), NO_KEY, &again),
                  MDB_ERR_BORROWED);
     CHECK_STATUS(mdb_access_list(mdb_fork_as_access(fork), NAME("e"), NO_KEY, &list),

@@ -160,6 +160,18 @@ static inline void harness_remove_tree(const char *path) {
 /* Opens a temporary database, or fails the test. */
 #define OPEN_TEMPORARY(db) CHECK_OK(mdb_db_open_temporary(&(db)))
 
+/* Opens a temporary database and a fork of it, or fails the test. */
+#define OPEN_FORK(db, fork)                                                             \
+    OPEN_TEMPORARY(db);                                                                 \
+    CHECK_OK(mdb_fork_new((db), &(fork)))
+
+/* Opens a temporary database, a fork of it, and the index `name` (a string literal, outside
+ * any group) in the fork with `opener` (mdb_access_map, mdb_access_list, ...), or fails the
+ * test. */
+#define OPEN_FORK_WITH_INDEX(db, fork, opener, name, index)                             \
+    OPEN_FORK(db, fork);                                                                \
+    CHECK_OK(opener(mdb_fork_as_access(fork), NAME(name), NO_KEY, &(index)))
+
 /* Turns `fork` into a patch and merges it into `db`, freeing both handles, or fails. */
 #define COMMIT(db, fork)                                                                \
     do {                                                                                \
@@ -170,6 +182,36 @@ static inline void harness_remove_tree(const char *path) {
         mdb_fork_free(fork);                                                            \
         (fork) = NULL;                                                                  \
     } while (0)
+
+/* One step of an iterator, as mdb_iter_next returns it: whether there was an entry and, if
+ * so, its borrowed key and value. */
+typedef struct {
+    const uint8_t *key;
+    size_t key_len;
+    const uint8_t *value;
+    size_t value_len;
+    bool found;
+} harness_step;
+
+/* Advances `iter` by one entry into `*step`. */
+static inline mdb_status harness_next(const mdb_iter *iter, harness_step *step) {
+    return mdb_iter_next(iter, &step->key, &step->key_len, &step->value, &step->value_len,
+                         &step->found);
+}
+
+/* Walks `iter` to its end; `*count` gets the number of entries it yielded. Returns 0 on
+ * success, like a test. */
+static inline int harness_count_to_end(const mdb_iter *iter, size_t *count) {
+    harness_step step;
+    *count = 0;
+    for (;;) {
+        CHECK_OK(harness_next(iter, &step));
+        if (!step.found) {
+            return 0;
+        }
+        ++*count;
+    }
+}
 
 /* Writes `key` = `value` into the map `name` of `db` through a fork, and merges it. Returns 0
  * on success, like a test. */
@@ -185,16 +227,23 @@ static inline int harness_put(mdb_db *db, const char *name, const char *key, con
     return 0;
 }
 
-/* Reads `key` in the map `name` of a fresh snapshot of `db`: `*found` tells whether it is
+/* Reads `key` in the map `name` of a fresh snapshot of `db`, or, if `migration` is not NULL,
+ * in the map `name` of that migration (merged, not flushed): `*found` tells whether it is
  * there, and `out` gets its value, NUL-terminated (truncated to `out_len - 1` bytes). Returns
  * 0 on success, like a test. */
-static inline int harness_get(mdb_db *db, const char *name, const char *key, char *out,
-                              size_t out_len, bool *found) {
+static inline int harness_get(mdb_db *db, const char *migration, const char *name,
+                              const char *key, char *out, size_t out_len, bool *found) {
     mdb_snapshot *snapshot = NULL;
+    mdb_access *access = NULL;
     mdb_map *map = NULL;
     mdb_bytes value = harness_empty_bytes();
     CHECK_OK(mdb_db_snapshot(db, &snapshot));
-    CHECK_OK(mdb_access_map(mdb_snapshot_as_access(snapshot), name, strlen(name), NO_KEY, &map));
+    if (migration != NULL) {
+        CHECK_OK(mdb_access_migration(mdb_snapshot_as_access(snapshot), migration,
+                                      strlen(migration), &access));
+    }
+    CHECK_OK(mdb_access_map(access != NULL ? access : mdb_snapshot_as_access(snapshot), name,
+                            strlen(name), NO_KEY, &map));
     CHECK_OK(mdb_map_get(map, (const uint8_t *)key, strlen(key), &value, found));
     out[0] = '\0';
     if (*found) {
@@ -206,16 +255,18 @@ static inline int harness_get(mdb_db *db, const char *name, const char *key, cha
         mdb_bytes_free(&value);
     }
     mdb_map_free(map);
+    mdb_access_free(access);
     mdb_snapshot_free(snapshot);
     return 0;
 }
 
-/* Returns 0 if the map `name` of `db` maps `key` to `expected` (NULL: `key` is absent). */
-static inline int harness_check_value(mdb_db *db, const char *name, const char *key,
-                                      const char *expected) {
+/* Returns 0 if the map `name` of `db` (of the migration `migration`, if not NULL) maps `key`
+ * to `expected` (NULL: `key` is absent). */
+static inline int harness_check_value(mdb_db *db, const char *migration, const char *name,
+                                      const char *key, const char *expected) {
     char value[256];
     bool found = false;
-    CHECK(harness_get(db, name, key, value, sizeof value, &found) == 0);
+    CHECK(harness_get(db, migration, name, key, value, sizeof value, &found) == 0);
     if (expected == NULL) {
         CHECK(!found);
     } else {
@@ -227,6 +278,11 @@ static inline int harness_check_value(mdb_db *db, const char *name, const char *
 
 /* Checks that the map `name` of `db` maps `key` to `expected` (NULL: `key` is absent). */
 #define CHECK_DB_VALUE(db, name, key, expected)                                         \
-    CHECK(harness_check_value((db), (name), (key), (expected)) == 0)
+    CHECK(harness_check_value((db), NULL, (name), (key), (expected)) == 0)
+
+/* Checks that the map `name` of the migration `migration` in `db`, merged but not flushed,
+ * maps `key` to `expected` (NULL: `key` is absent). */
+#define CHECK_MIGRATED_VALUE(db, migration, name, key, expected)                        \
+    CHECK(harness_check_value((db), (migration), (name), (key), (expected)) == 0)
 
 #endif /* METALDB_FFI_TESTS_HARNESS_H */

@@ -9,9 +9,7 @@ static int test_key_set_insert_contains_remove(void) {
     mdb_key_set *set = NULL;
     bool found = true;
     const uint8_t binary[] = {0, 0, 255};
-    OPEN_TEMPORARY(db);
-    CHECK_OK(mdb_fork_new(db, &fork));
-    CHECK_OK(mdb_access_key_set(mdb_fork_as_access(fork), NAME("ks"), NO_KEY, &set));
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_key_set, "ks", set);
     CHECK_OK(mdb_key_set_contains(set, BYTES("a"), &found));
     CHECK(!found);
     CHECK_OK(mdb_key_set_insert(set, BYTES("a")));
@@ -42,9 +40,7 @@ static int test_key_set_clear_empties_it(void) {
     mdb_key_set *set = NULL;
     bool found = true;
     uint32_t type = 0;
-    OPEN_TEMPORARY(db);
-    CHECK_OK(mdb_fork_new(db, &fork));
-    CHECK_OK(mdb_access_key_set(mdb_fork_as_access(fork), NAME("ks"), NO_KEY, &set));
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_key_set, "ks", set);
     CHECK_OK(mdb_key_set_insert(set, BYTES("a")));
     CHECK_OK(mdb_key_set_insert(set, BYTES("b")));
     CHECK_OK(mdb_key_set_clear(set));
@@ -64,9 +60,7 @@ static int test_key_set_from_a_snapshot_is_read_only(void) {
     mdb_key_set *set = NULL;
     mdb_snapshot *snapshot = NULL;
     bool found = false;
-    OPEN_TEMPORARY(db);
-    CHECK_OK(mdb_fork_new(db, &fork));
-    CHECK_OK(mdb_access_key_set(mdb_fork_as_access(fork), NAME("ks"), NO_KEY, &set));
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_key_set, "ks", set);
     CHECK_OK(mdb_key_set_insert(set, BYTES("a")));
     mdb_key_set_free(set);
     COMMIT(db, fork);
@@ -90,9 +84,7 @@ static int test_key_set_wrong_type_and_second_writer_are_refused(void) {
     mdb_fork *fork = NULL;
     mdb_key_set *set = NULL, *again = UNTOUCHED;
     mdb_map *map = UNTOUCHED;
-    OPEN_TEMPORARY(db);
-    CHECK_OK(mdb_fork_new(db, &fork));
-    CHECK_OK(mdb_access_key_set(mdb_fork_as_access(fork), NAME("ks"), NO_KEY, &set));
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_key_set, "ks", set);
     CHECK_STATUS(mdb_access_key_set(mdb_fork_as_access(fork), NAME("ks"), NO_KEY, &again),
                  MDB_ERR_BORROWED);
     CHECK_STATUS(mdb_access_map(mdb_fork_as_access(fork), NAME("ks"), NO_KEY, &map),

@@ -234,9 +234,7 @@ static int test_lifetimes_bytes_free_twice_is_harmless(void) {
     mdb_bytes value = harness_empty_bytes();
     mdb_bytes never_filled = harness_empty_bytes();
     bool found = false;
-    OPEN_TEMPORARY(db);
-    CHECK_OK(mdb_fork_new(db, &fork));
-    CHECK_OK(mdb_access_map(mdb_fork_as_access(fork), NAME("m"), NO_KEY, &map));
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_map, "m", map);
     CHECK_OK(mdb_map_put(map, BYTES("k"), BYTES("some value")));
     CHECK_OK(mdb_map_get(map, BYTES("k"), &value, &found));
     CHECK(found && value.data != NULL && value.len == 10);
@@ -271,11 +269,9 @@ static int test_lifetimes_children_are_stale_after_into_patch_and_freed_cleanly(
     bool found = false;
     uint64_t number = 0;
     uint32_t type = 0;
-    const uint8_t *k, *v;
-    size_t k_len, v_len;
+    harness_step step;
     const mdb_access *access;
-    OPEN_TEMPORARY(db);
-    CHECK_OK(mdb_fork_new(db, &fork));
+    OPEN_FORK(db, fork);
     access = mdb_fork_as_access(fork);
     CHECK_OK(mdb_access_map(access, NAME("m"), NO_KEY, &map));
     CHECK_OK(mdb_map_put(map, BYTES("k"), BYTES("v")));
@@ -294,7 +290,7 @@ static int test_lifetimes_children_are_stale_after_into_patch_and_freed_cleanly(
 
     CHECK_STATUS(mdb_map_get(map, BYTES("k"), &value, &found), MDB_ERR_STALE_HANDLE);
     CHECK_STATUS(mdb_map_put(map, BYTES("k"), BYTES("w")), MDB_ERR_STALE_HANDLE);
-    CHECK_STATUS(mdb_iter_next(iter, &k, &k_len, &v, &v_len, &found), MDB_ERR_STALE_HANDLE);
+    CHECK_STATUS(harness_next(iter, &step), MDB_ERR_STALE_HANDLE);
     CHECK_STATUS(mdb_list_len(list, &number), MDB_ERR_STALE_HANDLE);
     CHECK_STATUS(mdb_list_push(list, BYTES("v")), MDB_ERR_STALE_HANDLE);
     CHECK_STATUS(mdb_sparse_list_capacity(sparse_list, &number), MDB_ERR_STALE_HANDLE);
@@ -415,10 +411,8 @@ static int test_lifetimes_an_index_keeps_its_freed_fork_alive(void) {
     mdb_iter *iter = NULL;
     mdb_bytes value = harness_empty_bytes();
     bool found = false;
-    const uint8_t *k, *v;
-    size_t k_len, v_len;
-    OPEN_TEMPORARY(db);
-    CHECK_OK(mdb_fork_new(db, &fork));
+    harness_step step;
+    OPEN_FORK(db, fork);
     CHECK_OK(mdb_fork_readonly(fork, &readonly));
     CHECK_OK(mdb_access_map(mdb_fork_as_access(fork), NAME("m"), NO_KEY, &map));
     CHECK_OK(mdb_access_map(mdb_fork_as_access(fork), NAME("other"), NO_KEY, &other));
@@ -431,9 +425,9 @@ static int test_lifetimes_an_index_keeps_its_freed_fork_alive(void) {
     CHECK_OK(mdb_map_get(map, BYTES("k"), &value, &found));
     CHECK(found && BYTES_EQ(value, "v"));
     mdb_bytes_free(&value);
-    CHECK_OK(mdb_iter_next(iter, &k, &k_len, &v, &v_len, &found));
-    CHECK(found);
-    CHECK_BYTES(k, k_len, "a", 1);
+    CHECK_OK(harness_next(iter, &step));
+    CHECK(step.found);
+    CHECK_BYTES(step.key, step.key_len, "a", 1);
     mdb_map_free(map);
     /* The read-only access of the freed fork opens indexes too. */
     CHECK_OK(mdb_access_map(readonly, NAME("m"), NO_KEY, &map));
@@ -451,9 +445,7 @@ static int test_lifetimes_an_unmerged_patch_is_discarded_when_freed(void) {
     mdb_fork *fork = NULL;
     mdb_patch *patch = NULL;
     mdb_map *map = NULL;
-    OPEN_TEMPORARY(db);
-    CHECK_OK(mdb_fork_new(db, &fork));
-    CHECK_OK(mdb_access_map(mdb_fork_as_access(fork), NAME("m"), NO_KEY, &map));
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_map, "m", map);
     CHECK_OK(mdb_map_put(map, BYTES("k"), BYTES("v")));
     CHECK_OK(mdb_fork_into_patch(fork, &patch));
     mdb_patch_free(patch);

@@ -4,12 +4,6 @@
  */
 #include "harness.h"
 
-/* A fork of a fresh temporary database, and a list "l" opened from it. */
-#define WITH_LIST(db, fork, list)                                                        \
-    OPEN_TEMPORARY(db);                                                                  \
-    CHECK_OK(mdb_fork_new((db), &(fork)));                                               \
-    CHECK_OK(mdb_access_list(mdb_fork_as_access(fork), NAME("l"), NO_KEY, &(list)))
-
 /* Checks the value at `position`; `expected` NULL means no value there. */
 static int check_at(const mdb_list *list, uint64_t position, const char *expected) {
     mdb_bytes value = harness_empty_bytes();
@@ -38,7 +32,7 @@ static int test_list_push_appends_and_get_reads_by_position(void) {
     mdb_db *db = NULL;
     mdb_fork *fork = NULL;
     mdb_list *list = NULL;
-    WITH_LIST(db, fork, list);
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_list, "l", list);
     CHECK(length(list) == 0);
     CHECK(check_at(list, 0, NULL) == 0);
     CHECK_OK(mdb_list_push(list, BYTES("zero")));
@@ -62,7 +56,7 @@ static int test_list_last_and_pop_work_from_the_end(void) {
     mdb_list *list = NULL;
     mdb_bytes value;
     bool found = true;
-    WITH_LIST(db, fork, list);
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_list, "l", list);
     value.data = UNTOUCHED;
     value.len = 5;
     value.capacity = 5;
@@ -94,7 +88,7 @@ static int test_list_set_replaces_and_is_out_of_range_past_the_end(void) {
     mdb_db *db = NULL;
     mdb_fork *fork = NULL;
     mdb_list *list = NULL;
-    WITH_LIST(db, fork, list);
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_list, "l", list);
     CHECK_STATUS(mdb_list_set(list, 0, BYTES("x")), MDB_ERR_OUT_OF_RANGE);
     CHECK(strlen(mdb_last_error_message()) > 0);
     CHECK_OK(mdb_list_push(list, BYTES("a")));
@@ -118,7 +112,7 @@ static int test_list_truncate_and_clear_shorten_it(void) {
     mdb_list *list = NULL;
     uint32_t type = 0;
     bool found = false;
-    WITH_LIST(db, fork, list);
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_list, "l", list);
     CHECK_OK(mdb_list_push(list, BYTES("a")));
     CHECK_OK(mdb_list_push(list, BYTES("b")));
     CHECK_OK(mdb_list_push(list, BYTES("c")));
@@ -148,7 +142,7 @@ static int test_list_merged_values_read_from_a_snapshot_read_only(void) {
     mdb_snapshot *snapshot = NULL;
     mdb_bytes value = harness_empty_bytes();
     bool found = false;
-    WITH_LIST(db, fork, list);
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_list, "l", list);
     CHECK_OK(mdb_list_push(list, BYTES("a")));
     CHECK_OK(mdb_list_push(list, BYTES("b")));
     mdb_list_free(list);
@@ -174,8 +168,7 @@ static int test_list_of_a_group_is_addressed_by_its_key(void) {
     mdb_fork *fork = NULL;
     mdb_list *first = NULL, *second = NULL;
     const uint8_t one[] = {1}, two[] = {2};
-    OPEN_TEMPORARY(db);
-    CHECK_OK(mdb_fork_new(db, &fork));
+    OPEN_FORK(db, fork);
     CHECK_OK(mdb_access_list(mdb_fork_as_access(fork), NAME("lists"), one, 1, &first));
     CHECK_OK(mdb_access_list(mdb_fork_as_access(fork), NAME("lists"), two, 1, &second));
     CHECK_OK(mdb_list_push(first, BYTES("x")));
@@ -193,7 +186,7 @@ static int test_list_wrong_type_and_second_writer_are_refused(void) {
     mdb_fork *fork = NULL;
     mdb_list *list = NULL, *again = UNTOUCHED;
     mdb_map *map = NULL;
-    WITH_LIST(db, fork, list);
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_list, "l", list);
     CHECK_STATUS(mdb_access_list(mdb_fork_as_access(fork), NAME("l"), NO_KEY, &again),
                  MDB_ERR_BORROWED);
     CHECK_OK(mdb_access_map(mdb_fork_as_access(fork), NAME("m"), NO_KEY, &map));

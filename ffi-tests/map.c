@@ -3,19 +3,13 @@
  */
 #include "harness.h"
 
-/* A fork of a fresh temporary database, and a map "m" opened from it. */
-#define WITH_MAP(db, fork, map)                                                          \
-    OPEN_TEMPORARY(db);                                                                  \
-    CHECK_OK(mdb_fork_new((db), &(fork)));                                               \
-    CHECK_OK(mdb_access_map(mdb_fork_as_access(fork), NAME("m"), NO_KEY, &(map)))
-
 static int test_map_put_get_contains_remove(void) {
     mdb_db *db = NULL;
     mdb_fork *fork = NULL;
     mdb_map *map = NULL;
     mdb_bytes value = harness_empty_bytes();
     bool found = false;
-    WITH_MAP(db, fork, map);
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_map, "m", map);
     CHECK_OK(mdb_map_put(map, BYTES("alice"), BYTES("100")));
     CHECK_OK(mdb_map_get(map, BYTES("alice"), &value, &found));
     CHECK(found);
@@ -44,7 +38,7 @@ static int test_map_get_of_a_missing_key_leaves_the_value_untouched(void) {
     mdb_map *map = NULL;
     mdb_bytes value;
     bool found = true;
-    WITH_MAP(db, fork, map);
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_map, "m", map);
     value.data = UNTOUCHED;
     value.len = 42;
     value.capacity = 43;
@@ -63,7 +57,7 @@ static int test_map_empty_keys_and_values_may_be_null(void) {
     mdb_map *map = NULL;
     mdb_bytes value = harness_empty_bytes();
     bool found = false;
-    WITH_MAP(db, fork, map);
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_map, "m", map);
     CHECK_OK(mdb_map_put(map, NULL, 0, NULL, 0));
     CHECK_OK(mdb_map_get(map, NULL, 0, &value, &found));
     CHECK(found);
@@ -94,7 +88,7 @@ static int test_map_keeps_binary_keys_and_large_values(void) {
     for (i = 0; i < big_len; i++) {
         big[i] = (uint8_t)(i * 7);
     }
-    WITH_MAP(db, fork, map);
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_map, "m", map);
     CHECK_OK(mdb_map_put(map, key, sizeof key, big, big_len));
     CHECK_OK(mdb_map_contains(map, prefix_of_key, sizeof prefix_of_key, &found));
     CHECK(!found);
@@ -123,7 +117,7 @@ static int test_map_clear_removes_every_key_and_keeps_the_type(void) {
     mdb_map *map = NULL;
     bool found = true;
     uint32_t type = 0;
-    WITH_MAP(db, fork, map);
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_map, "m", map);
     CHECK_OK(mdb_map_put(map, BYTES("a"), BYTES("1")));
     CHECK_OK(mdb_map_put(map, BYTES("b"), BYTES("2")));
     CHECK_OK(mdb_map_clear(map));
@@ -146,8 +140,7 @@ static int test_map_invalid_names_are_refused(void) {
     mdb_fork *fork = NULL;
     mdb_map *map = UNTOUCHED;
     size_t i;
-    OPEN_TEMPORARY(db);
-    CHECK_OK(mdb_fork_new(db, &fork));
+    OPEN_FORK(db, fork);
     for (i = 0; i < sizeof names / sizeof names[0]; i++) {
         CHECK_STATUS(mdb_access_map(mdb_fork_as_access(fork), names[i], strlen(names[i]), NO_KEY,
                                     &map),
@@ -173,9 +166,7 @@ static int test_map_opening_another_index_type_is_wrong_type(void) {
     mdb_list *list = NULL;
     mdb_map *map = UNTOUCHED;
     mdb_snapshot *snapshot = NULL;
-    OPEN_TEMPORARY(db);
-    CHECK_OK(mdb_fork_new(db, &fork));
-    CHECK_OK(mdb_access_list(mdb_fork_as_access(fork), NAME("l"), NO_KEY, &list));
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_list, "l", list);
     CHECK_OK(mdb_list_push(list, BYTES("x")));
     mdb_list_free(list);
     CHECK_STATUS(mdb_access_map(mdb_fork_as_access(fork), NAME("l"), NO_KEY, &map),
@@ -196,7 +187,7 @@ static int test_map_second_writable_handle_is_borrowed(void) {
     mdb_fork *fork = NULL;
     mdb_map *map = NULL, *second = UNTOUCHED;
     mdb_access *prefixed = NULL;
-    WITH_MAP(db, fork, map);
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_map, "m", map);
     CHECK_STATUS(mdb_access_map(mdb_fork_as_access(fork), NAME("m"), NO_KEY, &second),
                  MDB_ERR_BORROWED);
     CHECK(second == UNTOUCHED);
@@ -245,7 +236,7 @@ static int test_map_rejects_null_arguments_and_writes_nothing(void) {
     mdb_bytes value;
     bool found = false;
     mdb_iter *iter = UNTOUCHED;
-    WITH_MAP(db, fork, map);
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_map, "m", map);
     value.data = UNTOUCHED;
     value.len = 1;
     value.capacity = 1;

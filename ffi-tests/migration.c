@@ -70,30 +70,6 @@ static int check_doubled(mdb_db *db) {
     return 0;
 }
 
-/* Reads `key` in the migrated (not yet flushed) map "wallets" of the migration "ns". */
-static int check_migrated(mdb_db *db, const char *key, const char *expected) {
-    mdb_snapshot *snapshot = NULL;
-    mdb_access *migration = NULL;
-    mdb_map *map = NULL;
-    mdb_bytes value = harness_empty_bytes();
-    bool found = false;
-    CHECK_OK(mdb_db_snapshot(db, &snapshot));
-    CHECK_OK(mdb_access_migration(mdb_snapshot_as_access(snapshot), NAME("ns"), &migration));
-    CHECK_OK(mdb_access_map(migration, NAME("wallets"), NO_KEY, &map));
-    CHECK_OK(mdb_map_get(map, (const uint8_t *)key, strlen(key), &value, &found));
-    if (expected == NULL) {
-        CHECK(!found);
-    } else {
-        CHECK(found);
-        CHECK_BYTES(value.data, value.len, expected, strlen(expected));
-        mdb_bytes_free(&value);
-    }
-    mdb_map_free(map);
-    mdb_access_free(migration);
-    mdb_snapshot_free(snapshot);
-    return 0;
-}
-
 static int test_migration_helper_writes_new_data_and_flush_swaps_it_in(void) {
     mdb_db *db = NULL;
     mdb_migration_helper *helper = NULL;
@@ -123,7 +99,7 @@ static int test_migration_helper_writes_new_data_and_flush_swaps_it_in(void) {
 
     /* Merged but not flushed: the old data is still in place. */
     CHECK_DB_VALUE(db, "ns.wallets", "w0", "a");
-    CHECK(check_migrated(db, "w0", "migrated") == 0);
+    CHECK_MIGRATED_VALUE(db, "ns", "wallets", "w0", "migrated");
     CHECK(finalize(db, true) == 0);
     CHECK_DB_VALUE(db, "ns.wallets", "w0", "migrated");
     /* The migrated map replaced the old one as a whole. */
@@ -151,7 +127,7 @@ static int test_migration_rollback_keeps_the_old_data(void) {
     mdb_migration_helper_free(helper);
     CHECK(finalize(db, false) == 0);
     CHECK_DB_VALUE(db, "ns.wallets", "w0", "a");
-    CHECK(check_migrated(db, "w0", NULL) == 0);
+    CHECK_MIGRATED_VALUE(db, "ns", "wallets", "w0", NULL);
     mdb_db_close(db);
     return 0;
 }
@@ -171,6 +147,14 @@ static int test_migration_tombstone_removes_the_old_index_on_flush(void) {
     CHECK_OK(mdb_migration_create_tombstone(new_data, NAME("untouched"), NO_KEY));
     /* A tombstone needs no old index. */
     CHECK_OK(mdb_migration_create_tombstone(new_data, NAME("never_existed"), NO_KEY));
+    /* A non-NULL empty group key marks the group member with the empty key, not the index
+     * outside the group. */
+    CHECK_OK(mdb_migration_create_tombstone(new_data, NAME("grouped"), (const uint8_t *)"", 0));
+    CHECK_OK(mdb_access_index_type(new_data, NAME("grouped"), (const uint8_t *)"", 0, &type,
+                                   &found));
+    CHECK(found && type == MDB_INDEX_TOMBSTONE);
+    CHECK_OK(mdb_access_index_type(new_data, NAME("grouped"), NO_KEY, &type, &found));
+    CHECK(!found);
     {
         mdb_map *map = UNTOUCHED;
         CHECK_STATUS(mdb_access_map(new_data, NAME("untouched"), NO_KEY, &map),
@@ -253,7 +237,7 @@ static int test_migration_merge_makes_the_helpers_children_stale(void) {
     mdb_map_free(map);
     mdb_access_free(new_data);
     mdb_access_free(scratchpad);
-    CHECK(check_migrated(db, "w0", "step1") == 0);
+    CHECK_MIGRATED_VALUE(db, "ns", "wallets", "w0", "step1");
 
     /* The helper goes on with new views. */
     CHECK_OK(mdb_migration_helper_new_data(helper, &new_data));
@@ -269,8 +253,8 @@ static int test_migration_merge_makes_the_helpers_children_stale(void) {
     CHECK(again == UNTOUCHED && other == UNTOUCHED);
     mdb_access_free(new_data);
     mdb_migration_helper_free(helper);
-    CHECK(check_migrated(db, "w1", "step2") == 0);
-    CHECK(check_migrated(db, "w0", "step1") == 0);
+    CHECK_MIGRATED_VALUE(db, "ns", "wallets", "w1", "step2");
+    CHECK_MIGRATED_VALUE(db, "ns", "wallets", "w0", "step1");
     mdb_db_close(db);
     return 0;
 }
@@ -282,8 +266,7 @@ static int test_migration_invalid_namespaces_are_refused(void) {
     mdb_migration_helper *helper = UNTOUCHED;
     mdb_access *access = UNTOUCHED;
     size_t i;
-    OPEN_TEMPORARY(db);
-    CHECK_OK(mdb_fork_new(db, &fork));
+    OPEN_FORK(db, fork);
     for (i = 0; i < sizeof namespaces / sizeof namespaces[0]; i++) {
         const char *ns = namespaces[i];
         CHECK_STATUS(mdb_migration_helper_new(db, ns, strlen(ns), &helper),
@@ -352,19 +335,17 @@ static mdb_status migrate_a_chunk(mdb_migration_helper *helper, mdb_persistent_i
     }
     TRY(mdb_persistent_iters_create_map(iters, NAME("wallets"), old_map, &iter));
     for (i = 0; i < CHUNK; i++) {
-        const uint8_t *key, *value;
-        size_t key_len, value_len;
-        bool found = false;
+        harness_step step;
         uint8_t doubled[2];
-        TRY(mdb_iter_next(iter, &key, &key_len, &value, &value_len, &found));
-        if (!found) {
+        TRY(harness_next(iter, &step));
+        if (!step.found) {
             break;
         }
-        if (value_len != 1) {
+        if (step.value_len != 1) {
             return MDB_ERR_PANIC;
         }
-        doubled[0] = doubled[1] = value[0];
-        TRY(mdb_map_put(new_map, key, key_len, doubled, 2));
+        doubled[0] = doubled[1] = step.value[0];
+        TRY(mdb_map_put(new_map, step.key, step.key_len, doubled, 2));
         state->migrated++;
     }
     mdb_iter_free(iter);
@@ -412,8 +393,8 @@ static int test_migration_iter_loop_resumes_after_a_failed_step(void) {
     CHECK(strlen(mdb_last_error_message()) > 0);
     CHECK(state.rounds == 2);
     /* The first round was merged; the second is dropped with the helper. */
-    CHECK(check_migrated(db, "w2", "cc") == 0);
-    CHECK(check_migrated(db, "w3", NULL) == 0);
+    CHECK_MIGRATED_VALUE(db, "ns", "wallets", "w2", "cc");
+    CHECK_MIGRATED_VALUE(db, "ns", "wallets", "w3", NULL);
     mdb_migration_helper_free(helper);
 
     memset(&state, 0, sizeof state);
@@ -464,11 +445,9 @@ static int take_persistently(mdb_db *db, int count, int *taken, bool *ended) {
     CHECK_OK(mdb_access_map(mdb_fork_as_access(fork), NAME("ns.wallets"), NO_KEY, &map));
     CHECK_OK(mdb_persistent_iter_new_map(scratchpad, NAME("pos"), map, &iter));
     for (i = 0; i < count; i++) {
-        const uint8_t *key, *value;
-        size_t key_len, value_len;
-        bool found = false;
-        CHECK_OK(mdb_iter_next(iter, &key, &key_len, &value, &value_len, &found));
-        if (!found) {
+        harness_step step;
+        CHECK_OK(harness_next(iter, &step));
+        if (!step.found) {
             *ended = true;
             break;
         }

@@ -4,11 +4,6 @@
  */
 #include "harness.h"
 
-#define WITH_SPARSE_LIST(db, fork, list)                                                 \
-    OPEN_TEMPORARY(db);                                                                  \
-    CHECK_OK(mdb_fork_new((db), &(fork)));                                               \
-    CHECK_OK(mdb_access_sparse_list(mdb_fork_as_access(fork), NAME("s"), NO_KEY, &(list)))
-
 /* Checks the length and the capacity. */
 static int check_sizes(const mdb_sparse_list *list, uint64_t len, uint64_t capacity) {
     uint64_t got = 0;
@@ -40,7 +35,7 @@ static int test_sparse_list_push_stores_at_the_capacity(void) {
     mdb_sparse_list *list = NULL;
     mdb_bytes old = harness_empty_bytes();
     bool found = true;
-    WITH_SPARSE_LIST(db, fork, list);
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_sparse_list, "s", list);
     CHECK(check_sizes(list, 0, 0) == 0);
     CHECK_OK(mdb_sparse_list_set(list, 5, BYTES("five"), &old, &found));
     CHECK(!found);
@@ -62,7 +57,7 @@ static int test_sparse_list_set_hands_over_the_replaced_value(void) {
     mdb_sparse_list *list = NULL;
     mdb_bytes old = harness_empty_bytes();
     bool found = false;
-    WITH_SPARSE_LIST(db, fork, list);
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_sparse_list, "s", list);
     CHECK_OK(mdb_sparse_list_set(list, 2, BYTES("first"), &old, &found));
     CHECK(!found && old.data == NULL);
     CHECK_OK(mdb_sparse_list_set(list, 2, BYTES("second"), &old, &found));
@@ -85,7 +80,7 @@ static int test_sparse_list_remove_keeps_the_capacity_and_pop_takes_the_first(vo
     mdb_sparse_list *list = NULL;
     mdb_bytes value;
     bool found = false;
-    WITH_SPARSE_LIST(db, fork, list);
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_sparse_list, "s", list);
     CHECK_OK(mdb_sparse_list_push(list, BYTES("a")));
     CHECK_OK(mdb_sparse_list_push(list, BYTES("b")));
     CHECK_OK(mdb_sparse_list_push(list, BYTES("c")));
@@ -117,7 +112,7 @@ static int test_sparse_list_clear_resets_length_and_capacity(void) {
     mdb_db *db = NULL;
     mdb_fork *fork = NULL;
     mdb_sparse_list *list = NULL;
-    WITH_SPARSE_LIST(db, fork, list);
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_sparse_list, "s", list);
     CHECK_OK(mdb_sparse_list_push(list, BYTES("a")));
     CHECK_OK(mdb_sparse_list_push(list, BYTES("b")));
     CHECK_OK(mdb_sparse_list_clear(list));
@@ -135,7 +130,7 @@ static int test_sparse_list_positions_at_the_end_of_the_range_are_out_of_range(v
     mdb_sparse_list *list = NULL;
     mdb_bytes old = harness_empty_bytes();
     bool found = false;
-    WITH_SPARSE_LIST(db, fork, list);
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_sparse_list, "s", list);
     /* The capacity would overflow. */
     CHECK_STATUS(mdb_sparse_list_set(list, UINT64_MAX, BYTES("x"), &old, &found),
                  MDB_ERR_OUT_OF_RANGE);
@@ -160,8 +155,7 @@ static int test_sparse_list_read_only_handles_refuse_writes(void) {
     mdb_sparse_list *list = NULL;
     mdb_bytes old = harness_empty_bytes();
     bool found = false;
-    OPEN_TEMPORARY(db);
-    CHECK_OK(mdb_fork_new(db, &fork));
+    OPEN_FORK(db, fork);
     CHECK_OK(mdb_fork_readonly(fork, &readonly));
     CHECK_OK(mdb_access_sparse_list(readonly, NAME("s"), NO_KEY, &list));
     CHECK_STATUS(mdb_sparse_list_push(list, BYTES("x")), MDB_ERR_READONLY);

@@ -252,10 +252,9 @@ static int test_threads_one_fork_family_used_from_several_threads(void) {
     mdb_iter *iter = NULL;
     pthread_t threads[FAMILY_THREADS];
     family_worker workers[FAMILY_THREADS];
-    int i, count = 0;
-    OPEN_TEMPORARY(db);
-    CHECK_OK(mdb_fork_new(db, &fork));
-    CHECK_OK(mdb_access_map(mdb_fork_as_access(fork), NAME("m"), NO_KEY, &map));
+    int i;
+    size_t count = 0;
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_map, "m", map);
     for (i = 0; i < FAMILY_THREADS; i++) {
         workers[i].map = map;
         workers[i].fork = fork;
@@ -268,16 +267,7 @@ static int test_threads_one_fork_family_used_from_several_threads(void) {
         CHECK(workers[i].failed == 0);
     }
     CHECK_OK(mdb_map_iter(map, NULL, 0, &iter));
-    for (;;) {
-        const uint8_t *k, *v;
-        size_t k_len, v_len;
-        bool found = false;
-        CHECK_OK(mdb_iter_next(iter, &k, &k_len, &v, &v_len, &found));
-        if (!found) {
-            break;
-        }
-        count++;
-    }
+    CHECK(harness_count_to_end(iter, &count) == 0);
     CHECK(count == FAMILY_THREADS * FAMILY_KEYS);
     mdb_iter_free(iter);
     mdb_map_free(map);

@@ -15,6 +15,10 @@
  * - Byte inputs are a pointer and a length; the pointer may be NULL when the length is 0.
  *   Names are UTF-8 with an explicit length (no NUL needed). The library never keeps an input
  *   pointer after a call returns.
+ * - An index is addressed by a name and an optional group key (`key`, `key_len`). There, and
+ *   only there, NULL and empty differ: NULL with `key_len` 0 is the index outside any group,
+ *   and a non-NULL `key` with `key_len` 0 is the group member whose key is empty, another
+ *   index.
  * - Owned byte outputs come back as an `mdb_bytes`, freed with `mdb_bytes_free` (twice is
  *   harmless). Borrowed outputs (iterator keys and values, messages) say until when they are
  *   valid.
@@ -441,9 +445,18 @@ extern "C" {
 mdb_status mdb_abort_handle_abort(const mdb_abort_handle *handle);
 
 /**
- * Tells whether the helper of this handle is gone: finished (`mdb_migration_helper_finish`),
- * left unusable by a failed or aborted merge, or freed (`mdb_migration_helper_free`, together
- * with every access, index and iterator opened from it).
+ * Tells whether the helper of this handle is gone, as `AbortHandle::is_finished` tells in
+ * Rust whether the `MigrationHelper` was dropped. The helper is gone:
+ *
+ * - as soon as `mdb_migration_helper_finish` returns `MDB_OK`, `MDB_ERR_ABORTED` or
+ *   `MDB_ERR_STORAGE`: finishing ends the helper, even while its (now stale) handles are not
+ *   freed yet;
+ * - once the helper handle and every access, index and iterator opened from it are freed,
+ *   in any order.
+ *
+ * Until then the helper is not gone, even after a merge that failed or was aborted
+ * (`mdb_migration_helper_merge`, `mdb_migration_iter_loop`): such a helper is unusable, and
+ * gone once freed as above.
  *
  * @param[in]  handle        The abort handle. Not NULL.
  * @param[out] out_finished  On `MDB_OK`, whether the helper is gone.
@@ -523,8 +536,9 @@ mdb_status mdb_access_scratchpad(const mdb_access *access,
  *
  * @param[in]  access     The access. Not NULL.
  * @param[in]  name       UTF-8 index name of `name_len` bytes.
- * @param[in]  key        Group key of `key_len` bytes, or NULL with `key_len` 0 for an index
- *                        outside any group.
+ * @param[in]  key        Group key of `key_len` bytes. NULL with `key_len` 0: the index
+ *                        outside any group; non-NULL with `key_len` 0: the group member
+ *                        whose key is empty.
  * @param[out] out_type   On `MDB_OK` with `*out_found`, one of `MDB_INDEX_*`.
  * @param[out] out_found  On `MDB_OK`, whether an index exists there.
  * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument or an invalid name;
@@ -620,10 +634,12 @@ mdb_status mdb_db_snapshot(const mdb_db *db,
  *
  * @param[in] db     The database. Not NULL.
  * @param[in] patch  The patch to apply. Not NULL. Consumed whatever the result (unless an
- *                   argument is NULL): the handle and its children become stale; free them
- *                   with `mdb_patch_free` and their own `_free`.
+ *                   argument is NULL or the patch is poisoned): the handle and its children
+ *                   become stale; free them with `mdb_patch_free` and their own `_free`.
  * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` if an argument is NULL;
  *   `MDB_ERR_STALE_HANDLE` if the patch was already merged;
+ *   `MDB_ERR_POISONED` if an earlier call panicked on the patch or its children: nothing is
+ *   written, and the patch can only be freed;
  *   `MDB_ERR_STORAGE` if the write failed: then nothing of the patch was written.
  *
  * Blocks on I/O. Any thread may call this. Rust: `Database::merge`.
@@ -660,7 +676,9 @@ mdb_status mdb_db_checkpoint(const mdb_db *db,
  * @param[in]  access     The access. Not NULL.
  * @param[in]  name       UTF-8 index name of `name_len` bytes: `[A-Za-z0-9_.-]`, not empty,
  *                        not starting with `__` unless it has a dot.
- * @param[in]  key        Group key of `key_len` bytes, or NULL with `key_len` 0.
+ * @param[in]  key        Group key of `key_len` bytes. NULL with `key_len` 0: the index
+ *                        outside any group; non-NULL with `key_len` 0: the group member
+ *                        whose key is empty.
  * @param[out] out_entry  On `MDB_OK`, the entry; free it with `mdb_entry_free`.
  * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument, a name that is not UTF-8
  *   or not a valid index name; `MDB_ERR_WRONG_TYPE` if another kind of index is there;
@@ -888,7 +906,9 @@ void mdb_iter_free(mdb_iter *iter);
  * @param[in]  access       The access. Not NULL.
  * @param[in]  name         UTF-8 index name of `name_len` bytes: `[A-Za-z0-9_.-]`, not
  *                          empty, not starting with `__` unless it has a dot.
- * @param[in]  key          Group key of `key_len` bytes, or NULL with `key_len` 0.
+ * @param[in]  key          Group key of `key_len` bytes. NULL with `key_len` 0: the index
+ *                          outside any group; non-NULL with `key_len` 0: the group member
+ *                          whose key is empty.
  * @param[out] out_key_set  On `MDB_OK`, the key set; free it with `mdb_key_set_free`.
  * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument, a name that is not UTF-8
  *   or not a valid index name; `MDB_ERR_WRONG_TYPE` if another kind of index is there;
@@ -989,7 +1009,9 @@ void mdb_key_set_free(mdb_key_set *key_set);
  * @param[in]  access    The access. Not NULL.
  * @param[in]  name      UTF-8 index name of `name_len` bytes: `[A-Za-z0-9_.-]`, not empty,
  *                       not starting with `__` unless it has a dot.
- * @param[in]  key       Group key of `key_len` bytes, or NULL with `key_len` 0.
+ * @param[in]  key       Group key of `key_len` bytes. NULL with `key_len` 0: the index
+ *                       outside any group; non-NULL with `key_len` 0: the group member
+ *                       whose key is empty.
  * @param[out] out_list  On `MDB_OK`, the list; free it with `mdb_list_free`.
  * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument, a name that is not UTF-8
  *   or not a valid index name; `MDB_ERR_WRONG_TYPE` if another kind of index is there;
@@ -1150,7 +1172,9 @@ void mdb_list_free(mdb_list *list);
  * @param[in]  access   The access. Not NULL.
  * @param[in]  name     UTF-8 index name of `name_len` bytes: `[A-Za-z0-9_.-]`, not empty,
  *                      not starting with `__` unless it has a dot.
- * @param[in]  key      Group key of `key_len` bytes, or NULL with `key_len` 0.
+ * @param[in]  key      Group key of `key_len` bytes. NULL with `key_len` 0: the index
+ *                      outside any group; non-NULL with `key_len` 0: the group member
+ *                      whose key is empty.
  * @param[out] out_map  On `MDB_OK`, the map; free it with `mdb_map_free`.
  * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument, a name that is not UTF-8
  *   or not a valid index name; `MDB_ERR_WRONG_TYPE` if another kind of index is there;
@@ -1413,8 +1437,9 @@ mdb_status mdb_migration_iter_loop(mdb_migration_helper *helper,
                                    void *user_data);
 
 /**
- * Frees a migration helper handle. Unmerged changes are discarded once the helper's
- * children are freed too; then the helper counts as gone for `mdb_abort_handle_is_finished`.
+ * Frees a migration helper handle. Once the accesses, indexes and iterators opened from the
+ * helper are freed too, in any order, the helper is gone: its unmerged changes are discarded
+ * and `mdb_abort_handle_is_finished` reports it finished.
  *
  * `helper` may be NULL (a no-op). Call exactly once per handle, from any thread, in any order
  * relative to its children and its abort handle.
@@ -1607,8 +1632,9 @@ mdb_status mdb_migration_rollback(mdb_fork *fork,
  * @param[in] access    A writable migration access (`mdb_migration_helper_new_data`, or
  *                      `mdb_access_migration` over a fork). Not NULL.
  * @param[in] name      UTF-8 index name of `name_len` bytes, relative to the namespace.
- * @param[in] key       Group key of `key_len` bytes, or NULL with `key_len` 0 for an index
- *                      outside any group.
+ * @param[in] key       Group key of `key_len` bytes. NULL with `key_len` 0: the index
+ *                      outside any group; non-NULL with `key_len` 0: the group member
+ *                      whose key is empty.
  * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument, an invalid name, or an
  *   access that is not a migration access; `MDB_ERR_READONLY` if the access cannot write (over
  *   a snapshot, a patch or a read-only fork); `MDB_ERR_WRONG_TYPE` if the migration already
@@ -1672,7 +1698,9 @@ void mdb_snapshot_free(mdb_snapshot *snapshot);
  * @param[in]  access           The access. Not NULL.
  * @param[in]  name             UTF-8 index name of `name_len` bytes: `[A-Za-z0-9_.-]`, not
  *                              empty, not starting with `__` unless it has a dot.
- * @param[in]  key              Group key of `key_len` bytes, or NULL with `key_len` 0.
+ * @param[in]  key              Group key of `key_len` bytes. NULL with `key_len` 0: the index
+ *                              outside any group; non-NULL with `key_len` 0: the group member
+ *                              whose key is empty.
  * @param[out] out_sparse_list  On `MDB_OK`, the sparse list; free it with
  *                              `mdb_sparse_list_free`.
  * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument, a name that is not UTF-8
@@ -1895,6 +1923,23 @@ uint32_t mdb_version_number(void);
  * The optional features built into the library, as a set of `MDB_FEATURE_*` bits. Any thread.
  */
 uint32_t mdb_features(void);
+
+#if defined(METALDB_FAULT_INJECTION)
+/**
+ * TEST ONLY, in libraries built with the cargo feature `fault-injection` (never in a shipped
+ * library): makes the next call on this thread that locks a family of handles (a fork, a
+ * patch, a snapshot or a migration helper, with the accesses, indexes and iterators opened
+ * from it) panic while it holds the lock.
+ *
+ * That call returns `MDB_ERR_PANIC` with a message, and poisons the family: later calls on
+ * any handle of it return `MDB_ERR_POISONED`, while its handles can still be freed. Calls
+ * that lock no family (`mdb_db_*` calls that take no fork, snapshot or patch, `_free`s)
+ * leave the panic armed. Arming twice arms one panic.
+ *
+ * Affects only the calling thread.
+ */
+void mdb_fault_injection_arm_panic(void);
+#endif
 
 #ifdef __cplusplus
 }  // extern "C"

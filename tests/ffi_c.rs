@@ -5,6 +5,10 @@
 //! with 0 and its output ends with `N passed, 0 failed`; an example passes when it exits
 //! with 0. Every program's output is printed (run with `--nocapture` to see it on success).
 //!
+//! The programs of `ffi-tests/fault-injection/` test what follows a panic inside the library.
+//! They are built against a library with the cargo feature `fault-injection` (built on first
+//! use, see `c_support::fault_injection_lib_dir`), with `METALDB_FAULT_INJECTION` defined.
+//!
 //! Also here: the header compiled standalone as C and as C++, the header and LMDB's in one
 //! program (no clash of functions, types, macros or exported symbols), and a check that
 //! `errors.c` exercises every function of the header.
@@ -24,8 +28,8 @@ use std::{
 };
 
 use c_support::{
-    cc, cxx, header_functions, include_dir, lib_dir, repo, require_tool, run, run_ok, scratch_dir,
-    shared_library,
+    cc, cxx, fault_injection_lib_dir, header_functions, header_test_only_functions, include_dir,
+    lib_dir, repo, require_tool, run, run_ok, scratch_dir, shared_library, FAULT_INJECTION_GUARD,
 };
 
 /// The flags of every C program: C99, every warning an error.
@@ -63,6 +67,32 @@ impl Mode {
     }
 }
 
+/// The library a C program is built against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Library {
+    /// The library as shipped.
+    Shipped,
+    /// The library with the cargo feature `fault-injection`.
+    FaultInjection,
+}
+
+impl Library {
+    fn dir(self) -> PathBuf {
+        match self {
+            Library::Shipped => lib_dir(),
+            Library::FaultInjection => fault_injection_lib_dir(),
+        }
+    }
+
+    /// The compiler flags of the programs built against this library.
+    fn flags(self) -> Vec<String> {
+        match self {
+            Library::Shipped => Vec::new(),
+            Library::FaultInjection => vec![format!("-D{}", FAULT_INJECTION_GUARD)],
+        }
+    }
+}
+
 /// A C program to build and run.
 #[derive(Debug, Clone)]
 struct Program {
@@ -70,12 +100,21 @@ struct Program {
     name: String,
     /// A test program (its output ends with the harness's summary), or an example.
     is_test: bool,
+    library: Library,
 }
 
-/// Every test program of `ffi-tests/` and every example of `examples-c/`.
+/// The directory of the fault-injection test programs.
+const FAULT_INJECTION_DIR: &str = "ffi-tests/fault-injection";
+
+/// Every test program of `ffi-tests/` (and of `ffi-tests/fault-injection/`) and every example
+/// of `examples-c/`.
 fn programs() -> Vec<Program> {
     let mut programs = Vec::new();
-    for (dir, is_test) in [("ffi-tests", true), ("examples-c", false)] {
+    for (dir, is_test, library) in [
+        ("ffi-tests", true, Library::Shipped),
+        (FAULT_INJECTION_DIR, true, Library::FaultInjection),
+        ("examples-c", false, Library::Shipped),
+    ] {
         let mut sources: Vec<PathBuf> = fs::read_dir(repo().join(dir))
             .unwrap_or_else(|err| panic!("read {}: {}", dir, err))
             .map(|entry| entry.expect("read a directory entry").path())
@@ -90,23 +129,34 @@ fn programs() -> Vec<Program> {
                 name: format!("{}/{}", dir, stem),
                 source,
                 is_test,
+                library,
             });
         }
     }
     assert!(
-        programs.iter().filter(|program| program.is_test).count() >= 8,
+        programs.iter().filter(|program| program.is_test).count() >= 8
+            && programs
+                .iter()
+                .any(|program| program.library == Library::FaultInjection),
         "ffi-tests/ is missing programs: {:?}",
         programs
     );
     programs
 }
 
-/// Compiles `source` to `output` against the library, with the extra flags and libraries.
-fn compile(source: &Path, output: &Path, extra: &[&str], libs: &[&str]) -> Result<(), String> {
-    let lib = lib_dir();
+/// Compiles `source` to `output` against `library`, with the extra flags and libraries.
+fn compile(
+    source: &Path,
+    output: &Path,
+    library: Library,
+    extra: &[&str],
+    libs: &[&str],
+) -> Result<(), String> {
+    let lib = library.dir();
     let mut command = Command::new(cc());
     command
         .args(C_FLAGS)
+        .args(library.flags())
         .args(extra)
         .arg("-I")
         .arg(include_dir())
@@ -160,7 +210,7 @@ fn build_and_run(program: &Program, mode: Mode, dir: &Path) -> Result<String, St
     } else {
         &[]
     };
-    compile(&program.source, &binary, extra, &[])?;
+    compile(&program.source, &binary, program.library, extra, &[])?;
 
     if mode == Mode::Sanitizers {
         // The sanitizer runtimes are really linked in: the mode is not a plain run.
@@ -192,28 +242,21 @@ fn build_and_run(program: &Program, mode: Mode, dir: &Path) -> Result<String, St
                 "--show-leak-kinds=definite",
                 "--track-origins=yes",
             ]);
-            let suppressions = repo().join("ffi-tests").join("valgrind.supp");
-            if suppressions.exists() {
-                command.arg(format!("--suppressions={}", suppressions.display()));
-            }
             command.arg(&binary);
             command
         }
     };
     command
         .current_dir(&work)
+        // `cargo test` points LD_LIBRARY_PATH at the test build's libraries, which the loader
+        // prefers to a program's own rpath (a DT_RUNPATH): a fault-injection program would
+        // load the shipped library.
+        .env_remove("LD_LIBRARY_PATH")
         .env("TMPDIR", &tmp)
         .env("METALDB_TEST_INCOMPATIBLE_DB", &incompatible)
         .env(
             "ASAN_OPTIONS",
             "detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1",
-        )
-        .env(
-            "LSAN_OPTIONS",
-            format!(
-                "suppressions={}:print_suppressions=1",
-                repo().join("ffi-tests").join("lsan.supp").display()
-            ),
         )
         .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
     let (output, report) = run(&mut command);
@@ -398,6 +441,7 @@ fn header_and_lmdb_share_no_names_and_link_together() {
     let compiled = compile(
         &repo().join("ffi-tests").join("header_with_lmdb.c"),
         &binary,
+        Library::Shipped,
         &[],
         &["-llmdb"],
     );
@@ -425,25 +469,55 @@ fn header_and_lmdb_share_no_names_and_link_together() {
     );
 }
 
+/// The functions of `functions` that `source` never calls.
+fn uncalled<'a>(functions: &'a [String], source: &str) -> Vec<&'a String> {
+    functions
+        .iter()
+        .filter(|name| !source.contains(&format!("{}(", name)))
+        .collect()
+}
+
+fn header() -> String {
+    fs::read_to_string(include_dir().join("metaldb.h")).expect("read metaldb.h")
+}
+
 #[test]
 fn errors_c_calls_every_function_of_the_header() {
-    let header = fs::read_to_string(include_dir().join("metaldb.h")).expect("read metaldb.h");
     let errors = fs::read_to_string(repo().join("ffi-tests").join("errors.c"))
         .expect("read ffi-tests/errors.c");
-    let functions = header_functions(&header);
+    let functions = header_functions(&header());
     assert!(
         functions.len() > 50,
         "too few functions found: {:?}",
         functions
     );
-    let missing: Vec<_> = functions
-        .iter()
-        .filter(|name| !errors.contains(&format!("{}(", name)))
-        .collect();
+    let missing = uncalled(&functions, &errors);
     assert!(
         missing.is_empty(),
         "ffi-tests/errors.c does not call these functions of metaldb.h (add their NULL \
          cases): {:?}",
+        missing
+    );
+}
+
+#[test]
+fn fault_injection_tests_call_every_test_only_function_of_the_header() {
+    let functions = header_test_only_functions(&header());
+    assert!(
+        !functions.is_empty(),
+        "metaldb.h declares no test-only function under `#if defined({})`",
+        FAULT_INJECTION_GUARD
+    );
+    let mut sources = String::new();
+    for entry in fs::read_dir(repo().join(FAULT_INJECTION_DIR)).expect("read the directory") {
+        let path = entry.expect("read a directory entry").path();
+        sources.push_str(&fs::read_to_string(&path).expect("read a source file"));
+    }
+    let missing = uncalled(&functions, &sources);
+    assert!(
+        missing.is_empty(),
+        "no program of {} calls these test-only functions of metaldb.h: {:?}",
+        FAULT_INJECTION_DIR,
         missing
     );
 }

@@ -1,13 +1,17 @@
 //! The C header and the shared library as shipped: the committed `include/metaldb.h` is the
 //! one the build generates, the versions agree (Cargo, header macros, runtime), every
 //! declaration is documented, every export runs inside the panic boundary, and the shared
-//! library exports only `mdb_*` under the SONAME `libmetaldb.so.<major>`.
+//! library exports only `mdb_*`, none of the test-only functions, under the SONAME
+//! `libmetaldb.so.<major>`.
 
 mod c_support;
 
 use std::{ffi::CStr, fs, os::raw::c_char, path::Path, process::Command};
 
-use c_support::{header_functions, include_dir, repo, require_tool, run, run_ok, shared_library};
+use c_support::{
+    header_declarations, header_functions, header_test_only_functions, include_dir, repo,
+    require_tool, run, run_ok, shared_library,
+};
 
 // Links the library, whose exported functions are declared below.
 extern crate metaldb;
@@ -128,7 +132,10 @@ fn documented(lines: &[&str], index: usize) -> bool {
 fn every_declaration_of_the_header_has_a_doc_comment() {
     let header = header();
     let lines: Vec<&str> = header.lines().collect();
-    let functions = header_functions(&header);
+    let functions: Vec<String> = header_declarations(&header)
+        .into_iter()
+        .map(|declared| declared.name)
+        .collect();
     assert!(
         functions.len() > 50,
         "too few functions found: {:?}",
@@ -229,7 +236,8 @@ fn every_name_the_header_declares_is_in_the_mdb_namespace() {
             }
         }
     }
-    for name in header_functions(&header) {
+    for declared in header_declarations(&header) {
+        let name = declared.name;
         if !name.starts_with("mdb_") {
             outside.push(format!("function {}", name));
         }
@@ -355,6 +363,17 @@ fn shared_library_exports_only_mdb_functions() {
         missing.is_empty(),
         "declared but not exported: {:?}",
         missing
+    );
+    // But nothing of the test-only API.
+    let test_only: Vec<String> = header_test_only_functions(&header)
+        .into_iter()
+        .filter(|name| names.contains(&name.as_str()))
+        .collect();
+    assert!(
+        test_only.is_empty(),
+        "{} exports test-only functions (cargo feature `fault-injection`): {:?}",
+        library.display(),
+        test_only
     );
 }
 

@@ -125,14 +125,16 @@ impl RocksDB {
     pub fn open<P: AsRef<Path>>(path: P, options: &DBOptions) -> Result<Self> {
         let path = path.as_ref();
         let db_options = rocksdb::Options::from(options);
-        let db = match rocksdb::DB::list_cf(&rocksdb::Options::default(), path) {
-            Ok(names) => {
-                let descriptors = names
-                    .into_iter()
-                    .map(|name| ColumnFamilyDescriptor::new(name, db_options.clone()));
-                rocksdb::DB::open_cf_descriptors(&db_options, path, descriptors)?
-            }
-            Err(_) => rocksdb::DB::open(&db_options, path)?,
+        // A RocksDB database exists exactly when its `CURRENT` file does, and only then is
+        // `list_cf` asked: on any other path it fails, and rust-rocksdb 0.25 leaks the buffer
+        // RocksDB allocated for the failed listing.
+        let db = if path.join("CURRENT").exists() {
+            let descriptors = rocksdb::DB::list_cf(&rocksdb::Options::default(), path)?
+                .into_iter()
+                .map(|name| ColumnFamilyDescriptor::new(name, db_options.clone()));
+            rocksdb::DB::open_cf_descriptors(&db_options, path, descriptors)?
+        } else {
+            rocksdb::DB::open(&db_options, path)?
         };
         let db = Self {
             inner: Arc::new(Inner {

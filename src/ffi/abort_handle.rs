@@ -66,9 +66,18 @@ pub unsafe extern "C" fn mdb_abort_handle_abort(handle: *const mdb_abort_handle)
     ffi_boundary!({ unsafe { with_handle(handle, AbortHandle::abort) } })
 }
 
-/// Tells whether the helper of this handle is gone: finished (`mdb_migration_helper_finish`),
-/// left unusable by a failed or aborted merge, or freed (`mdb_migration_helper_free`, together
-/// with every access, index and iterator opened from it).
+/// Tells whether the helper of this handle is gone, as `AbortHandle::is_finished` tells in
+/// Rust whether the `MigrationHelper` was dropped. The helper is gone:
+///
+/// - as soon as `mdb_migration_helper_finish` returns `MDB_OK`, `MDB_ERR_ABORTED` or
+///   `MDB_ERR_STORAGE`: finishing ends the helper, even while its (now stale) handles are not
+///   freed yet;
+/// - once the helper handle and every access, index and iterator opened from it are freed,
+///   in any order.
+///
+/// Until then the helper is not gone, even after a merge that failed or was aborted
+/// (`mdb_migration_helper_merge`, `mdb_migration_iter_loop`): such a helper is unusable, and
+/// gone once freed as above.
 ///
 /// @param[in]  handle        The abort handle. Not NULL.
 /// @param[out] out_finished  On `MDB_OK`, whether the helper is gone.
@@ -136,7 +145,7 @@ mod tests {
         access::mdb_access_free,
         migration::{
             mdb_migration_helper, mdb_migration_helper_finish, mdb_migration_helper_free,
-            mdb_migration_helper_new_data,
+            mdb_migration_helper_merge, mdb_migration_helper_new_data,
             tests::{put, view, with_map, TempDb},
         },
         status::{MDB_ERR_ABORTED, MDB_ERR_INVALID_ARGUMENT, MDB_OK},
@@ -233,6 +242,24 @@ mod tests {
             "an access of the helper keeps it alive"
         );
         unsafe { mdb_access_free(new) };
+        assert!(is_finished(handle));
+        unsafe { mdb_abort_handle_free(handle) };
+    }
+
+    #[test]
+    fn abort_handle_is_not_finished_after_an_aborted_merge_until_the_helper_is_freed() {
+        let db = TempDb::new();
+        let (helper, handle) = db.helper_with_abort();
+        assert_status(unsafe { mdb_abort_handle_abort(handle) }, MDB_OK);
+        assert_status(
+            unsafe { mdb_migration_helper_merge(helper) },
+            MDB_ERR_ABORTED,
+        );
+        assert!(
+            !is_finished(handle),
+            "an aborted merge leaves the helper unusable, not gone"
+        );
+        unsafe { mdb_migration_helper_free(helper) };
         assert!(is_finished(handle));
         unsafe { mdb_abort_handle_free(handle) };
     }

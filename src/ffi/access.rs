@@ -248,8 +248,9 @@ pub unsafe extern "C" fn mdb_access_scratchpad(
 ///
 /// @param[in]  access     The access. Not NULL.
 /// @param[in]  name       UTF-8 index name of `name_len` bytes.
-/// @param[in]  key        Group key of `key_len` bytes, or NULL with `key_len` 0 for an index
-///                        outside any group.
+/// @param[in]  key        Group key of `key_len` bytes. NULL with `key_len` 0: the index
+///                        outside any group; non-NULL with `key_len` 0: the group member
+///                        whose key is empty.
 /// @param[out] out_type   On `MDB_OK` with `*out_found`, one of `MDB_INDEX_*`.
 /// @param[out] out_found  On `MDB_OK`, whether an index exists there.
 /// @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument or an invalid name;

@@ -217,10 +217,12 @@ fn merge(db: *const mdb_db, patch: *mut mdb_patch, sync: bool) -> Result<(), Ffi
 ///
 /// @param[in] db     The database. Not NULL.
 /// @param[in] patch  The patch to apply. Not NULL. Consumed whatever the result (unless an
-///                   argument is NULL): the handle and its children become stale; free them
-///                   with `mdb_patch_free` and their own `_free`.
+///                   argument is NULL or the patch is poisoned): the handle and its children
+///                   become stale; free them with `mdb_patch_free` and their own `_free`.
 /// @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` if an argument is NULL;
 ///   `MDB_ERR_STALE_HANDLE` if the patch was already merged;
+///   `MDB_ERR_POISONED` if an earlier call panicked on the patch or its children: nothing is
+///   written, and the patch can only be freed;
 ///   `MDB_ERR_STORAGE` if the write failed: then nothing of the patch was written.
 ///
 /// Blocks on I/O. Any thread may call this. Rust: `Database::merge`.

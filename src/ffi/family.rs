@@ -42,6 +42,13 @@ pub(crate) enum Parent {
     Patch(Rc<Patch>),
     Snapshot(Rc<dyn Snapshot>),
     Helper(MigrationHelper),
+    /// A migration helper left unusable by a failed or aborted merge: as on a consumed
+    /// parent, only frees work. The helper is kept until the family is dropped, because that
+    /// drop is what its abort handle reports as finished: in Rust too, a helper whose merge
+    /// failed lives on until its owner drops it.
+    FailedHelper {
+        _helper: MigrationHelper,
+    },
     /// Taken by a consuming operation (or left after a failed one): only frees work.
     Consumed,
 }
@@ -53,6 +60,7 @@ impl Parent {
             Self::Patch(_) => "patch",
             Self::Snapshot(_) => "snapshot",
             Self::Helper(_) => "migration helper",
+            Self::FailedHelper { .. } => "failed migration helper",
             Self::Consumed => "consumed handle",
         }
     }
@@ -242,12 +250,15 @@ impl Family {
 
     /// Locks the family. A family whose lock was poisoned by a panic is unusable.
     pub(crate) fn lock(&self) -> Result<MutexGuard<'_, FamilyState>, FfiError> {
-        self.state.lock().map_err(|_| {
+        let state = self.state.lock().map_err(|_| {
             FfiError::new(
                 MDB_ERR_POISONED,
                 "an earlier call panicked while using this family of handles; free them",
             )
-        })
+        })?;
+        #[cfg(feature = "fault-injection")]
+        super::fault_injection::panic_if_armed();
+        Ok(state)
     }
 
     /// Removes a child; used by `_free`. Works on poisoned families too, so that every
@@ -338,10 +349,10 @@ impl FamilyState {
         }
     }
 
-    /// Fails with `MDB_ERR_STALE_HANDLE` once the parent is consumed.
+    /// Fails with `MDB_ERR_STALE_HANDLE` once the parent is consumed or failed.
     pub(crate) fn check_live(&self) -> Result<(), FfiError> {
         match self.parent {
-            Parent::Consumed => Err(FfiError::stale("handle")),
+            Parent::FailedHelper { .. } | Parent::Consumed => Err(FfiError::stale("handle")),
             _ => Ok(()),
         }
     }
@@ -351,7 +362,10 @@ impl FamilyState {
         match &self.parent {
             Parent::Fork(fork) => Some(fork),
             Parent::Helper(helper) => Some(helper.shared_fork()),
-            Parent::Patch(_) | Parent::Snapshot(_) | Parent::Consumed => None,
+            Parent::Patch(_)
+            | Parent::Snapshot(_)
+            | Parent::FailedHelper { .. }
+            | Parent::Consumed => None,
         }
     }
 
@@ -369,7 +383,9 @@ impl FamilyState {
                 GenericRawAccess::OwnedSnapshot(Rc::clone(patch) as Rc<dyn Snapshot>)
             }
             Parent::Snapshot(snapshot) => GenericRawAccess::OwnedSnapshot(Rc::clone(snapshot)),
-            Parent::Consumed => return Err(FfiError::stale("handle")),
+            Parent::FailedHelper { .. } | Parent::Consumed => {
+                return Err(FfiError::stale("handle"))
+            }
         })
     }
 

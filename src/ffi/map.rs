@@ -5,7 +5,7 @@ use std::ffi::c_char;
 use super::{
     access::{mdb_access, open_index},
     boundary::{ffi_boundary, ffi_boundary_infallible},
-    bytes::mdb_bytes,
+    bytes::{mdb_bytes, OutLookup},
     family::{AnyIndex, ChildHandle, RawAccess},
     handle::{free_handle, try_ref, try_slice, Castable, Out},
     iter::{mdb_iter, open_iter},
@@ -47,7 +47,9 @@ fn as_map_mut(index: &mut AnyIndex) -> &mut Map {
 /// @param[in]  access   The access. Not NULL.
 /// @param[in]  name     UTF-8 index name of `name_len` bytes: `[A-Za-z0-9_.-]`, not empty,
 ///                      not starting with `__` unless it has a dot.
-/// @param[in]  key      Group key of `key_len` bytes, or NULL with `key_len` 0.
+/// @param[in]  key      Group key of `key_len` bytes. NULL with `key_len` 0: the index
+///                      outside any group; non-NULL with `key_len` 0: the group member
+///                      whose key is empty.
 /// @param[out] out_map  On `MDB_OK`, the map; free it with `mdb_map_free`.
 /// @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument, a name that is not UTF-8
 ///   or not a valid index name; `MDB_ERR_WRONG_TYPE` if another kind of index is there;
@@ -102,13 +104,8 @@ pub unsafe extern "C" fn mdb_map_get(
     ffi_boundary!({
         let handle = unsafe { try_ref(map, "map")? };
         let key = unsafe { try_slice(key, key_len, "key")? };
-        let out_value = Out::new(out_value, "out_value")?;
-        let out_found = Out::new(out_found, "out_found")?;
-        let value = handle.with_index(|index| Ok(as_map(index.index()).get(key)))?;
-        out_found.write(value.is_some());
-        if let Some(value) = value {
-            out_value.write(mdb_bytes::from_vec(value));
-        }
+        let out = OutLookup::new(out_value, out_found)?;
+        out.write(handle.with_index(|index| Ok(as_map(index.index()).get(key)))?);
         Ok(())
     })
 }

@@ -4,7 +4,8 @@
 //! A helper is a family parent (`Parent::Helper`) like a fork: its views (new data, old data,
 //! scratchpad) are access children, and the indexes and iterators opened from them are
 //! children too, all behind the family's lock. A merge drops every child first, so that the
-//! helper's fork is unique again; a failed or aborted merge leaves the family consumed.
+//! helper's fork is unique again; a failed or aborted merge leaves a failed helper
+//! (`Parent::FailedHelper`), on which every call but the frees is stale.
 //!
 //! A persistent iterator is an ordinary iterator child whose `position` is a hidden entry
 //! child holding the encoded `IteratorPosition`; `iter.rs` saves the position at every step.
@@ -262,7 +263,8 @@ pub unsafe extern "C" fn mdb_migration_helper_scratchpad(
     ffi_boundary!({ unsafe { view(helper, out_access, false, Namespace::Scratchpad) } })
 }
 
-/// Merges the helper's changes; on failure the family is consumed, as the helper is unusable.
+/// Merges the helper's changes; on failure the family is left with a failed helper, as the
+/// helper is unusable.
 fn merge(state: &mut FamilyState) -> Result<(), FfiError> {
     helper(state)?;
     state.drop_children();
@@ -270,7 +272,9 @@ fn merge(state: &mut FamilyState) -> Result<(), FfiError> {
         unreachable!("checked above");
     };
     helper.merge().map_err(|err| {
-        state.consume();
+        if let Parent::Helper(helper) = state.consume() {
+            state.parent = Parent::FailedHelper { _helper: helper };
+        }
         err.into()
     })
 }
@@ -469,8 +473,9 @@ pub unsafe extern "C" fn mdb_migration_iter_loop(
     })
 }
 
-/// Frees a migration helper handle. Unmerged changes are discarded once the helper's
-/// children are freed too; then the helper counts as gone for `mdb_abort_handle_is_finished`.
+/// Frees a migration helper handle. Once the accesses, indexes and iterators opened from the
+/// helper are freed too, in any order, the helper is gone: its unmerged changes are discarded
+/// and `mdb_abort_handle_is_finished` reports it finished.
 ///
 /// `helper` may be NULL (a no-op). Call exactly once per handle, from any thread, in any order
 /// relative to its children and its abort handle.
@@ -844,8 +849,9 @@ pub unsafe extern "C" fn mdb_migration_rollback(
 /// @param[in] access    A writable migration access (`mdb_migration_helper_new_data`, or
 ///                      `mdb_access_migration` over a fork). Not NULL.
 /// @param[in] name      UTF-8 index name of `name_len` bytes, relative to the namespace.
-/// @param[in] key       Group key of `key_len` bytes, or NULL with `key_len` 0 for an index
-///                      outside any group.
+/// @param[in] key       Group key of `key_len` bytes. NULL with `key_len` 0: the index
+///                      outside any group; non-NULL with `key_len` 0: the group member
+///                      whose key is empty.
 /// @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument, an invalid name, or an
 ///   access that is not a migration access; `MDB_ERR_READONLY` if the access cannot write (over
 ///   a snapshot, a patch or a read-only fork); `MDB_ERR_WRONG_TYPE` if the migration already

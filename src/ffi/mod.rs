@@ -38,3 +38,6 @@ pub mod snapshot;
 pub mod sparse_list;
 pub mod status;
 pub mod version;
+// Last, so that its declaration closes the header.
+#[cfg(feature = "fault-injection")]
+pub mod fault_injection;

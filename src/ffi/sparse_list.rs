@@ -61,7 +61,9 @@ fn capacity_overflow(position: u64) -> FfiError {
 /// @param[in]  access           The access. Not NULL.
 /// @param[in]  name             UTF-8 index name of `name_len` bytes: `[A-Za-z0-9_.-]`, not
 ///                              empty, not starting with `__` unless it has a dot.
-/// @param[in]  key              Group key of `key_len` bytes, or NULL with `key_len` 0.
+/// @param[in]  key              Group key of `key_len` bytes. NULL with `key_len` 0: the index
+///                              outside any group; non-NULL with `key_len` 0: the group member
+///                              whose key is empty.
 /// @param[out] out_sparse_list  On `MDB_OK`, the sparse list; free it with
 ///                              `mdb_sparse_list_free`.
 /// @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument, a name that is not UTF-8

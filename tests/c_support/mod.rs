@@ -6,7 +6,9 @@
 #![allow(dead_code)]
 
 use std::{
-    env, fs,
+    env,
+    ffi::OsString,
+    fs,
     path::{Path, PathBuf},
     process::{Command, Output},
     sync::OnceLock,
@@ -152,6 +154,115 @@ fn build_libraries(profile: &Path) {
     );
 }
 
+/// The cargo invocation that builds the fault-injection library: the shared library alone,
+/// with the cargo feature `fault-injection` and without the optional encodings, which the C
+/// API does not use, so that it builds quickly.
+pub const FAULT_INJECTION_BUILD_ARGS: [&str; 7] = [
+    "rustc",
+    "--lib",
+    "--crate-type=cdylib",
+    "--no-default-features",
+    "--features",
+    "rocksdb_snappy,fault-injection",
+    "--quiet",
+];
+
+/// The directory holding a `libmetaldb.so` built with the cargo feature `fault-injection`
+/// (never shipped), for the C tests of `mdb_fault_injection_*`. Built once per test process,
+/// in a target directory of its own, `$CARGO_TARGET_DIR/fault-injection`, so that it never
+/// replaces the libraries the other tests use.
+///
+/// That build links the RocksDB of this test build ([`rocksdb_of_this_build`]) instead of
+/// compiling RocksDB again (25 minutes); the rest takes a few minutes the first time (3 on two
+/// busy cores), and is incremental after.
+pub fn fault_injection_lib_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let target_dir = profile_dir()
+            .parent()
+            .expect("the profile directory has a parent")
+            .join("fault-injection");
+        let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let mut command = Command::new(&cargo);
+        command
+            .args(FAULT_INJECTION_BUILD_ARGS)
+            .current_dir(repo())
+            .env("CARGO_TARGET_DIR", &target_dir);
+        for (variable, value) in rocksdb_of_this_build() {
+            command.env(variable, value);
+        }
+        eprintln!("building the fault-injection library: {:?}", command);
+        let (output, report) = run(&mut command);
+        assert!(
+            output.status.success(),
+            "building the fault-injection library failed:\n{}",
+            report
+        );
+        let dir = target_dir.join("debug");
+        assert!(
+            dir.join("libmetaldb.so").is_file(),
+            "libmetaldb.so was not built in {}:\n{}",
+            dir.display(),
+            report
+        );
+        link_soname(&dir);
+        dir
+    })
+    .clone()
+}
+
+/// The environment that makes another build of this crate link the RocksDB and Snappy static
+/// libraries of this test build instead of compiling them: none if this build took them
+/// from `ROCKSDB_LIB_DIR` and `SNAPPY_LIB_DIR` (set in the environment, which the other build
+/// inherits), else those variables pointing at the output directory where this build's
+/// librocksdb-sys compiled them.
+pub fn rocksdb_of_this_build() -> Vec<(String, OsString)> {
+    let mut variables = Vec::new();
+    for library in ["ROCKSDB", "SNAPPY"] {
+        let lib_dir = format!("{}_LIB_DIR", library);
+        if env::var_os(&lib_dir).is_some() {
+            continue;
+        }
+        let file = format!("lib{}.a", library.to_lowercase());
+        match compiled_by_librocksdb_sys(&file) {
+            Some(dir) => {
+                variables.push((lib_dir, dir.into_os_string()));
+                variables.push((format!("{}_STATIC", library), "1".into()));
+            }
+            // Snappy alone compiles in seconds.
+            None if library == "SNAPPY" => {}
+            None => panic!(
+                "no {} in {}/build/librocksdb-sys-*/out, and ROCKSDB_LIB_DIR is not set: \
+                 another build would compile RocksDB again",
+                file,
+                profile_dir().display()
+            ),
+        }
+    }
+    variables
+}
+
+/// The output directory of this build's librocksdb-sys that holds `file`, the newest if
+/// there are several.
+fn compiled_by_librocksdb_sys(file: &str) -> Option<PathBuf> {
+    fs::read_dir(profile_dir().join("build"))
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|entry| {
+            entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("librocksdb-sys-")
+        })
+        .map(|entry| entry.path().join("out"))
+        .filter(|out| out.join(file).is_file())
+        .max_by_key(|out| {
+            fs::metadata(out.join(file))
+                .and_then(|metadata| metadata.modified())
+                .ok()
+        })
+}
+
 /// The path of the shared library.
 pub fn shared_library() -> PathBuf {
     lib_dir().join("libmetaldb.so")
@@ -221,24 +332,65 @@ pub fn scratch_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// The macro under which the header declares its test-only functions, those of a library
+/// built with the cargo feature `fault-injection`.
+pub const FAULT_INJECTION_GUARD: &str = "METALDB_FAULT_INJECTION";
+
+/// A function declared in the header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declared {
+    pub name: String,
+    /// Declared only under `#if defined(METALDB_FAULT_INJECTION)`: not in the shipped library.
+    pub test_only: bool,
+}
+
 /// The `mdb_*` functions declared in the header, in order.
-pub fn header_functions(header: &str) -> Vec<String> {
-    let mut names = Vec::new();
+pub fn header_declarations(header: &str) -> Vec<Declared> {
+    let guard = format!("#if defined({})", FAULT_INJECTION_GUARD);
+    // One entry per open `#if`: whether it is the test-only guard.
+    let mut conditionals: Vec<bool> = Vec::new();
+    let mut declared = Vec::new();
     for line in header.lines() {
+        if line.starts_with("#if") {
+            conditionals.push(line.trim() == guard);
+        } else if line.starts_with("#endif") {
+            conditionals.pop();
+        }
         if line.starts_with([' ', '#', '/', '*']) || line.starts_with("typedef") {
             continue;
         }
-        if let Some(open) = line.find('(') {
-            let before = &line[..open];
-            if let Some(start) = before.rfind(|c: char| !(c.is_alphanumeric() || c == '_')) {
-                let name = &before[start + 1..];
-                if name.starts_with("mdb_") {
-                    names.push(name.to_owned());
-                }
-            } else if before.starts_with("mdb_") {
-                names.push(before.to_owned());
-            }
+        let Some(open) = line.find('(') else {
+            continue;
+        };
+        let before = &line[..open];
+        let name = match before.rfind(|c: char| !(c.is_alphanumeric() || c == '_')) {
+            Some(start) => &before[start + 1..],
+            None => before,
+        };
+        if name.starts_with("mdb_") {
+            declared.push(Declared {
+                name: name.to_owned(),
+                test_only: conditionals.contains(&true),
+            });
         }
     }
-    names
+    declared
+}
+
+/// The functions of the C API: declared in the header, and not test-only.
+pub fn header_functions(header: &str) -> Vec<String> {
+    header_declarations(header)
+        .into_iter()
+        .filter(|declared| !declared.test_only)
+        .map(|declared| declared.name)
+        .collect()
+}
+
+/// The test-only functions of the header, exported only by the fault-injection library.
+pub fn header_test_only_functions(header: &str) -> Vec<String> {
+    header_declarations(header)
+        .into_iter()
+        .filter(|declared| declared.test_only)
+        .map(|declared| declared.name)
+        .collect()
 }
