@@ -30,6 +30,7 @@ pub const MDB_ERR_PANIC: mdb_status = 7;
 pub const MDB_ERR_POISONED: mdb_status = 8;
 pub const MDB_ERR_INCOMPATIBLE_VERSION: mdb_status = 11;
 pub const MDB_ERR_CORRUPTION: mdb_status = 12;
+pub const MDB_ERR_NOT_A_DATABASE: mdb_status = 13;
 
 pub const MDB_INDEX_MAP: u32 = 1;
 pub const MDB_INDEX_LIST: u32 = 2;
