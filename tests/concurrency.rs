@@ -66,7 +66,7 @@ unsafe fn write_rounds(db: *const mdb_db, writer: usize, rounds: u64) {
     for round in 1..=rounds {
         // SAFETY: per the caller; the handles are opened and freed within the fork's life.
         unsafe {
-            commit(db, round % 3 == 0, |access| {
+            commit(db, round.is_multiple_of(3), |access| {
                 let map = open_map(access, "shared").expect("open the shared map");
                 let value = round.to_le_bytes();
                 check(map_put(map, &pair_key("a", writer), &value), "put a");
@@ -104,7 +104,7 @@ unsafe fn read_snapshots(db: *const mdb_db, done: &AtomicBool) -> u64 {
             check(mdb_db_snapshot(db, &mut snapshot), "mdb_db_snapshot");
             let access = mdb_snapshot_as_access(snapshot);
             let map = open_map(access, "shared").expect("open the shared map");
-            for writer in 0..WRITERS {
+            for (writer, last) in last.iter_mut().enumerate() {
                 let a = map_get(map, &pair_key("a", writer))
                     .expect("get a")
                     .map_or(0, |v| number(&v));
@@ -112,12 +112,8 @@ unsafe fn read_snapshots(db: *const mdb_db, done: &AtomicBool) -> u64 {
                     .expect("get b")
                     .map_or(0, |v| number(&v));
                 assert_eq!(a, b, "writer {writer}: a half-visible merge");
-                assert!(
-                    a >= last[writer],
-                    "writer {writer} went back from {} to {a}",
-                    last[writer]
-                );
-                last[writer] = a;
+                assert!(*last <= a, "writer {writer} went back from {last} to {a}");
+                *last = a;
                 let list = open_list(access, &format!("log_{writer}")).expect("open the log");
                 assert_eq!(
                     list_len(list),
@@ -182,9 +178,8 @@ fn concurrent_merges_and_snapshot_readers_through_the_c_abi_lose_nothing() {
         let readers: Vec<_> = (0..READERS)
             .map(|_| {
                 scope.spawn(|| {
-                    let db = db;
                     // SAFETY: the database outlives the scope.
-                    let read = unsafe { read_snapshots(db.0, &done) };
+                    let read = unsafe { read_snapshots(db.get(), &done) };
                     snapshots.fetch_add(read, Ordering::SeqCst);
                 })
             })
@@ -192,9 +187,8 @@ fn concurrent_merges_and_snapshot_readers_through_the_c_abi_lose_nothing() {
         let writers: Vec<_> = (0..WRITERS)
             .map(|writer| {
                 scope.spawn(move || {
-                    let db = db;
                     // SAFETY: the database outlives the scope.
-                    unsafe { write_rounds(db.0, writer, rounds) }
+                    unsafe { write_rounds(db.get(), writer, rounds) }
                 })
             })
             .collect();
@@ -308,7 +302,7 @@ unsafe fn use_the_family(
             }
             other => panic!("put: {} ({})", status_text(other), last_error()),
         }
-        if i % 16 == 0 {
+        if i.is_multiple_of(16) {
             match unsafe { open_map(access, map_name) } {
                 Err(MDB_ERR_BORROWED) => work.borrowed += 1,
                 Err(MDB_ERR_STALE_HANDLE) => {
@@ -388,13 +382,18 @@ fn a_fork_family_shared_by_threads_keeps_every_write_that_returned_ok() {
                 .map(|thread| {
                     let (start, progress, map_name) = (&start, &progress, &map_name);
                     scope.spawn(move || {
-                        let (fork, map) = (fork, map);
                         start.wait();
                         let consume_at = (thread == 0).then_some(consume_at);
                         // SAFETY: the handles are freed only after the scope.
                         unsafe {
                             use_the_family(
-                                fork.0, map.0, map_name, thread, keys, progress, consume_at,
+                                fork.get(),
+                                map.get(),
+                                map_name,
+                                thread,
+                                keys,
+                                progress,
+                                consume_at,
                             )
                         }
                     })
@@ -522,7 +521,7 @@ fn abort_handles_fired_from_other_threads_stop_helpers_between_merges() {
     let plans: Vec<(bool, u64, Duration)> = (0..MIGRATIONS)
         .map(|i| {
             (
-                i % 2 == 0,
+                i.is_multiple_of(2),
                 rng.gen_range(0..=steps),
                 Duration::from_micros(rng.gen_range(0..1_000)),
             )
@@ -554,14 +553,12 @@ fn abort_handles_fired_from_other_threads_stop_helpers_between_merges() {
             let (explicit, merges, delay) = plans[i];
             let progress = &progress[i];
             runners.push(scope.spawn(move || {
-                let helper = helper;
                 // SAFETY: this thread is the helper's only user; freed once, here.
-                let run = unsafe { run_helper(helper.0, steps, progress) };
-                unsafe { mdb_migration_helper_free(helper.0) };
+                let run = unsafe { run_helper(helper.get(), steps, progress) };
+                unsafe { mdb_migration_helper_free(helper.get()) };
                 run
             }));
             scope.spawn(move || {
-                let abort_handle = abort_handle;
                 while progress.load(Ordering::SeqCst) < merges {
                     thread::yield_now();
                 }
@@ -570,7 +567,7 @@ fn abort_handles_fired_from_other_threads_stop_helpers_between_merges() {
                 unsafe {
                     if explicit {
                         check(
-                            mdb_abort_handle_abort(abort_handle.0),
+                            mdb_abort_handle_abort(abort_handle.get()),
                             "mdb_abort_handle_abort",
                         );
                         // The helper goes on until its next merge, which fails; then it is
@@ -578,14 +575,14 @@ fn abort_handles_fired_from_other_threads_stop_helpers_between_merges() {
                         let mut finished = false;
                         while !finished {
                             check(
-                                mdb_abort_handle_is_finished(abort_handle.0, &mut finished),
+                                mdb_abort_handle_is_finished(abort_handle.get(), &mut finished),
                                 "mdb_abort_handle_is_finished",
                             );
                             thread::yield_now();
                         }
-                        mdb_abort_handle_forget(abort_handle.0);
+                        mdb_abort_handle_forget(abort_handle.get());
                     } else {
-                        mdb_abort_handle_free(abort_handle.0);
+                        mdb_abort_handle_free(abort_handle.get());
                     }
                 }
             });

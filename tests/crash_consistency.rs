@@ -69,27 +69,27 @@ fn write_patch(fork: &Fork, n: u64) {
     }
 
     let mut list = fork.get_list::<_, u64>("crash.list");
-    if n % 16 == 0 {
+    if n.is_multiple_of(16) {
         list.clear();
     }
     list.push(n);
 
     let mut set = fork.get_key_set::<_, u64>("crash.set");
-    if n % 97 == 0 {
+    if n.is_multiple_of(97) {
         set.clear();
     }
     set.insert(&n);
-    if n % 3 == 0 {
+    if n.is_multiple_of(3) {
         set.remove(&(n - 2));
     }
 
     let mut sparse = fork.get_sparse_list::<_, u64>("crash.sparse");
     sparse.set(n % SPARSE_SLOTS, n);
-    if n % 7 == 0 {
+    if n.is_multiple_of(7) {
         sparse.remove((n / 7) % SPARSE_SLOTS);
     }
 
-    if n % GROUP_EVERY == 0 {
+    if n.is_multiple_of(GROUP_EVERY) {
         fork.get_entry(("crash.group", &n)).set(n * 2);
     }
 }
@@ -117,27 +117,27 @@ impl Model {
             self.map.remove(&(n - MAP_WINDOW));
         }
 
-        if n % 16 == 0 {
+        if n.is_multiple_of(16) {
             self.list.clear();
         }
         self.list.push(n);
 
-        if n % 97 == 0 {
+        if n.is_multiple_of(97) {
             self.set.clear();
         }
         self.set.insert(n);
-        if n % 3 == 0 {
+        if n.is_multiple_of(3) {
             self.set.remove(&(n - 2));
         }
 
         let slot = n % SPARSE_SLOTS;
         self.sparse.insert(slot, n);
         self.sparse_capacity = self.sparse_capacity.max(slot + 1);
-        if n % 7 == 0 {
+        if n.is_multiple_of(7) {
             self.sparse.remove(&((n / 7) % SPARSE_SLOTS));
         }
 
-        if n % GROUP_EVERY == 0 {
+        if n.is_multiple_of(GROUP_EVERY) {
             self.group.insert(n, n * 2);
         }
     }
@@ -257,7 +257,7 @@ fn crash_child_merges_numbered_patches() {
         n += 1;
         let fork = db.fork();
         write_patch(&fork, n);
-        if n % SYNC_EVERY == 0 {
+        if n.is_multiple_of(SYNC_EVERY) {
             db.merge_sync(fork.into_patch()).expect("merge_sync");
         } else {
             db.merge(fork.into_patch()).expect("merge");
@@ -336,7 +336,8 @@ fn merges_survive_sigkill_wholly_or_not_at_all() {
             .iter()
             .filter_map(|line| acked(line))
             .collect();
-        figures.acknowledged_syncs += acks.iter().filter(|n| *n % SYNC_EVERY == 0).count() as u64;
+        figures.acknowledged_syncs +=
+            acks.iter().filter(|n| n.is_multiple_of(SYNC_EVERY)).count() as u64;
         let last_acked = acks.last().copied().unwrap_or(visible_before);
         assert!(
             acks.iter().copied().eq(visible_before + 1..=last_acked),
@@ -353,7 +354,7 @@ fn merges_survive_sigkill_wholly_or_not_at_all() {
             visible == last_acked || visible == last_acked + 1,
             "patch {visible} is the last visible one, but the child acknowledged {last_acked} \
              ({} patches were acknowledged with merge_sync) ({context})",
-            acks.iter().filter(|n| *n % SYNC_EVERY == 0).count()
+            acks.iter().filter(|n| n.is_multiple_of(SYNC_EVERY)).count()
         );
         if visible > last_acked {
             figures.in_flight_visible += 1;

@@ -234,7 +234,7 @@ fn check_after_kill(
     assert_eq!(items.len() as u64, len, "migrated list length ({context})");
     check_prefix(&items, context);
     assert!(
-        len % CHUNK == 0 || len == ENTRIES,
+        len.is_multiple_of(CHUNK) || len == ENTRIES,
         "{len} entries migrated: not a whole number of chunks ({context})"
     );
 

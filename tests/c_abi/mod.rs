@@ -446,6 +446,14 @@ impl<T> Clone for Shared<T> {
 
 impl<T> Copy for Shared<T> {}
 
+impl<T> Shared<T> {
+    /// The pointer. A closure that calls this captures the whole `Shared` (which is `Send`),
+    /// where one that reads the field would capture the bare pointer (which is not).
+    pub fn get(self) -> *mut T {
+        self.0
+    }
+}
+
 // SAFETY: see the type's documentation: the library serialises what needs it.
 unsafe impl<T> Send for Shared<T> {}
 // SAFETY: as above.
