@@ -29,7 +29,7 @@ use std::{
 use metaldb::{access::CopyAccessExt, DBOptions, Database, Entry, Fork, Group, RocksDB, Snapshot};
 use rand::Rng;
 
-use child_process::{report, ChildProcess};
+use child_process::{report, ChildProcess, StartupTime};
 use common::pool_counter;
 
 /// Where the child finds the database; the child test does nothing without it.
@@ -294,12 +294,21 @@ fn merges_survive_sigkill_wholly_or_not_at_all() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let mut model = Model::default();
     let mut figures = Figures::default();
+    let mut startup = StartupTime::new(Duration::from_millis(50));
 
     for cycle in 0..cycles {
         let context = format!("seed {seed}, cycle {cycle}");
         let visible_before = model.patches;
         let mut child = ChildProcess::spawn(CHILD_TEST, &[(DIR_VAR, dir.path().as_os_str())]);
         if rng.gen_bool(0.75) {
+            let opened =
+                child.wait_for_report(REPORT_TIMEOUT, &context, |line| line.starts_with("open "));
+            assert!(
+                opened.is_some(),
+                "the child ended ({context}): {:?}",
+                child.wait()
+            );
+            startup.record(child.age());
             // Right after a merge returned, or in the middle of the next ones.
             let target = visible_before + rng.gen_range(1..=40);
             let reached = child.wait_for_report(REPORT_TIMEOUT, &context, |line| {
@@ -314,7 +323,7 @@ fn merges_survive_sigkill_wholly_or_not_at_all() {
             figures.kills_after_an_ack += 1;
         } else {
             // Anywhere: while RocksDB opens and recovers, or while the child merges.
-            thread::sleep(Duration::from_micros(rng.gen_range(0..100_000)));
+            thread::sleep(rng.gen_range(Duration::ZERO..startup.mean() * 2));
             figures.kills_at_random_times += 1;
         }
         let finished = child.kill();
@@ -368,13 +377,15 @@ fn merges_survive_sigkill_wholly_or_not_at_all() {
 
     println!(
         "{} cycles in {:?}: {} kills after an acknowledged merge, {} at random times ({} before \
-         the database was open); the merge in flight was visible after {} kills and absent after \
-         {}; {} patches merged in all, {} of them acknowledged merge_syncs",
+         the database was open; children took {:?} to open it on average); the merge in flight \
+         was visible after {} kills and absent after {}; {} patches merged in all, {} of them \
+         acknowledged merge_syncs",
         figures.cycles,
         started.elapsed(),
         figures.kills_after_an_ack,
         figures.kills_at_random_times,
         figures.kills_during_open,
+        startup.mean(),
         figures.in_flight_visible,
         figures.in_flight_absent,
         model.patches,

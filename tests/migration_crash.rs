@@ -35,7 +35,7 @@ use metaldb::{
 };
 use rand::{rngs::StdRng, Rng};
 
-use child_process::{report, ChildProcess, Finished};
+use child_process::{report, ChildProcess, Finished, StartupTime};
 use common::{pool_keys, raw_entries};
 
 /// Where the child finds the database; the child test does nothing without it.
@@ -269,7 +269,15 @@ enum KillPlan {
     Never,
 }
 
-fn choose_plan(rng: &mut StdRng, chunks_left: u64, kills_so_far: u64) -> KillPlan {
+/// Chooses how to end the next run; random kill times are drawn relative to `startup`, the
+/// time a child takes to open the database, so that they land during the open, the
+/// recovery and the first merges alike on any machine.
+fn choose_plan(
+    rng: &mut StdRng,
+    chunks_left: u64,
+    kills_so_far: u64,
+    startup: Duration,
+) -> KillPlan {
     if kills_so_far >= KILLS_PER_MIGRATION {
         return KillPlan::Never;
     }
@@ -279,7 +287,7 @@ fn choose_plan(rng: &mut StdRng, chunks_left: u64, kills_so_far: u64) -> KillPla
             Duration::from_micros(rng.gen_range(0..2_000)),
         ),
         0..=6 => KillPlan::DuringFlush(Duration::from_micros(rng.gen_range(0..500))),
-        _ => KillPlan::AtRandom(Duration::from_micros(rng.gen_range(0..150_000))),
+        _ => KillPlan::AtRandom(rng.gen_range(Duration::ZERO..startup * 3)),
     }
 }
 
@@ -295,6 +303,8 @@ struct Figures {
     kills_after_a_merge: u64,
     kills_in_the_flush: u64,
     kills_at_random: u64,
+    /// Kills at random times that came before the child had opened the database.
+    kills_before_open: u64,
     /// Kills that left the flush done, and that left a flush not written.
     flush_done_at_kill: u64,
     flush_absent_at_kill: u64,
@@ -302,8 +312,21 @@ struct Figures {
 }
 
 /// Runs the child once with `plan`; returns what it wrote, and whether it was killed.
-fn run_child(dir: &Path, plan: KillPlan, context: &str) -> (Finished, bool) {
+fn run_child(
+    dir: &Path,
+    plan: KillPlan,
+    startup: &mut StartupTime,
+    context: &str,
+) -> (Finished, bool) {
     let mut child = ChildProcess::spawn(CHILD_TEST, &[(DIR_VAR, dir.as_os_str())]);
+    if !matches!(plan, KillPlan::AtRandom(_)) {
+        let ready = child.wait_for_report(REPORT_TIMEOUT, context, |line| {
+            line == "open" || line == "flushed"
+        });
+        if ready.as_deref() == Some("open") {
+            startup.record(child.age());
+        }
+    }
     let reached = match plan {
         KillPlan::AfterMerge(merges, delay) => {
             let reached = child.wait_for_report(REPORT_TIMEOUT, context, |line| {
@@ -341,6 +364,7 @@ fn migrations_survive_sigkill_in_helper_merges_and_the_flush() {
     let (mut rng, seed) =
         settings::seeded_rng("migrations_survive_sigkill_in_helper_merges_and_the_flush");
     let mut figures = Figures::default();
+    let mut startup = StartupTime::new(Duration::from_millis(50));
     let chunks = ENTRIES.div_ceil(CHUNK);
 
     while figures.kills < cycles {
@@ -372,9 +396,9 @@ fn migrations_survive_sigkill_in_helper_merges_and_the_flush() {
                 Progress::Flushed => ENTRIES,
             };
             let chunks_left = chunks - migrated_before / CHUNK;
-            let plan = choose_plan(&mut rng, chunks_left, kills_this_migration);
+            let plan = choose_plan(&mut rng, chunks_left, kills_this_migration, startup.mean());
             figures.runs += 1;
-            let (finished, killed) = run_child(dir.path(), plan, &context);
+            let (finished, killed) = run_child(dir.path(), plan, &mut startup, &context);
 
             let db = open(dir.path());
             let snapshot = db.snapshot();
@@ -419,7 +443,12 @@ fn migrations_survive_sigkill_in_helper_merges_and_the_flush() {
                             figures.flush_absent_at_kill += 1;
                         }
                     }
-                    KillPlan::AtRandom(_) => figures.kills_at_random += 1,
+                    KillPlan::AtRandom(_) => {
+                        figures.kills_at_random += 1;
+                        if !finished.reports.iter().any(|line| line == "open") {
+                            figures.kills_before_open += 1;
+                        }
+                    }
                     KillPlan::Never => unreachable!("a child that is not killed ends on its own"),
                 }
             } else {
@@ -439,7 +468,8 @@ fn migrations_survive_sigkill_in_helper_merges_and_the_flush() {
     println!(
         "{} migrations of {ENTRIES} entries in chunks of {CHUNK}, {} child runs, {} kills in \
          {:?}: {} right after a helper merge, {} during the flush ({} left it done, {} left it \
-         undone), {} at random times",
+         undone), {} at random times ({} before the database was open; children took {:?} to \
+         open it on average)",
         figures.migrations,
         figures.runs,
         figures.kills,
@@ -449,5 +479,7 @@ fn migrations_survive_sigkill_in_helper_merges_and_the_flush() {
         figures.flush_done_at_kill,
         figures.flush_absent_at_kill,
         figures.kills_at_random,
+        figures.kills_before_open,
+        startup.mean(),
     );
 }

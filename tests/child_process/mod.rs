@@ -31,9 +31,38 @@ pub fn report(line: &str) {
         .expect("write a report line to the parent");
 }
 
+/// The mean time children took to become ready (to open the database), as measured so far.
+/// Tests draw random kill times relative to it, so that kills land before and after that
+/// point in the same proportion on a fast machine and on a loaded one.
+#[derive(Debug)]
+pub struct StartupTime {
+    total: Duration,
+    count: u32,
+}
+
+impl StartupTime {
+    /// Starts from a guess, which counts as one measurement.
+    pub fn new(guess: Duration) -> Self {
+        Self {
+            total: guess,
+            count: 1,
+        }
+    }
+
+    pub fn record(&mut self, time: Duration) {
+        self.total += time;
+        self.count += 1;
+    }
+
+    pub fn mean(&self) -> Duration {
+        self.total / self.count
+    }
+}
+
 /// A running child, with the report lines read from it so far.
 pub struct ChildProcess {
     child: Child,
+    spawned: Instant,
     lines: Receiver<String>,
     reader: Option<JoinHandle<()>>,
     stderr: Option<JoinHandle<String>>,
@@ -67,6 +96,7 @@ impl ChildProcess {
         for (name, value) in vars {
             command.env(name, value);
         }
+        let spawned = Instant::now();
         let mut child = command.spawn().expect("start the child process");
 
         let stdout = child.stdout.take().expect("stdout is piped");
@@ -93,6 +123,7 @@ impl ChildProcess {
         });
         Self {
             child,
+            spawned,
             lines,
             reader: Some(reader),
             stderr: Some(stderr),
@@ -103,6 +134,11 @@ impl ChildProcess {
     /// The process id, for messages.
     pub fn id(&self) -> u32 {
         self.child.id()
+    }
+
+    /// How long ago the process was started.
+    pub fn age(&self) -> Duration {
+        self.spawned.elapsed()
     }
 
     /// Waits up to `timeout` for the next report line. `None` if the child closed its stdout
