@@ -432,7 +432,7 @@ static int test_errors_every_status_has_its_own_static_text(void) {
         MDB_OK,           MDB_ERR_INVALID_ARGUMENT, MDB_ERR_STORAGE,   MDB_ERR_WRONG_TYPE,
         MDB_ERR_BORROWED, MDB_ERR_STALE_HANDLE,     MDB_ERR_ABORTED,   MDB_ERR_PANIC,
         MDB_ERR_POISONED, MDB_ERR_READONLY,         MDB_ERR_OUT_OF_RANGE,
-        MDB_ERR_INCOMPATIBLE_VERSION,
+        MDB_ERR_INCOMPATIBLE_VERSION, MDB_ERR_CORRUPTION, MDB_ERR_NOT_A_DATABASE,
     };
     size_t i, j, count = sizeof codes / sizeof codes[0];
     const char *unknown = mdb_status_str(9999);
@@ -566,6 +566,42 @@ static int test_errors_incompatible_version_is_reported_on_open(void) {
     return 0;
 }
 
+/* The databases prepared by tests/ffi_c.rs: one whose list "bad" has metadata that does not
+ * decode, and a RocksDB database that metaldb did not write. */
+static int test_errors_corruption_and_foreign_databases_are_reported(void) {
+    const char *corrupt = getenv("METALDB_TEST_CORRUPT_DB");
+    const char *foreign = getenv("METALDB_TEST_FOREIGN_DB");
+    mdb_db *db = NULL, *bad = UNTOUCHED;
+    mdb_fork *fork = NULL;
+    mdb_list *list = UNTOUCHED;
+    if (corrupt == NULL || corrupt[0] == '\0' || foreign == NULL || foreign[0] == '\0') {
+        SKIP("METALDB_TEST_CORRUPT_DB or METALDB_TEST_FOREIGN_DB is not set (tests/ffi_c.rs "
+             "sets them)");
+    }
+
+    /* MDB_ERR_CORRUPTION: the database opens; the index with corrupted metadata does not. */
+    CHECK_OK(mdb_db_open(corrupt, NULL, &db));
+    CHECK_OK(mdb_fork_new(db, &fork));
+    CHECK_STATUS(mdb_access_list(mdb_fork_as_access(fork), NAME("bad"), NO_KEY, &list),
+                 MDB_ERR_CORRUPTION);
+    CHECK(check_message_is_set() == 0);
+    CHECK(strstr(mdb_last_error_message(), "\"bad\"") != NULL);
+    CHECK(list == UNTOUCHED);
+    /* Nothing is poisoned: another index opens in the same fork. */
+    list = NULL;
+    CHECK_OK(mdb_access_list(mdb_fork_as_access(fork), NAME("good"), NO_KEY, &list));
+    mdb_list_free(list);
+    mdb_fork_free(fork);
+    mdb_db_close(db);
+
+    /* MDB_ERR_NOT_A_DATABASE */
+    CHECK_STATUS(mdb_db_open(foreign, NULL, &bad), MDB_ERR_NOT_A_DATABASE);
+    CHECK(check_message_is_set() == 0);
+    CHECK(strstr(mdb_last_error_message(), "did not write") != NULL);
+    CHECK(bad == UNTOUCHED);
+    return 0;
+}
+
 static int test_errors_message_is_cleared_by_the_next_successful_call(void) {
     mdb_db *db = NULL;
     char copy[16];
@@ -670,6 +706,7 @@ int main(void) {
     RUN_TEST(test_errors_every_status_has_its_own_static_text);
     RUN_TEST(test_errors_every_status_is_reachable_from_c);
     RUN_TEST(test_errors_incompatible_version_is_reported_on_open);
+    RUN_TEST(test_errors_corruption_and_foreign_databases_are_reported);
     RUN_TEST(test_errors_message_is_cleared_by_the_next_successful_call);
     RUN_TEST(test_errors_message_accessors_do_not_clear_the_message);
     RUN_TEST(test_errors_last_error_copy_truncates_to_the_buffer);

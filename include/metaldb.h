@@ -369,8 +369,8 @@ typedef mdb_status (*mdb_migration_step)(mdb_migration_helper *helper,
 #define MDB_ERR_INVALID_ARGUMENT 1
 
 /**
- * RocksDB reported an error: I/O, a locked or unreadable database, a full disk. The message
- * holds RocksDB's text.
+ * RocksDB reported an error: I/O, a locked or damaged database, a full disk (the message
+ * holds RocksDB's text); or the database path is not a directory.
  */
 #define MDB_ERR_STORAGE 2
 
@@ -423,6 +423,19 @@ typedef mdb_status (*mdb_migration_step)(mdb_migration_helper *helper,
  * The database was written by an incompatible version of the on-disk format.
  */
 #define MDB_ERR_INCOMPATIBLE_VERSION 11
+
+/**
+ * A record that metaldb wrote does not decode: the metadata of an index, the identifier
+ * counter or the format version record. The message names the record and shows its bytes.
+ * The database may be damaged; other indexes may still be read, and nothing was written.
+ */
+#define MDB_ERR_CORRUPTION 12
+
+/**
+ * The directory holds a RocksDB database that metaldb did not write (column families or
+ * data, but no format version record). Nothing was written to it.
+ */
+#define MDB_ERR_NOT_A_DATABASE 13
 
 #ifdef __cplusplus
 extern "C" {
@@ -542,7 +555,8 @@ mdb_status mdb_access_scratchpad(const mdb_access *access,
  * @param[out] out_type   On `MDB_OK` with `*out_found`, one of `MDB_INDEX_*`.
  * @param[out] out_found  On `MDB_OK`, whether an index exists there.
  * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument or an invalid name;
- *   `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`.
+ *   `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`; `MDB_ERR_CORRUPTION` if the stored metadata
+ *   of the index does not decode.
  *
  * Rust: `AccessExt::index_type`.
  */
@@ -590,8 +604,12 @@ void mdb_db_options_init(mdb_db_options *options);
  *   `MDB_ERR_INVALID_ARGUMENT` if `path` or `out_db` is NULL, `path` is not UTF-8 or an
  *   option is unknown;
  *   `MDB_ERR_STORAGE` if RocksDB cannot open the database (missing and `create_if_missing`
- *   off, locked by another process, not a database, I/O error);
- *   `MDB_ERR_INCOMPATIBLE_VERSION` if it was written with another on-disk format version.
+ *   off, locked by another process or handle, damaged, I/O error), with RocksDB's text;
+ *   `MDB_ERR_INCOMPATIBLE_VERSION` if it was written with another on-disk format version;
+ *   `MDB_ERR_CORRUPTION` if its format version record does not decode;
+ *   `MDB_ERR_NOT_A_DATABASE` if the directory holds a RocksDB database that metaldb did not
+ *   write. In none of these cases is anything written to the database. A new database may be
+ *   created in a directory that holds other files; they are left alone.
  *
  * Blocks on I/O. Any thread may call this. Rust: `RocksDB::open`.
  */
@@ -684,7 +702,9 @@ mdb_status mdb_db_checkpoint(const mdb_db *db,
  *   or not a valid index name; `MDB_ERR_WRONG_TYPE` if another kind of index is there;
  *   `MDB_ERR_BORROWED` if the entry is already open in this fork in a conflicting way (a
  *   second writable handle, or writable and read-only handles together);
- *   `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`.
+ *   `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`;
+ *   `MDB_ERR_CORRUPTION` if the stored metadata of the index (or, to create it, the
+ *   identifier counter) does not decode: the message names the record.
  *
  * Rust: `AccessExt::get_entry`.
  */
@@ -914,7 +934,9 @@ void mdb_iter_free(mdb_iter *iter);
  *   or not a valid index name; `MDB_ERR_WRONG_TYPE` if another kind of index is there;
  *   `MDB_ERR_BORROWED` if the key set is already open in this fork in a conflicting way (a
  *   second writable handle, or writable and read-only handles together);
- *   `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`.
+ *   `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`;
+ *   `MDB_ERR_CORRUPTION` if the stored metadata of the index (or, to create it, the
+ *   identifier counter) does not decode: the message names the record.
  *
  * Rust: `AccessExt::get_key_set`.
  */
@@ -1017,7 +1039,9 @@ void mdb_key_set_free(mdb_key_set *key_set);
  *   or not a valid index name; `MDB_ERR_WRONG_TYPE` if another kind of index is there;
  *   `MDB_ERR_BORROWED` if the list is already open in this fork in a conflicting way (a second
  *   writable handle, or writable and read-only handles together); `MDB_ERR_STALE_HANDLE`;
- *   `MDB_ERR_POISONED`.
+ *   `MDB_ERR_POISONED`;
+ *   `MDB_ERR_CORRUPTION` if the stored metadata of the index (or, to create it, the
+ *   identifier counter) does not decode: the message names the record.
  *
  * Rust: `AccessExt::get_list`.
  */
@@ -1180,7 +1204,9 @@ void mdb_list_free(mdb_list *list);
  *   or not a valid index name; `MDB_ERR_WRONG_TYPE` if another kind of index is there;
  *   `MDB_ERR_BORROWED` if the map is already open in this fork in a conflicting way (a second
  *   writable handle, or writable and read-only handles together); `MDB_ERR_STALE_HANDLE`;
- *   `MDB_ERR_POISONED`.
+ *   `MDB_ERR_POISONED`;
+ *   `MDB_ERR_CORRUPTION` if the stored metadata of the index (or, to create it, the
+ *   identifier counter) does not decode: the message names the record.
  *
  * Rust: `AccessExt::get_map`.
  */
@@ -1466,7 +1492,8 @@ void mdb_migration_helper_free(mdb_migration_helper *helper);
  *   another family, or an entry `name` that holds no position; `MDB_ERR_WRONG_TYPE` if an
  *   index of another type than an entry is at `name` in the scratchpad; `MDB_ERR_BORROWED` if
  *   an iterator with this name is still live and not at its end; `MDB_ERR_STALE_HANDLE`;
- *   `MDB_ERR_POISONED`.
+ *   `MDB_ERR_POISONED`; `MDB_ERR_CORRUPTION` if the stored metadata of the position entry
+ *   (or, to create it, the identifier counter) does not decode.
  *
  * Rust: `PersistentIters::create`.
  */
@@ -1536,7 +1563,9 @@ mdb_status mdb_persistent_iters_create_key_set(const mdb_persistent_iters *iters
  *   another family, or an entry `name` that holds no position; `MDB_ERR_READONLY` if `access`
  *   cannot write; `MDB_ERR_WRONG_TYPE` if an index of another type than an entry is at
  *   `name`; `MDB_ERR_BORROWED` if an iterator with this name is still live and not at its end,
- *   or the entry is open elsewhere; `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`.
+ *   or the entry is open elsewhere; `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`;
+ *   `MDB_ERR_CORRUPTION` if the stored metadata of the position entry (or, to create it, the
+ *   identifier counter) does not decode.
  *
  * Rust: `PersistentIter::new`.
  */
@@ -1601,7 +1630,10 @@ mdb_status mdb_persistent_iter_new_key_set(const mdb_access *access,
  * @param[in] namespace      UTF-8 namespace of `namespace_len` bytes: non-empty,
  *                           `[A-Za-z0-9_-]` only.
  * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument or an invalid namespace;
- *   `MDB_ERR_STALE_HANDLE` if the fork was consumed; `MDB_ERR_POISONED`.
+ *   `MDB_ERR_STALE_HANDLE` if the fork was consumed; `MDB_ERR_POISONED`;
+ *   `MDB_ERR_CORRUPTION` if the stored metadata of an index of the migration, of an index it
+ *   replaces or of its scratchpad does not decode: then the fork and its children are left
+ *   as they were.
  *
  * Rust: `flush_migration`.
  */
@@ -1639,7 +1671,9 @@ mdb_status mdb_migration_rollback(mdb_fork *fork,
  *   access that is not a migration access; `MDB_ERR_READONLY` if the access cannot write (over
  *   a snapshot, a patch or a read-only fork); `MDB_ERR_WRONG_TYPE` if the migration already
  *   has another kind of index there; `MDB_ERR_BORROWED` if an index handle of the family is
- *   open at the address; `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`.
+ *   open at the address; `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`;
+ *   `MDB_ERR_CORRUPTION` if the stored metadata there (or, to create the tombstone, the
+ *   identifier counter) does not decode.
  *
  * Rust: `Migration::create_tombstone`.
  */
@@ -1707,7 +1741,9 @@ void mdb_snapshot_free(mdb_snapshot *snapshot);
  *   or not a valid index name; `MDB_ERR_WRONG_TYPE` if another kind of index is there;
  *   `MDB_ERR_BORROWED` if the sparse list is already open in this fork in a conflicting way (a
  *   second writable handle, or writable and read-only handles together);
- *   `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`.
+ *   `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`;
+ *   `MDB_ERR_CORRUPTION` if the stored metadata of the index (or, to create it, the
+ *   identifier counter) does not decode: the message names the record.
  *
  * Rust: `AccessExt::get_sparse_list`.
  */

@@ -17,14 +17,38 @@
 #[error("{message}")]
 pub struct Error {
     message: String,
+    kind: ErrorKind,
+}
+
+/// What an [`Error`] is about, for the C ABI, which reports each kind with its own status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ErrorKind {
+    /// The storage backend failed: I/O, a lock, RocksDB's own checks. Also every error made
+    /// with [`Error::new`].
+    Storage,
+    /// The database was written with another on-disk format version.
+    IncompatibleVersion,
+    /// A record that metaldb wrote (the format version) does not decode.
+    Corruption,
+    /// The directory holds a RocksDB database that metaldb did not write.
+    NotADatabase,
 }
 
 impl Error {
     /// Creates an error with the given message.
     pub fn new<T: Into<String>>(message: T) -> Self {
+        Self::with_kind(ErrorKind::Storage, message)
+    }
+
+    pub(crate) fn with_kind<T: Into<String>>(kind: ErrorKind, message: T) -> Self {
         Self {
             message: message.into(),
+            kind,
         }
+    }
+
+    pub(crate) fn kind(&self) -> ErrorKind {
+        self.kind
     }
 }
 

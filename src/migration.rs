@@ -105,8 +105,8 @@ use crate::{
     validation::{assert_valid_name_component, check_index_valid_full_name},
     views::{
         address::{column_family_of, migration_prefix, migration_target},
-        get_metadata_unchecked, AsReadonly, GroupKeys, IndexMetadata, IndexesPool, RawAccess,
-        RawAccessMut, View, ViewWithMetadata,
+        get_metadata_unchecked, AsReadonly, CorruptMetadata, GroupKeys, IndexMetadata, IndexesPool,
+        RawAccess, RawAccessMut, View, ViewWithMetadata,
     },
     BinaryKey, Database, Fork, IndexAddress, IndexType, ReadonlyFork, ResolvedAddress,
 };
@@ -239,6 +239,14 @@ impl<T: RawAccess> Scratchpad<T> {
         IndexAddress::from_root(SCRATCHPAD_NAME).append_key(&prefixed.fully_qualified_name()[..])
     }
 
+    /// The prefix of the pool keys of every index of this scratchpad.
+    fn pool_prefix(&self) -> Vec<u8> {
+        // The trailing dot keeps namespace `test_` out of the prefix of `test`.
+        self.scratchpad_address(IndexAddress::default())
+            .append_key(&b'.')
+            .fully_qualified_name()
+    }
+
     fn scratchpad_group_prefix(&self, addr: IndexAddress) -> IndexAddress {
         let prefixed = addr.prepend_name(&self.namespace);
         IndexAddress::from_root(SCRATCHPAD_NAME).append_key(&prefixed.qualified_prefix()[..])
@@ -252,11 +260,7 @@ impl<T: RawAccessMut> Scratchpad<T> {
     ///
     /// Panics if any of the removed indexes is borrowed.
     fn clear(&self) {
-        // The trailing dot keeps namespace `test_` out of the prefix of `test`.
-        let prefix = self
-            .scratchpad_address(IndexAddress::default())
-            .append_key(&b'.')
-            .fully_qualified_name();
+        let prefix = self.pool_prefix();
         let removed = {
             let mut pool = IndexesPool::new(self.access.clone());
             let indexes = pool.indexes_with_prefix(&prefix);
@@ -602,6 +606,23 @@ pub fn rollback_migration(fork: &mut Fork, namespace: &str) {
     assert_valid_name_component(namespace);
     fork.rollback_migration(namespace);
     Scratchpad::new(namespace, &*fork).clear();
+}
+
+/// Checks, without panicking, every pool record that [`flush_migration`] and
+/// [`rollback_migration`] decode for `namespace`: the migrated indexes, the indexes they
+/// replace and the scratchpad's. The C ABI reports corrupt metadata this way instead of
+/// letting those functions panic on it.
+pub(crate) fn check_migration_metadata<T: RawAccess>(
+    access: T,
+    namespace: &str,
+) -> Result<(), CorruptMetadata> {
+    let pool = IndexesPool::new(access.clone());
+    for migrated_name in pool.check_indexes_with_prefix(&migration_prefix(namespace))? {
+        let target = migration_target(&migrated_name).expect("prefix starts with '^'");
+        pool.checked_index_metadata(target)?;
+    }
+    pool.check_indexes_with_prefix(&Scratchpad::new(namespace, access).pool_prefix())?;
+    Ok(())
 }
 
 impl Fork {

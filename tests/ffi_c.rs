@@ -193,6 +193,38 @@ fn write_incompatible_database(path: &Path) {
         .expect("write the version");
 }
 
+/// Writes, with the raw `rocksdb` crate, a metaldb database whose list `bad` has metadata
+/// that does not decode (five bytes of a twelve-byte header), next to a sound list `good`.
+fn write_corrupt_database(path: &Path) {
+    let mut options = ::rocksdb::Options::default();
+    options.create_if_missing(true);
+    options.create_missing_column_families(true);
+    let db = ::rocksdb::DB::open_cf(
+        &options,
+        path,
+        ["__DB_METADATA__", "__INDEXES_POOL__", "good", "bad"],
+    )
+    .expect("create a RocksDB database");
+    let metadata = db.cf_handle("__DB_METADATA__").expect("exists");
+    db.put_cf(&metadata, b"version", [0_u8]).expect("write");
+    let pool = db.cf_handle("__INDEXES_POOL__").expect("exists");
+    db.put_cf(&pool, b"", 2_u64.to_le_bytes()).expect("write");
+    // List `good`: identifier 1, type 2, no state (empty).
+    db.put_cf(&pool, b"good", [1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0])
+        .expect("write");
+    db.put_cf(&pool, b"bad", [2, 0, 0, 0, 0]).expect("write");
+}
+
+/// Writes, with the raw `rocksdb` crate, a RocksDB database that metaldb did not write.
+fn write_foreign_database(path: &Path) {
+    let mut options = ::rocksdb::Options::default();
+    options.create_if_missing(true);
+    options.create_missing_column_families(true);
+    let db = ::rocksdb::DB::open_cf(&options, path, ["users"]).expect("create a database");
+    let users = db.cf_handle("users").expect("exists");
+    db.put_cf(&users, b"alice", b"1").expect("write");
+}
+
 /// The last non-empty line of `stdout`, if it is `N passed, 0 failed` with N > 0.
 fn passed_summary(stdout: &str) -> Option<usize> {
     let last = stdout.lines().rev().find(|line| !line.trim().is_empty())?;
@@ -228,6 +260,10 @@ fn build_and_run(program: &Program, mode: Mode, dir: &Path) -> Result<String, St
 
     let incompatible = work.join("incompatible-db");
     write_incompatible_database(&incompatible);
+    let corrupt = work.join("corrupt-db");
+    write_corrupt_database(&corrupt);
+    let foreign = work.join("foreign-db");
+    write_foreign_database(&foreign);
     let tmp = work.join("tmp");
     fs::create_dir_all(&tmp).expect("create a temporary directory");
 
@@ -254,6 +290,8 @@ fn build_and_run(program: &Program, mode: Mode, dir: &Path) -> Result<String, St
         .env_remove("LD_LIBRARY_PATH")
         .env("TMPDIR", &tmp)
         .env("METALDB_TEST_INCOMPATIBLE_DB", &incompatible)
+        .env("METALDB_TEST_CORRUPT_DB", &corrupt)
+        .env("METALDB_TEST_FOREIGN_DB", &foreign)
         .env(
             "ASAN_OPTIONS",
             "detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1",

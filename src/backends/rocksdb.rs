@@ -17,11 +17,17 @@ use rocksdb::{
 };
 
 use crate::{
-    backends::check_database,
+    backends::{check_database, stored_version, DB_METADATA, VERSION_NAME},
     db::{Iter, Iterator as BytesIterator},
+    error::ErrorKind,
     views::{Change, EmptyIterator, ResolvedAddress},
     CompressionType, DBOptions, Database, Error, Patch, Result, Snapshot,
 };
+
+/// The file that names a RocksDB database's current manifest; every database has one.
+const CURRENT_FILE: &str = "CURRENT";
+/// RocksDB's column family that exists in every database.
+const DEFAULT_COLUMN_FAMILY: &str = "default";
 
 /// Size of the identifier prefix of stored keys.
 pub const ID_SIZE: usize = 8;
@@ -115,26 +121,40 @@ impl RocksDB {
     /// Opens the database at `path`, creating it if `options.create_if_missing` is set.
     ///
     /// Every existing column family is opened; the format version is checked, and recorded
-    /// in a new database.
+    /// in a new database. A new database may be created in a directory holding other files;
+    /// they are left alone.
     ///
     /// # Errors
     ///
     /// Returns RocksDB's error if the database cannot be opened (missing with
-    /// `create_if_missing` off, locked by another process, unreadable), and
-    /// `"Database version doesn't match: actual N, expected 0"` for another format version.
+    /// `create_if_missing` off, locked by another process, unreadable or damaged),
+    /// `"Database version doesn't match: actual N, expected 0"` for another format version, and
+    /// an error saying so for a corrupted version record and for a RocksDB database that
+    /// metaldb did not write (column families or data but no version record). Nothing is
+    /// written to the database in these cases.
     pub fn open<P: AsRef<Path>>(path: P, options: &DBOptions) -> Result<Self> {
         let path = path.as_ref();
+        if path.exists() && !path.is_dir() {
+            return Err(Error::new(format!(
+                "{} is not a directory: a database is a directory",
+                path.display()
+            )));
+        }
         let db_options = rocksdb::Options::from(options);
-        // A RocksDB database exists exactly when its `CURRENT` file does, and only then is
-        // `list_cf` asked: on any other path it fails, and rust-rocksdb 0.25 leaks the buffer
-        // RocksDB allocated for the failed listing.
-        let db = if path.join("CURRENT").exists() {
-            let descriptors = rocksdb::DB::list_cf(&rocksdb::Options::default(), path)?
-                .into_iter()
+        // A RocksDB database exists exactly when its CURRENT file does. Only then is `list_cf`
+        // asked, for two reasons: on any other path it fails and rust-rocksdb 0.25 leaks the
+        // buffer of the failed listing; and where CURRENT exists, a failure means the database
+        // is damaged or unreadable, and RocksDB's reason is the error to report. Without
+        // CURRENT, this opens (or creates) a new database.
+        let (db, names) = if path.join(CURRENT_FILE).exists() {
+            let names = rocksdb::DB::list_cf(&rocksdb::Options::default(), path)?;
+            let descriptors = names
+                .iter()
                 .map(|name| ColumnFamilyDescriptor::new(name, db_options.clone()));
-            rocksdb::DB::open_cf_descriptors(&db_options, path, descriptors)?
+            let db = rocksdb::DB::open_cf_descriptors(&db_options, path, descriptors)?;
+            (db, names)
         } else {
-            rocksdb::DB::open(&db_options, path)?
+            (rocksdb::DB::open(&db_options, path)?, Vec::new())
         };
         let db = Self {
             inner: Arc::new(Inner {
@@ -143,8 +163,47 @@ impl RocksDB {
                 cf_creation: Mutex::new(()),
             }),
         };
+        db.check_written_by_metaldb(path, &names)?;
         check_database(&db)?;
         Ok(db)
+    }
+
+    /// Refuses a RocksDB database that metaldb did not write: one with no format version
+    /// record, but with column families or data that metaldb would only have written after
+    /// the version (docs/format.md, "Column families"). A database that a crash left before
+    /// its version was recorded has neither.
+    fn check_written_by_metaldb(&self, path: &Path, names: &[String]) -> Result<()> {
+        if stored_version(self).is_some() {
+            return Ok(());
+        }
+        let foreign: Vec<&str> = names
+            .iter()
+            .map(String::as_str)
+            .filter(|name| *name != DEFAULT_COLUMN_FAMILY && *name != DB_METADATA)
+            .collect();
+        let default_has_data = {
+            let mut iter = self.inner.db.raw_iterator();
+            iter.seek_to_first();
+            iter.valid()
+        };
+        if foreign.is_empty() && !default_has_data {
+            return Ok(());
+        }
+        Err(Error::with_kind(
+            ErrorKind::NotADatabase,
+            format!(
+                "{} holds a RocksDB database that metaldb did not write: it has no format \
+                 version record ({} in {}), but has {}; nothing was changed",
+                path.display(),
+                VERSION_NAME,
+                DB_METADATA,
+                if foreign.is_empty() {
+                    "data in the default column family".to_owned()
+                } else {
+                    format!("the column families {:?}", foreign)
+                }
+            ),
+        ))
     }
 
     /// Creates a checkpoint of the database at `path`: a complete, independent database that

@@ -9,7 +9,7 @@ use super::{
     handle::{free_handle, into_handle, try_ref, try_slice, try_str, Castable, Out},
     status::{mdb_status, FfiError, MDB_ERR_STORAGE},
 };
-use crate::{access::Access, IndexAddress, IndexType};
+use crate::{IndexAddress, IndexType};
 
 /// An access: opens indexes. Obtained from `mdb_fork_as_access`, `mdb_snapshot_as_access`,
 /// `mdb_patch_as_access` (borrowed from their handle), or from `mdb_fork_readonly` and the
@@ -254,7 +254,8 @@ pub unsafe extern "C" fn mdb_access_scratchpad(
 /// @param[out] out_type   On `MDB_OK` with `*out_found`, one of `MDB_INDEX_*`.
 /// @param[out] out_found  On `MDB_OK`, whether an index exists there.
 /// @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument or an invalid name;
-///   `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`.
+///   `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`; `MDB_ERR_CORRUPTION` if the stored metadata
+///   of the index does not decode.
 ///
 /// Rust: `AccessExt::index_type`.
 #[no_mangle]
@@ -274,9 +275,7 @@ pub unsafe extern "C" fn mdb_access_index_type(
         let out_found = Out::new(out_found, "out_found")?;
         let state = access.family.lock()?;
         let spec = state.access_spec(access.access)?;
-        let metadata = state
-            .build_access(&spec)?
-            .get_index_metadata(addr.clone())?;
+        let (_, metadata) = state.checked_metadata(&spec, &addr)?;
         if let Some(metadata) = &metadata {
             out_type.write(index_type_code(metadata.index_type(), &addr)?);
         }

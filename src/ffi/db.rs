@@ -122,8 +122,12 @@ pub unsafe extern "C" fn mdb_db_options_init(options: *mut mdb_db_options) {
 ///   `MDB_ERR_INVALID_ARGUMENT` if `path` or `out_db` is NULL, `path` is not UTF-8 or an
 ///   option is unknown;
 ///   `MDB_ERR_STORAGE` if RocksDB cannot open the database (missing and `create_if_missing`
-///   off, locked by another process, not a database, I/O error);
-///   `MDB_ERR_INCOMPATIBLE_VERSION` if it was written with another on-disk format version.
+///   off, locked by another process or handle, damaged, I/O error), with RocksDB's text;
+///   `MDB_ERR_INCOMPATIBLE_VERSION` if it was written with another on-disk format version;
+///   `MDB_ERR_CORRUPTION` if its format version record does not decode;
+///   `MDB_ERR_NOT_A_DATABASE` if the directory holds a RocksDB database that metaldb did not
+///   write. In none of these cases is anything written to the database. A new database may be
+///   created in a directory that holds other files; they are left alone.
 ///
 /// Blocks on I/O. Any thread may call this. Rust: `RocksDB::open`.
 #[no_mangle]

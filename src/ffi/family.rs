@@ -25,7 +25,7 @@ use crate::{
     generic::{ErasedAccess, GenericAccess, GenericRawAccess},
     migration::{Migration, MigrationHelper, Scratchpad},
     validation::check_valid_name_component,
-    views::get_metadata_unchecked,
+    views::{checked_metadata, IndexMetadata, IndexesPool},
     AsReadonly, Entry, Fork, IndexAddress, IndexType, KeySetIndex, ListIndex, MapIndex, Patch,
     ResolvedAddress, Snapshot, SparseListIndex,
 };
@@ -417,9 +417,11 @@ impl FamilyState {
         let spec = self.access_spec(access)?;
         let erased = self.build_access(&spec)?;
         let writable = erased.is_mutable();
-        let raw_addr = erased.resolve(addr.clone())?;
-        let raw = self.raw_access(spec.readonly)?;
-        if let Some(metadata) = get_metadata_unchecked(raw, &raw_addr) {
+        let (raw_addr, metadata) = self.checked_metadata(&spec, &addr)?;
+        if metadata.is_none() {
+            self.check_counter(&spec)?;
+        }
+        if let Some(metadata) = metadata {
             if metadata.index_type() != index_type {
                 return Err(FfiError::new(
                     MDB_ERR_WRONG_TYPE,
@@ -461,6 +463,25 @@ impl FamilyState {
         self.children
             .values()
             .any(|child| matches!(child, Child::Index(index) if &index.raw_addr == raw_addr))
+    }
+
+    /// The raw address of `addr` in the access `spec`, and the metadata stored there, checked
+    /// for what reading it would panic on: a bad name, corrupt metadata.
+    pub(crate) fn checked_metadata(
+        &self,
+        spec: &AccessSpec,
+        addr: &IndexAddress,
+    ) -> Result<(IndexAddress, Option<IndexMetadata>), FfiError> {
+        let raw_addr = self.build_access(spec)?.resolve(addr.clone())?;
+        let metadata = checked_metadata(self.raw_access(spec.readonly)?, &raw_addr)?;
+        Ok((raw_addr, metadata))
+    }
+
+    /// Checks the identifier counter, which creating an index (or its phantom) in the access
+    /// `spec` reads, and the engine panics on if it is corrupt.
+    pub(crate) fn check_counter(&self, spec: &AccessSpec) -> Result<(), FfiError> {
+        IndexesPool::new(self.raw_access(spec.readonly)?).check_counter()?;
+        Ok(())
     }
 
     fn check_borrow(

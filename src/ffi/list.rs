@@ -55,7 +55,9 @@ fn list_mut(index: &mut AnyIndex) -> &mut List {
 ///   or not a valid index name; `MDB_ERR_WRONG_TYPE` if another kind of index is there;
 ///   `MDB_ERR_BORROWED` if the list is already open in this fork in a conflicting way (a second
 ///   writable handle, or writable and read-only handles together); `MDB_ERR_STALE_HANDLE`;
-///   `MDB_ERR_POISONED`.
+///   `MDB_ERR_POISONED`;
+///   `MDB_ERR_CORRUPTION` if the stored metadata of the index (or, to create it, the
+///   identifier counter) does not decode: the message names the record.
 ///
 /// Rust: `AccessExt::get_list`.
 #[no_mangle]

@@ -42,7 +42,10 @@ use super::{
 };
 use crate::{
     access::{Access, FromAccess},
-    migration::{flush_migration, rollback_migration, IteratorPosition, MigrationHelper},
+    migration::{
+        check_migration_metadata, flush_migration, rollback_migration, IteratorPosition,
+        MigrationHelper,
+    },
     validation::check_valid_name_component,
     BinaryValue, Entry, Fork, IndexAddress, IndexType,
 };
@@ -610,7 +613,8 @@ unsafe fn create_in_round<C: Castable<RustType = ChildHandle>>(
 ///   another family, or an entry `name` that holds no position; `MDB_ERR_WRONG_TYPE` if an
 ///   index of another type than an entry is at `name` in the scratchpad; `MDB_ERR_BORROWED` if
 ///   an iterator with this name is still live and not at its end; `MDB_ERR_STALE_HANDLE`;
-///   `MDB_ERR_POISONED`.
+///   `MDB_ERR_POISONED`; `MDB_ERR_CORRUPTION` if the stored metadata of the position entry
+///   (or, to create it, the identifier counter) does not decode.
 ///
 /// Rust: `PersistentIters::create`.
 #[no_mangle]
@@ -717,7 +721,9 @@ unsafe fn create_standalone<C: Castable<RustType = ChildHandle>>(
 ///   another family, or an entry `name` that holds no position; `MDB_ERR_READONLY` if `access`
 ///   cannot write; `MDB_ERR_WRONG_TYPE` if an index of another type than an entry is at
 ///   `name`; `MDB_ERR_BORROWED` if an iterator with this name is still live and not at its end,
-///   or the entry is open elsewhere; `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`.
+///   or the entry is open elsewhere; `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`;
+///   `MDB_ERR_CORRUPTION` if the stored metadata of the position entry (or, to create it, the
+///   identifier counter) does not decode.
 ///
 /// Rust: `PersistentIter::new`.
 #[no_mangle]
@@ -786,8 +792,15 @@ unsafe fn finalize(
     namespace_len: usize,
     finalize: fn(&mut Fork, &str),
 ) -> Result<(), FfiError> {
-    unsafe { try_ref(fork, "fork")? };
+    let handle = unsafe { try_ref(fork, "fork")? };
     let namespace = unsafe { namespace_arg(namespace, namespace_len)? };
+    {
+        // Before anything changes: `finalize` panics on corrupt metadata.
+        let state = handle.family.lock()?;
+        if let Parent::Fork(fork) = &state.parent {
+            check_migration_metadata(fork.readonly(), namespace)?;
+        }
+    }
     // A checkpoint after the change: the engine leaves part of it in the fork's working changes
     // and part in its flushed patch, which a rollback would tear apart.
     let finalize_and_flush = |fork: &mut Fork| {
@@ -812,7 +825,10 @@ unsafe fn finalize(
 /// @param[in] namespace      UTF-8 namespace of `namespace_len` bytes: non-empty,
 ///                           `[A-Za-z0-9_-]` only.
 /// @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument or an invalid namespace;
-///   `MDB_ERR_STALE_HANDLE` if the fork was consumed; `MDB_ERR_POISONED`.
+///   `MDB_ERR_STALE_HANDLE` if the fork was consumed; `MDB_ERR_POISONED`;
+///   `MDB_ERR_CORRUPTION` if the stored metadata of an index of the migration, of an index it
+///   replaces or of its scratchpad does not decode: then the fork and its children are left
+///   as they were.
 ///
 /// Rust: `flush_migration`.
 #[no_mangle]
@@ -856,7 +872,9 @@ pub unsafe extern "C" fn mdb_migration_rollback(
 ///   access that is not a migration access; `MDB_ERR_READONLY` if the access cannot write (over
 ///   a snapshot, a patch or a read-only fork); `MDB_ERR_WRONG_TYPE` if the migration already
 ///   has another kind of index there; `MDB_ERR_BORROWED` if an index handle of the family is
-///   open at the address; `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`.
+///   open at the address; `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`;
+///   `MDB_ERR_CORRUPTION` if the stored metadata there (or, to create the tombstone, the
+///   identifier counter) does not decode.
 ///
 /// Rust: `Migration::create_tombstone`.
 #[no_mangle]
@@ -882,10 +900,13 @@ pub unsafe extern "C" fn mdb_migration_create_tombstone(
         if !migration.is_mutable() {
             return Err(FfiError::readonly("the migration access"));
         }
-        let resolved = migration.resolve(addr.clone())?;
         // Checked first: the engine borrows the index before it compares types, which would
-        // panic on a live handle of another type.
-        if let Some(metadata) = migration.clone().get_index_metadata(addr.clone())? {
+        // panic on a live handle of another type, and it panics on corrupt metadata.
+        let (resolved, metadata) = state.checked_metadata(&spec, &addr)?;
+        if metadata.is_none() {
+            state.check_counter(&spec)?;
+        }
+        if let Some(metadata) = metadata {
             if metadata.index_type() != IndexType::Tombstone {
                 return Err(FfiError::new(
                     MDB_ERR_WRONG_TYPE,

@@ -6,7 +6,10 @@ use std::{
     fmt,
 };
 
-use crate::{access::AccessError, access::AccessErrorKind, migration::MigrationError};
+use crate::{
+    access::AccessError, access::AccessErrorKind, error::ErrorKind, migration::MigrationError,
+    views::CorruptMetadata,
+};
 
 /// The result of every fallible metaldb call: `MDB_OK` (0) on success, a positive
 /// `MDB_ERR_*` code on failure. Codes are stable: a retired code is never reused.
@@ -18,8 +21,8 @@ pub const MDB_OK: mdb_status = 0;
 /// An argument is invalid: NULL where a value is required, a name that is not UTF-8 or not a
 /// valid index name, an unknown option. Nothing was done.
 pub const MDB_ERR_INVALID_ARGUMENT: mdb_status = 1;
-/// RocksDB reported an error: I/O, a locked or unreadable database, a full disk. The message
-/// holds RocksDB's text.
+/// RocksDB reported an error: I/O, a locked or damaged database, a full disk (the message
+/// holds RocksDB's text); or the database path is not a directory.
 pub const MDB_ERR_STORAGE: mdb_status = 2;
 /// An index of another type exists at the address.
 pub const MDB_ERR_WRONG_TYPE: mdb_status = 3;
@@ -44,9 +47,16 @@ pub const MDB_ERR_READONLY: mdb_status = 9;
 pub const MDB_ERR_OUT_OF_RANGE: mdb_status = 10;
 /// The database was written by an incompatible version of the on-disk format.
 pub const MDB_ERR_INCOMPATIBLE_VERSION: mdb_status = 11;
+/// A record that metaldb wrote does not decode: the metadata of an index, the identifier
+/// counter or the format version record. The message names the record and shows its bytes.
+/// The database may be damaged; other indexes may still be read, and nothing was written.
+pub const MDB_ERR_CORRUPTION: mdb_status = 12;
+/// The directory holds a RocksDB database that metaldb did not write (column families or
+/// data, but no format version record). Nothing was written to it.
+pub const MDB_ERR_NOT_A_DATABASE: mdb_status = 13;
 
 /// Every status code with its static description, in code order.
-const STATUS_TEXTS: [(mdb_status, &str); 12] = [
+const STATUS_TEXTS: [(mdb_status, &str); 14] = [
     (MDB_OK, "success\0"),
     (MDB_ERR_INVALID_ARGUMENT, "invalid argument\0"),
     (MDB_ERR_STORAGE, "storage error\0"),
@@ -65,6 +75,8 @@ const STATUS_TEXTS: [(mdb_status, &str); 12] = [
         MDB_ERR_INCOMPATIBLE_VERSION,
         "incompatible on-disk format version\0",
     ),
+    (MDB_ERR_CORRUPTION, "stored data is corrupted\0"),
+    (MDB_ERR_NOT_A_DATABASE, "not a metaldb database\0"),
 ];
 
 const UNKNOWN_STATUS_TEXT: &str = "unknown status code\0";
@@ -123,13 +135,19 @@ impl FfiError {
 
 impl From<crate::Error> for FfiError {
     fn from(err: crate::Error) -> Self {
-        let message = err.to_string();
-        let status = if message.starts_with("Database version doesn't match") {
-            MDB_ERR_INCOMPATIBLE_VERSION
-        } else {
-            MDB_ERR_STORAGE
+        let status = match err.kind() {
+            ErrorKind::Storage => MDB_ERR_STORAGE,
+            ErrorKind::IncompatibleVersion => MDB_ERR_INCOMPATIBLE_VERSION,
+            ErrorKind::Corruption => MDB_ERR_CORRUPTION,
+            ErrorKind::NotADatabase => MDB_ERR_NOT_A_DATABASE,
         };
-        Self::new(status, message)
+        Self::new(status, err)
+    }
+}
+
+impl From<CorruptMetadata> for FfiError {
+    fn from(err: CorruptMetadata) -> Self {
+        Self::new(MDB_ERR_CORRUPTION, err)
     }
 }
 
@@ -237,4 +255,34 @@ pub unsafe extern "C" fn mdb_last_error_copy(buf: *mut c_char, buf_len: usize) -
             bytes.len()
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_kind_has_its_own_status() {
+        for (kind, status) in [
+            (ErrorKind::Storage, MDB_ERR_STORAGE),
+            (ErrorKind::IncompatibleVersion, MDB_ERR_INCOMPATIBLE_VERSION),
+            (ErrorKind::Corruption, MDB_ERR_CORRUPTION),
+            (ErrorKind::NotADatabase, MDB_ERR_NOT_A_DATABASE),
+        ] {
+            let err = FfiError::from(crate::Error::with_kind(kind, "the reason"));
+            assert_eq!((err.status, err.message.as_str()), (status, "the reason"));
+        }
+        assert_eq!(
+            FfiError::from(crate::Error::new("any")).status,
+            MDB_ERR_STORAGE
+        );
+    }
+
+    #[test]
+    fn status_texts_are_listed_in_code_order_and_nul_terminated() {
+        for (index, (code, text)) in STATUS_TEXTS.iter().enumerate() {
+            assert_eq!(*code as usize, index);
+            assert!(text.ends_with('\0') && text.len() > 1, "{text:?}");
+        }
+    }
 }

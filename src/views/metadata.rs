@@ -16,7 +16,7 @@ use std::{borrow::Cow, convert::TryFrom, fmt, marker::PhantomData, num::NonZeroU
 use anyhow::{bail, ensure};
 use serde::{Deserialize, Serialize};
 
-use super::{address::IndexAddress, AsReadonly, RawAccess, ResolvedAddress, View};
+use super::{address::IndexAddress, key_bytes, AsReadonly, RawAccess, ResolvedAddress, View};
 use crate::{
     access::{AccessError, AccessErrorKind},
     validation::check_index_valid_full_name,
@@ -266,6 +266,116 @@ impl<T: RawAccess> IndexesPool<T> {
         }
         indexes
     }
+}
+
+/// A record of the index pool whose stored bytes do not decode: an index's metadata, or the
+/// identifier counter. The engine panics on these, as metaldb 1.0.0 did; the C ABI looks for
+/// them first (with the `checked_*` readers) and reports them as corruption.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CorruptMetadata {
+    /// The pool key: a fully qualified name, or empty for the counter.
+    key: Vec<u8>,
+    bytes: Vec<u8>,
+    reason: String,
+}
+
+impl fmt::Display for CorruptMetadata {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            write!(formatter, "the identifier counter of {}", INDEXES_POOL_NAME)?;
+        } else {
+            write!(
+                formatter,
+                "the metadata of index {:?} in {}",
+                String::from_utf8_lossy(&self.key),
+                INDEXES_POOL_NAME
+            )?;
+        }
+        write!(
+            formatter,
+            " is corrupted: {} (stored bytes: {:02x?}); the database may be damaged",
+            self.reason, self.bytes
+        )
+    }
+}
+
+impl<T: RawAccess> IndexesPool<T> {
+    /// The metadata under `fqn`, decoded without panicking: its header, and its state for the
+    /// index types that have one (docs/format.md, "Index metadata").
+    pub(crate) fn checked_index_metadata(
+        &self,
+        fqn: &[u8],
+    ) -> Result<Option<IndexMetadata>, CorruptMetadata> {
+        let Some(bytes) = self.0.get_bytes(fqn) else {
+            return Ok(None);
+        };
+        let corrupt = |reason: String| CorruptMetadata {
+            key: fqn.to_vec(),
+            bytes: bytes.clone(),
+            reason,
+        };
+        let metadata = IndexMetadata::from_bytes(Cow::Borrowed(&bytes))
+            .map_err(|err| corrupt(err.to_string()))?;
+        if let Some(state) = &metadata.state {
+            let decoded = match metadata.index_type {
+                IndexType::List => u64::from_attribute(state).map(drop),
+                IndexType::SparseList => <(u64, u64)>::from_attribute(state).map(drop),
+                _ => Ok(()),
+            };
+            decoded.map_err(|err| {
+                corrupt(format!(
+                    "the state of a {:?} does not decode: {}",
+                    metadata.index_type, err
+                ))
+            })?;
+        }
+        Ok(Some(metadata))
+    }
+
+    /// Checks that the identifier counter decodes, as creating an index needs.
+    pub(crate) fn check_counter(&self) -> Result<(), CorruptMetadata> {
+        let key = key_bytes(&());
+        match self.0.get_bytes(&key) {
+            Some(bytes) => u64::from_bytes(Cow::Borrowed(&bytes))
+                .map(drop)
+                .map_err(|err| CorruptMetadata {
+                    key,
+                    reason: err.to_string(),
+                    bytes,
+                }),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks every record whose key starts with `prefix`, as
+    /// [`indexes_with_prefix`](Self::indexes_with_prefix) decodes them, and returns their keys.
+    pub(crate) fn check_indexes_with_prefix(
+        &self,
+        prefix: &[u8],
+    ) -> Result<Vec<Vec<u8>>, CorruptMetadata> {
+        let mut keys = Vec::new();
+        let mut iter = self.0.iter_bytes(prefix);
+        while let Some((key, _)) = iter.next() {
+            if !key.starts_with(prefix) {
+                break;
+            }
+            keys.push(key.to_vec());
+        }
+        drop(iter);
+        for key in &keys {
+            self.checked_index_metadata(key)?;
+        }
+        Ok(keys)
+    }
+}
+
+/// Looks up an index's metadata without creating anything, reporting corrupt metadata
+/// instead of panicking.
+pub(crate) fn checked_metadata<T: RawAccess>(
+    access: T,
+    addr: &IndexAddress,
+) -> Result<Option<IndexMetadata>, CorruptMetadata> {
+    IndexesPool::new(access).checked_index_metadata(&addr.fully_qualified_name())
 }
 
 /// Looks up an index's metadata without creating anything.
@@ -581,6 +691,60 @@ mod tests {
             "Index state is too short"
         );
         assert!(IndexMetadata::from_bytes(Cow::Borrowed(&[1, 0, 0][..])).is_err());
+    }
+
+    #[test]
+    fn checked_reads_report_corrupt_records_instead_of_panicking() {
+        use crate::{Database, TemporaryDB};
+
+        let db = TemporaryDB::new();
+        let fork = db.fork();
+        let mut pool = IndexesPool::new(&fork);
+        pool.0.put_bytes(b"list".to_vec(), vec![2, 0, 0, 0, 0]);
+        assert_eq!(
+            pool.checked_index_metadata(b"list")
+                .unwrap_err()
+                .to_string(),
+            "the metadata of index \"list\" in __INDEXES_POOL__ is corrupted: failed to fill \
+             whole buffer (stored bytes: [02, 00, 00, 00, 00]); the database may be damaged"
+        );
+
+        let short_state = IndexMetadata {
+            identifier: NonZeroU64::new(2).unwrap(),
+            index_type: IndexType::SparseList,
+            state: Some(vec![1; 8]),
+        };
+        pool.0.put_bytes(b"sparse".to_vec(), short_state.to_bytes());
+        let message = pool
+            .checked_index_metadata(b"sparse")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("the state of a SparseList does not decode"),
+            "{message}"
+        );
+        // The same bytes are a sound list: a list's state is 8 bytes.
+        let list = IndexMetadata {
+            index_type: IndexType::List,
+            ..short_state
+        };
+        pool.0.put_bytes(b"list".to_vec(), list.to_bytes());
+        assert_eq!(pool.checked_index_metadata(b"list"), Ok(Some(list)));
+        assert_eq!(pool.checked_index_metadata(b"missing"), Ok(None));
+
+        assert_eq!(pool.check_counter(), Ok(()));
+        pool.0.put_bytes(counter_key(), vec![1, 2]);
+        let message = pool.check_counter().unwrap_err().to_string();
+        assert!(
+            message.starts_with("the identifier counter of __INDEXES_POOL__ is corrupted"),
+            "{message}"
+        );
+        assert_eq!(
+            pool.check_indexes_with_prefix(b"li")
+                .map_err(|err| err.to_string()),
+            Ok(vec![b"list".to_vec()])
+        );
+        assert!(pool.check_indexes_with_prefix(b"").is_err());
     }
 
     #[test]

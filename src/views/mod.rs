@@ -12,7 +12,9 @@ use std::{
     ops::Bound,
 };
 
-pub(crate) use self::metadata::{get_metadata_unchecked, IndexState, IndexesPool};
+pub(crate) use self::metadata::{
+    checked_metadata, get_metadata_unchecked, CorruptMetadata, IndexState, IndexesPool,
+};
 pub use self::{
     address::{IndexAddress, ResolvedAddress},
     metadata::{GroupKeys, IndexMetadata, IndexType, ViewWithMetadata},
