@@ -342,6 +342,18 @@ impl<T: RawAccess> View<T> {
         self.changes_mut().data.insert(key, Change::Put(value));
     }
 
+    /// Stores `value` under the raw `key`, copying the key only if it has no pending change
+    /// yet: for records rewritten over and over, such as a list's metadata on every push.
+    pub(crate) fn put_bytes_at(&mut self, key: &[u8], value: Vec<u8>) {
+        let data = &mut self.changes_mut().data;
+        match data.get_mut(key) {
+            Some(change) => *change = Change::Put(value),
+            None => {
+                data.insert(key.to_vec(), Change::Put(value));
+            }
+        }
+    }
+
     pub(crate) fn remove<K: BinaryKey + ?Sized>(&mut self, key: &K) {
         let key = key_bytes(key);
         self.remove_bytes(key);
