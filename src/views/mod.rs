@@ -241,11 +241,11 @@ impl<T: RawAccess> View<T> {
         K: BinaryKey + ?Sized,
         V: BinaryValue,
     {
-        self.get_bytes(&key_bytes(key)).map(decode_value)
+        with_key_bytes(key, |key| self.get_bytes(key)).map(decode_value)
     }
 
     pub(crate) fn contains<K: BinaryKey + ?Sized>(&self, key: &K) -> bool {
-        self.contains_raw_key(&key_bytes(key))
+        with_key_bytes(key, |key| self.contains_raw_key(key))
     }
 
     /// Reads several keys at once; keys that the changes do not decide are fetched from the
@@ -374,6 +374,25 @@ pub(crate) fn key_bytes<K: BinaryKey + ?Sized>(key: &K) -> Vec<u8> {
     let mut buffer = vec![0; key.size()];
     key.write(&mut buffer);
     buffer
+}
+
+/// Longest encoding that [`with_key_bytes`] builds on the stack.
+const INLINE_KEY_LEN: usize = 64;
+
+/// Runs `read` on the encoding of `key`. A lookup needs the bytes only while it runs, so short
+/// encodings (every integer key) are built on the stack rather than allocated.
+pub(crate) fn with_key_bytes<K, R>(key: &K, read: impl FnOnce(&[u8]) -> R) -> R
+where
+    K: BinaryKey + ?Sized,
+{
+    let size = key.size();
+    if size <= INLINE_KEY_LEN {
+        let mut buffer = [0; INLINE_KEY_LEN];
+        key.write(&mut buffer[..size]);
+        read(&buffer[..size])
+    } else {
+        read(&key_bytes(key))
+    }
 }
 
 fn decode_value<V: BinaryValue>(bytes: Vec<u8>) -> V {
