@@ -172,7 +172,7 @@ pub trait DatabaseExt: Database {
                     Some(value) => Change::Put(value),
                     None => Change::Delete,
                 };
-                undo.data.insert(key.clone(), change);
+                undo.data.insert(key.to_vec(), change);
             }
             if changes.is_cleared() {
                 let mut iter = snapshot.iter(address, &[]);

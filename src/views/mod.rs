@@ -4,14 +4,9 @@
 //! the access's snapshot, which for a fork is its flushed patch over the database snapshot) and
 //! records writes as [`Change`]s. Indexes are typed wrappers around one view each.
 
-use std::{
-    borrow::Cow,
-    collections::{btree_map, BTreeMap},
-    fmt,
-    iter::Peekable,
-    ops::Bound,
-};
+use std::{borrow::Cow, fmt, iter::Peekable};
 
+pub(crate) use self::change_map::ChangeMap;
 pub(crate) use self::metadata::{get_metadata_unchecked, IndexState, IndexesPool};
 pub use self::{
     address::{IndexAddress, ResolvedAddress},
@@ -21,6 +16,7 @@ pub use self::{
 use crate::{db::Iter, BinaryKey, BinaryValue, Iterator as BytesIterator, Snapshot};
 
 pub(crate) mod address;
+mod change_map;
 mod metadata;
 #[cfg(test)]
 mod tests;
@@ -42,7 +38,7 @@ pub(crate) enum Change {
 /// was cleared.
 #[derive(Debug, Default, Clone)]
 pub struct ViewChanges {
-    pub(crate) data: BTreeMap<Vec<u8>, Change>,
+    pub(crate) data: ChangeMap,
     is_cleared: bool,
 }
 
@@ -93,10 +89,9 @@ impl ViewChanges {
         if self.data.is_empty() {
             return base;
         }
-        let range = (Bound::Included(from), Bound::Unbounded);
         Box::new(ChangesIter {
             base,
-            changes: self.data.range::<[u8], _>(range).peekable(),
+            changes: self.data.range_from(from).peekable(),
         })
     }
 }
@@ -430,7 +425,7 @@ enum Step {
 /// A sorted base iterator merged with a sorted change map (spec §9.8).
 struct ChangesIter<'a> {
     base: Iter<'a>,
-    changes: Peekable<btree_map::Range<'a, Vec<u8>, Change>>,
+    changes: Peekable<change_map::Range<'a>>,
 }
 
 impl ChangesIter<'_> {
@@ -443,7 +438,7 @@ impl ChangesIter<'_> {
             (None, Some((_, Change::Delete))) => Step::MissDeleted,
             (None, None) => Step::Finished,
             (Some((base_key, _)), Some((change_key, change))) => {
-                match (base_key.cmp(change_key.as_slice()), change) {
+                match (base_key.cmp(change_key), change) {
                     (Less, _) => Step::Stored,
                     (Equal, Change::Put(_)) => Step::Replaced,
                     (Equal, Change::Delete) => Step::Deleted,
@@ -486,12 +481,12 @@ impl BytesIterator for ChangesIter<'_> {
                 self.base.next();
                 self.changes
                     .next()
-                    .map(|(key, change)| (key.as_slice(), put_value(change)))
+                    .map(|(key, change)| (key, put_value(change)))
             }
             Step::Inserted => self
                 .changes
                 .next()
-                .map(|(key, change)| (key.as_slice(), put_value(change))),
+                .map(|(key, change)| (key, put_value(change))),
             Step::Finished => None,
             Step::Deleted | Step::MissDeleted => unreachable!("settled"),
         }
@@ -503,7 +498,7 @@ impl BytesIterator for ChangesIter<'_> {
             Step::Replaced | Step::Inserted => self
                 .changes
                 .peek()
-                .map(|(key, change)| (key.as_slice(), put_value(change))),
+                .map(|&(key, change)| (key, put_value(change))),
             Step::Finished => None,
             Step::Deleted | Step::MissDeleted => unreachable!("settled"),
         }
