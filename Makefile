@@ -18,13 +18,15 @@ INSTALL ?= install
 VERSION := $(shell sed -n 's/^version = "\([^"]*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
-.PHONY: help lib quickstart install test rust-test fmt-check lint
+.PHONY: help lib quickstart install test rust-test fmt-check lint bench bench-c
 
 help:
 	@echo "make quickstart  build the library and run examples-c/quickstart.c against it"
 	@echo "make install     install the header, libraries and metaldb.pc under PREFIX (/usr/local)"
 	@echo "make test        run every test: formatting, Rust tests, C tests (plain, ASan+UBSan, valgrind), clippy"
 	@echo "make lint        formatting and clippy"
+	@echo "make bench       metaldb against raw RocksDB (benches/engine.rs), with the ratio table"
+	@echo "make bench-c     the C ABI against the Rust API (benches/c_abi.rs); BENCH_C_ARGS=--items 1000"
 
 # The same flags as `make test` and the C tests: another set would rebuild RocksDB. The
 # library's SONAME is libmetaldb.so.$(MAJOR), the name programs linked with -lmetaldb load,
@@ -68,3 +70,13 @@ rust-test:
 	$(CARGO) test --features $(FEATURES)
 
 test: fmt-check rust-test lint
+
+# The benchmarks of BENCHMARKS.md, in an optimized build, which needs RocksDB built with
+# optimizations: the first run compiles it (25 minutes) unless ROCKSDB_LIB_DIR points at an
+# optimized build of it.
+bench:
+	$(CARGO) bench --bench engine --features long_benchmarks
+	python3 benches/ratios.py
+
+bench-c:
+	$(CARGO) bench --bench c_abi -- $(BENCH_C_ARGS)
