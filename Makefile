@@ -18,15 +18,17 @@ INSTALL ?= install
 VERSION := $(shell sed -n 's/^version = "\([^"]*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
-.PHONY: help lib quickstart migration-example install test rust-test fmt-check lint fuzz-build fuzz-smoke fuzz
+.PHONY: help lib quickstart migration-example install test rust-test fmt-check lint fuzz-build fuzz-smoke fuzz bench bench-c
 
 help:
 	@echo "make quickstart  build the library and run examples-c/quickstart.c against it"
 	@echo "make migration-example  build the library and run examples-c/migration.c against it"
 	@echo "make install     install the header, libraries and metaldb.pc under PREFIX (/usr/local)"
-	@echo "make test        run every test: formatting, Rust tests, C tests (plain, ASan+UBSan, valgrind), clippy"
+	@echo "make test        run every test: formatting, clippy, Rust tests, C tests (plain, ASan+UBSan, valgrind), a fuzz run"
 	@echo "make lint        formatting and clippy"
 	@echo "make fuzz        fuzz the C ABI for FUZZ_SECONDS (3600), growing fuzz/corpus/c_abi"
+	@echo "make bench       metaldb against raw RocksDB (benches/engine.rs), with the ratio table"
+	@echo "make bench-c     the C ABI against the Rust API (benches/c_abi.rs); BENCH_C_ARGS=--items 1000"
 
 # The same flags as `make test` and the C tests: another set would rebuild RocksDB. The
 # library's SONAME is libmetaldb.so.$(MAJOR), the name programs linked with -lmetaldb load,
@@ -110,3 +112,13 @@ fuzz: fuzz-build
 	$(FUZZ_RUN) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 fuzz/corpus/c_abi
 
 test: fmt-check rust-test lint fuzz-smoke
+
+# The benchmarks of BENCHMARKS.md, in an optimized build, which needs RocksDB built with
+# optimizations: the first run compiles it (25 minutes) unless ROCKSDB_LIB_DIR points at an
+# optimized build of it.
+bench:
+	$(CARGO) bench --bench engine --features long_benchmarks
+	python3 benches/ratios.py
+
+bench-c:
+	$(CARGO) bench --bench c_abi -- $(BENCH_C_ARGS)

@@ -172,7 +172,7 @@ pub trait DatabaseExt: Database {
                     Some(value) => Change::Put(value),
                     None => Change::Delete,
                 };
-                undo.data.insert(key.clone(), change);
+                undo.data.insert(key.to_vec(), change);
             }
             if changes.is_cleared() {
                 let mut iter = snapshot.iter(address, &[]);
@@ -290,14 +290,45 @@ pub(crate) enum BorrowConflict {
 enum ChangesCell {
     /// A writable index has taken the changes.
     Taken,
+    /// The changes are in the cell, and no index holds them.
+    Owned(ViewChanges),
     /// The changes are in the cell; every other owner of the `Rc` is a read-only index.
     Shared(Rc<ViewChanges>),
+}
+
+/// Where the changes of one address are in [`WorkingChanges::cells`]. Slots stay valid until
+/// the working changes are drained or cleared, which needs `&mut Fork`, so never while an
+/// index holds one.
+type Slot = usize;
+
+/// The change sets of a fork's addresses, each at a fixed slot, so that an index returns its
+/// changes without looking its address up again.
+#[derive(Debug, Default)]
+struct WorkingChanges {
+    slots: HashMap<ResolvedAddress, Slot>,
+    cells: Vec<ChangesCell>,
+}
+
+impl WorkingChanges {
+    /// The cell of `address`, created empty if the address has no changes yet.
+    fn cell(&mut self, address: &ResolvedAddress) -> (Slot, &mut ChangesCell) {
+        let slot = match self.slots.get(address) {
+            Some(&slot) => slot,
+            None => {
+                let slot = self.cells.len();
+                self.cells.push(ChangesCell::Owned(ViewChanges::default()));
+                self.slots.insert(address.clone(), slot);
+                slot
+            }
+        };
+        (slot, &mut self.cells[slot])
+    }
 }
 
 /// The unflushed changes of a fork, with run-time borrow checking per address (spec §9.7).
 #[derive(Debug, Default)]
 struct WorkingPatch {
-    changes: RefCell<HashMap<ResolvedAddress, ChangesCell>>,
+    changes: RefCell<WorkingChanges>,
 }
 
 impl WorkingPatch {
@@ -306,7 +337,9 @@ impl WorkingPatch {
         address: &ResolvedAddress,
         mutable: bool,
     ) -> std::result::Result<(), BorrowConflict> {
-        match self.changes.borrow().get(address) {
+        let changes = self.changes.borrow();
+        let cell = changes.slots.get(address).map(|&slot| &changes.cells[slot]);
+        match cell {
             Some(ChangesCell::Taken) => Err(BorrowConflict::BorrowedMutably),
             Some(ChangesCell::Shared(changes)) if mutable && Rc::strong_count(changes) > 1 => {
                 Err(BorrowConflict::BorrowedImmutably)
@@ -315,13 +348,12 @@ impl WorkingPatch {
         }
     }
 
-    fn take_mut(&self, address: &ResolvedAddress) -> ViewChanges {
+    fn take_mut(&self, address: &ResolvedAddress) -> (Slot, ViewChanges) {
         let mut all_changes = self.changes.borrow_mut();
-        let cell = all_changes
-            .entry(address.clone())
-            .or_insert_with(|| ChangesCell::Shared(Rc::default()));
-        match std::mem::replace(cell, ChangesCell::Taken) {
+        let (slot, cell) = all_changes.cell(address);
+        let changes = match std::mem::replace(cell, ChangesCell::Taken) {
             ChangesCell::Taken => panic!("Multiple mutable borrows of an index at {:?}", address),
+            ChangesCell::Owned(changes) => changes,
             ChangesCell::Shared(changes) => match Rc::try_unwrap(changes) {
                 Ok(changes) => changes,
                 Err(shared) => {
@@ -332,33 +364,41 @@ impl WorkingPatch {
                     );
                 }
             },
-        }
+        };
+        (slot, changes)
     }
 
     fn take_shared(&self, address: &ResolvedAddress) -> Rc<ViewChanges> {
         let mut all_changes = self.changes.borrow_mut();
-        let cell = all_changes
-            .entry(address.clone())
-            .or_insert_with(|| ChangesCell::Shared(Rc::default()));
+        let (_, cell) = all_changes.cell(address);
         match cell {
             ChangesCell::Taken => panic!(
                 "Attempting to borrow {:?} immutably while it's borrowed mutably",
                 address
             ),
+            ChangesCell::Owned(_) => {
+                let ChangesCell::Owned(changes) = std::mem::replace(cell, ChangesCell::Taken)
+                else {
+                    unreachable!("matched above");
+                };
+                let shared = Rc::new(changes);
+                *cell = ChangesCell::Shared(Rc::clone(&shared));
+                shared
+            }
             ChangesCell::Shared(changes) => Rc::clone(changes),
         }
     }
 
-    fn put_back(&self, address: &ResolvedAddress, changes: ViewChanges) {
-        self.changes
-            .borrow_mut()
-            .insert(address.clone(), ChangesCell::Shared(Rc::new(changes)));
+    fn put_back(&self, slot: Slot, changes: ViewChanges) {
+        self.changes.borrow_mut().cells[slot] = ChangesCell::Owned(changes);
     }
 
     /// Takes every change set out. Only called through `&mut Fork`, when no index is alive.
     fn drain(&mut self) -> impl std::iter::Iterator<Item = (ResolvedAddress, ViewChanges)> + '_ {
-        self.changes.get_mut().drain().map(|(address, cell)| {
-            let changes = match cell {
+        let WorkingChanges { slots, cells } = self.changes.get_mut();
+        slots.drain().map(|(address, slot)| {
+            let changes = match std::mem::replace(&mut cells[slot], ChangesCell::Taken) {
+                ChangesCell::Owned(changes) => changes,
                 ChangesCell::Shared(changes) => {
                     Rc::try_unwrap(changes).unwrap_or_else(|shared| (*shared).clone())
                 }
@@ -371,7 +411,9 @@ impl WorkingPatch {
     }
 
     fn clear(&mut self) {
-        self.changes.get_mut().clear();
+        let changes = self.changes.get_mut();
+        changes.slots.clear();
+        changes.cells.clear();
     }
 }
 
@@ -420,6 +462,7 @@ impl Fork {
                 }
             }
         }
+        self.working_patch.clear();
     }
 
     /// Discards the changes made since the last [`flush`](Self::flush).
@@ -482,7 +525,8 @@ impl ForkRef<'_> {
 /// Writable changes of one address of a fork, borrowed exclusively until dropped.
 pub struct ChangesMut<'a> {
     changes: Option<ViewChanges>,
-    address: ResolvedAddress,
+    /// Where the changes go back to in the fork's working patch.
+    slot: Slot,
     fork: ForkRef<'a>,
 }
 
@@ -490,17 +534,17 @@ impl fmt::Debug for ChangesMut<'_> {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter
             .debug_struct("ChangesMut")
-            .field("address", &self.address)
+            .field("slot", &self.slot)
             .finish()
     }
 }
 
 impl<'a> ChangesMut<'a> {
     fn new(fork: ForkRef<'a>, address: &ResolvedAddress) -> Self {
-        let changes = fork.working_patch().take_mut(address);
+        let (slot, changes) = fork.working_patch().take_mut(address);
         Self {
             changes: Some(changes),
-            address: address.clone(),
+            slot,
             fork,
         }
     }
@@ -509,7 +553,7 @@ impl<'a> ChangesMut<'a> {
 impl Drop for ChangesMut<'_> {
     fn drop(&mut self) {
         if let Some(changes) = self.changes.take() {
-            self.fork.working_patch().put_back(&self.address, changes);
+            self.fork.working_patch().put_back(self.slot, changes);
         }
     }
 }

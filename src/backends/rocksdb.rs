@@ -5,6 +5,7 @@
 //! column family (group members, migrated twins) occupy disjoint key ranges.
 
 use std::{
+    collections::HashMap,
     fmt,
     ops::Deref,
     path::Path,
@@ -20,7 +21,7 @@ use crate::{
     backends::{check_database, stored_version, DB_METADATA, VERSION_NAME},
     db::{Iter, Iterator as BytesIterator},
     error::ErrorKind,
-    views::{Change, EmptyIterator, ResolvedAddress},
+    views::{Change, EmptyIterator, ResolvedAddress, ViewChanges},
     CompressionType, DBOptions, Database, Error, Patch, Result, Snapshot,
 };
 
@@ -257,9 +258,19 @@ impl RocksDB {
     }
 
     fn write(&self, patch: Patch, sync: bool) -> Result<()> {
-        let mut batch = WriteBatch::default();
+        let batch = self.write_batch(patch.into_changes())?;
+        let mut write_options = WriteOptions::default();
+        write_options.set_sync(sync);
+        self.inner.db.write_opt(batch, &write_options)?;
+        Ok(())
+    }
+
+    /// The write batch of a patch's changes, creating the column families it needs.
+    fn write_batch(&self, changes: HashMap<ResolvedAddress, ViewChanges>) -> Result<WriteBatch> {
+        // Reserved at once: a batch grown by doubling copies a big patch's bytes several times.
+        let mut batch = WriteBatch::with_capacity_bytes(batch_capacity(&changes));
         let mut stored_key = Vec::new();
-        for (address, changes) in patch.into_changes() {
+        for (address, changes) in changes {
             let cf = self.column_family(&address.name)?;
             let id_bytes = address.id_bytes();
             if changes.is_cleared() {
@@ -280,11 +291,29 @@ impl RocksDB {
                 }
             }
         }
-        let mut write_options = WriteOptions::default();
-        write_options.set_sync(sync);
-        self.inner.db.write_opt(batch, &write_options)?;
-        Ok(())
+        Ok(batch)
     }
+}
+
+/// Bytes of a write batch header, and the most a record adds to its key and value: a type
+/// byte, the column family and the two lengths as varints of up to 5 bytes each.
+const BATCH_HEADER_LEN: usize = 12;
+const BATCH_RECORD_OVERHEAD: usize = 16;
+
+/// The size of the write batch of `changes`' puts and deletes. Range deletes of cleared
+/// addresses are not counted: the batch grows for them if it must.
+fn batch_capacity(changes: &HashMap<ResolvedAddress, ViewChanges>) -> usize {
+    let records = changes.iter().flat_map(|(address, changes)| {
+        let prefix_len = address.id.map_or(0, |_| ID_SIZE);
+        changes.data.iter().map(move |(key, change)| {
+            let value_len = match change {
+                Change::Put(value) => value.len(),
+                Change::Delete => 0,
+            };
+            BATCH_RECORD_OVERHEAD + prefix_len + key.len() + value_len
+        })
+    });
+    BATCH_HEADER_LEN + records.sum::<usize>()
 }
 
 impl Database for RocksDB {
@@ -344,10 +373,22 @@ impl RocksDBSnapshot {
 impl Snapshot for RocksDBSnapshot {
     fn get(&self, name: &ResolvedAddress, key: &[u8]) -> Option<Vec<u8>> {
         let cf = self.column_family(&name.name)?;
-        self.snapshot
-            .get_pinned_cf(&cf, name.keyed(key))
-            .unwrap_or_else(|e| panic!("{}", e))
-            .map(|value| value.to_vec())
+        name.with_keyed(key, |stored_key| {
+            self.snapshot.get_pinned_cf(&cf, stored_key)
+        })
+        .unwrap_or_else(|e| panic!("{}", e))
+        .map(|value| value.to_vec())
+    }
+
+    fn contains(&self, name: &ResolvedAddress, key: &[u8]) -> bool {
+        let Some(cf) = self.column_family(&name.name) else {
+            return false;
+        };
+        name.with_keyed(key, |stored_key| {
+            self.snapshot.get_pinned_cf(&cf, stored_key)
+        })
+        .unwrap_or_else(|e| panic!("{}", e))
+        .is_some()
     }
 
     fn multi_get<'a>(
@@ -392,7 +433,9 @@ impl Snapshot for RocksDBSnapshot {
 struct RocksDBIterator<'a> {
     iter: DBRawIteratorWithThreadMode<'a, rocksdb::DB>,
     prefix_len: usize,
-    /// The current item was returned by `next`; the iterator moves on at the following call.
+    /// `next` returned the current item (or the end); the iterator moves on at the following
+    /// call. Moving an iterator that is past the end does nothing, so the end needs no flag
+    /// of its own.
     consumed: bool,
 }
 
@@ -406,23 +449,20 @@ impl RocksDBIterator<'_> {
     }
 
     fn item(&self) -> Option<(&[u8], &[u8])> {
-        if !self.iter.valid() {
+        let Some((key, value)) = self.iter.item() else {
             if let Err(e) = self.iter.status() {
                 panic!("{}", e);
             }
             return None;
-        }
-        let prefix_len = self.prefix_len;
-        self.iter
-            .item()
-            .map(|(key, value)| (&key[prefix_len..], value))
+        };
+        Some((&key[self.prefix_len..], value))
     }
 }
 
 impl BytesIterator for RocksDBIterator<'_> {
     fn next(&mut self) -> Option<(&[u8], &[u8])> {
         self.advance();
-        self.consumed = self.iter.valid();
+        self.consumed = true;
         self.item()
     }
 
@@ -448,6 +488,38 @@ mod tests {
             [0, 0, 0, 0, 0, 1, 0, 0]
         );
         assert_eq!(next_id_bytes([0xFF; 8]), [0; 8]);
+    }
+
+    #[test]
+    fn write_batches_fit_in_the_space_reserved_for_them() {
+        use crate::access::CopyAccessExt;
+
+        let dir = tempfile::TempDir::new().unwrap();
+        let db = RocksDB::open(&dir, &DBOptions::default()).unwrap();
+        let fork = db.fork();
+        fork.get_list("list")
+            .extend((0..1_000_u32).map(|i| vec![0_u8; i as usize % 300]));
+        let mut map = fork.get_map::<_, str, Vec<u8>>("map");
+        for i in 0..500 {
+            map.put(&"k".repeat(i), vec![1; 200_000 * (i % 2)]);
+            map.remove(&i.to_string());
+        }
+        drop(map);
+        let changes = fork.into_patch().into_changes();
+        let capacity = batch_capacity(&changes);
+        let size = db.write_batch(changes).unwrap().size_in_bytes();
+        assert!(
+            size <= capacity,
+            "{} bytes written in {} reserved",
+            size,
+            capacity
+        );
+        assert!(
+            size * 10 >= capacity * 9,
+            "{} bytes reserved for {}",
+            capacity,
+            size
+        );
     }
 
     #[test]

@@ -197,6 +197,25 @@ impl ResolvedAddress {
         self.id.map(|id| id.get().to_le_bytes())
     }
 
+    /// Runs `read` on the key under which `key` of this address is stored, built on the stack
+    /// when it is short (point reads need it only while they run).
+    pub(crate) fn with_keyed<R>(&self, key: &[u8], read: impl FnOnce(&[u8]) -> R) -> R {
+        /// Longest stored key built on the stack: an identifier and a 64-byte key.
+        const INLINE_LEN: usize = 72;
+        let Some(prefix) = self.id_bytes() else {
+            return read(key);
+        };
+        let len = prefix.len() + key.len();
+        if len <= INLINE_LEN {
+            let mut buffer = [0; INLINE_LEN];
+            buffer[..prefix.len()].copy_from_slice(&prefix);
+            buffer[prefix.len()..len].copy_from_slice(key);
+            read(&buffer[..len])
+        } else {
+            read(&self.keyed(key))
+        }
+    }
+
     /// The key under which `key` of this address is stored in its column family.
     pub(crate) fn keyed(&self, key: &[u8]) -> Vec<u8> {
         match self.id_bytes() {
@@ -262,5 +281,16 @@ mod tests {
             [5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]
         );
         assert_eq!(ResolvedAddress::system("s").keyed(b"k"), b"k");
+    }
+
+    #[test]
+    fn stored_keys_built_on_the_stack_or_the_heap_are_the_same() {
+        let addr = ResolvedAddress::new("map", NonZeroU64::new(0x0102));
+        for len in [0, 1, 63, 64, 65, 200] {
+            let key: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            addr.with_keyed(&key, |stored| assert_eq!(stored, addr.keyed(&key)));
+        }
+        let system = ResolvedAddress::system("s");
+        system.with_keyed(b"k", |stored| assert_eq!(stored, b"k"));
     }
 }

@@ -244,7 +244,8 @@ impl<T: RawAccess> IndexesPool<T> {
     }
 
     pub(crate) fn set_index_metadata(&mut self, fqn: &[u8], metadata: IndexMetadata) {
-        self.0.put(fqn, metadata);
+        // A fully qualified name is its own key encoding (`[u8]` keys are stored as is).
+        self.0.put_bytes_at(fqn, metadata.into_bytes());
     }
 
     pub(crate) fn remove_index_metadata(&mut self, fqn: &[u8]) {

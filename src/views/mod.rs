@@ -4,14 +4,9 @@
 //! the access's snapshot, which for a fork is its flushed patch over the database snapshot) and
 //! records writes as [`Change`]s. Indexes are typed wrappers around one view each.
 
-use std::{
-    borrow::Cow,
-    collections::{btree_map, BTreeMap},
-    fmt,
-    iter::Peekable,
-    ops::Bound,
-};
+use std::{borrow::Cow, fmt, iter::Peekable};
 
+pub(crate) use self::change_map::ChangeMap;
 pub(crate) use self::metadata::{
     checked_metadata, get_metadata_unchecked, CorruptMetadata, IndexState, IndexesPool,
 };
@@ -23,6 +18,7 @@ pub use self::{
 use crate::{db::Iter, BinaryKey, BinaryValue, Iterator as BytesIterator, Snapshot};
 
 pub(crate) mod address;
+mod change_map;
 mod metadata;
 #[cfg(test)]
 mod tests;
@@ -44,7 +40,7 @@ pub(crate) enum Change {
 /// was cleared.
 #[derive(Debug, Default, Clone)]
 pub struct ViewChanges {
-    pub(crate) data: BTreeMap<Vec<u8>, Change>,
+    pub(crate) data: ChangeMap,
     is_cleared: bool,
 }
 
@@ -95,10 +91,9 @@ impl ViewChanges {
         if self.data.is_empty() {
             return base;
         }
-        let range = (Bound::Included(from), Bound::Unbounded);
         Box::new(ChangesIter {
             base,
-            changes: self.data.range::<[u8], _>(range).peekable(),
+            changes: self.data.range_from(from).peekable(),
         })
     }
 }
@@ -243,11 +238,11 @@ impl<T: RawAccess> View<T> {
         K: BinaryKey + ?Sized,
         V: BinaryValue,
     {
-        self.get_bytes(&key_bytes(key)).map(decode_value)
+        with_key_bytes(key, |key| self.get_bytes(key)).map(decode_value)
     }
 
     pub(crate) fn contains<K: BinaryKey + ?Sized>(&self, key: &K) -> bool {
-        self.contains_raw_key(&key_bytes(key))
+        with_key_bytes(key, |key| self.contains_raw_key(key))
     }
 
     /// Reads several keys at once; keys that the changes do not decide are fetched from the
@@ -344,6 +339,18 @@ impl<T: RawAccess> View<T> {
         self.changes_mut().data.insert(key, Change::Put(value));
     }
 
+    /// Stores `value` under the raw `key`, copying the key only if it has no pending change
+    /// yet: for records rewritten over and over, such as a list's metadata on every push.
+    pub(crate) fn put_bytes_at(&mut self, key: &[u8], value: Vec<u8>) {
+        let data = &mut self.changes_mut().data;
+        match data.get_mut(key) {
+            Some(change) => *change = Change::Put(value),
+            None => {
+                data.insert(key.to_vec(), Change::Put(value));
+            }
+        }
+    }
+
     pub(crate) fn remove<K: BinaryKey + ?Sized>(&mut self, key: &K) {
         let key = key_bytes(key);
         self.remove_bytes(key);
@@ -361,9 +368,36 @@ impl<T: RawAccess> View<T> {
 
 /// Encodes a key with its [`BinaryKey`] implementation.
 pub(crate) fn key_bytes<K: BinaryKey + ?Sized>(key: &K) -> Vec<u8> {
-    let mut buffer = vec![0; key.size()];
+    let size = key.size();
+    if size <= INLINE_KEY_LEN {
+        // Through the stack: `vec![0; n]` asks the allocator for zeroed memory (`calloc`),
+        // which cost about as much as the rest of a fork's `put` (callgrind).
+        return with_key_bytes(key, <[u8]>::to_vec);
+    }
+    let mut buffer = vec![0; size];
     key.write(&mut buffer);
     buffer
+}
+
+/// Longest encoding that [`with_key_bytes`] builds on the stack.
+const INLINE_KEY_LEN: usize = 64;
+
+/// Runs `read` on the encoding of `key`. A lookup needs the bytes only while it runs, so short
+/// encodings (every integer key) are built on the stack rather than allocated.
+pub(crate) fn with_key_bytes<K, R>(key: &K, read: impl FnOnce(&[u8]) -> R) -> R
+where
+    K: BinaryKey + ?Sized,
+{
+    let size = key.size();
+    if size <= INLINE_KEY_LEN {
+        let mut buffer = [0; INLINE_KEY_LEN];
+        key.write(&mut buffer[..size]);
+        read(&buffer[..size])
+    } else {
+        let mut buffer = vec![0; size];
+        key.write(&mut buffer);
+        read(&buffer)
+    }
 }
 
 fn decode_value<V: BinaryValue>(bytes: Vec<u8>) -> V {
@@ -401,7 +435,7 @@ enum Step {
 /// A sorted base iterator merged with a sorted change map (spec §9.8).
 struct ChangesIter<'a> {
     base: Iter<'a>,
-    changes: Peekable<btree_map::Range<'a, Vec<u8>, Change>>,
+    changes: Peekable<change_map::Range<'a>>,
 }
 
 impl ChangesIter<'_> {
@@ -414,7 +448,7 @@ impl ChangesIter<'_> {
             (None, Some((_, Change::Delete))) => Step::MissDeleted,
             (None, None) => Step::Finished,
             (Some((base_key, _)), Some((change_key, change))) => {
-                match (base_key.cmp(change_key.as_slice()), change) {
+                match (base_key.cmp(change_key), change) {
                     (Less, _) => Step::Stored,
                     (Equal, Change::Put(_)) => Step::Replaced,
                     (Equal, Change::Delete) => Step::Deleted,
@@ -457,12 +491,12 @@ impl BytesIterator for ChangesIter<'_> {
                 self.base.next();
                 self.changes
                     .next()
-                    .map(|(key, change)| (key.as_slice(), put_value(change)))
+                    .map(|(key, change)| (key, put_value(change)))
             }
             Step::Inserted => self
                 .changes
                 .next()
-                .map(|(key, change)| (key.as_slice(), put_value(change))),
+                .map(|(key, change)| (key, put_value(change))),
             Step::Finished => None,
             Step::Deleted | Step::MissDeleted => unreachable!("settled"),
         }
@@ -474,7 +508,7 @@ impl BytesIterator for ChangesIter<'_> {
             Step::Replaced | Step::Inserted => self
                 .changes
                 .peek()
-                .map(|(key, change)| (key.as_slice(), put_value(change))),
+                .map(|&(key, change)| (key, put_value(change))),
             Step::Finished => None,
             Step::Deleted | Step::MissDeleted => unreachable!("settled"),
         }

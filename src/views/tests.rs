@@ -136,3 +136,23 @@ fn multi_get_answers_from_changes_and_snapshot_in_order() {
     let values: Vec<Option<u8>> = view.multi_get::<u8, u8, _>([3_u8, 1, 2, 4]);
     assert_eq!(values, vec![Some(3), None, Some(2), None]);
 }
+
+#[test]
+fn keys_encode_the_same_whether_built_on_the_stack_or_the_heap() {
+    for len in [
+        0,
+        1,
+        INLINE_KEY_LEN - 1,
+        INLINE_KEY_LEN,
+        INLINE_KEY_LEN + 1,
+        300,
+    ] {
+        let key: String = (0..len)
+            .map(|i| char::from(b'a' + (i % 26) as u8))
+            .collect();
+        assert_eq!(key_bytes(key.as_str()), key.as_bytes());
+        with_key_bytes(key.as_str(), |bytes| assert_eq!(bytes, key.as_bytes()));
+    }
+    assert_eq!(key_bytes(&0x0102_u16), [1, 2]);
+    with_key_bytes(&-1_i8, |bytes| assert_eq!(bytes, [0x7F]));
+}
