@@ -1,9 +1,9 @@
 //! The cost of the C ABI over the Rust API: the engine benchmark's workloads (benches/engine.rs)
 //! run through the C ABI by `benches/c_abi.c` and through the Rust API here, in turn, in the
-//! same run. Prints each side's best time per workload and their ratio.
+//! same run. Prints each side's median time per workload and their ratio.
 //!
 //! `make bench-c` runs it; by hand: `cargo bench --bench c_abi -- [--items 1000,10000]
-//! [--rounds 7]`. The C program is compiled with `cc -O2` (`$CC` to change) twice, against the
+//! [--rounds 9]`. The C program is compiled with `cc -O2` (`$CC` to change) twice, against the
 //! libraries that cargo built with this binary (the same optimized build as the Rust side):
 //! once against `libmetaldb.so`, as C programs normally use metaldb, and once against
 //! `libmetaldb.a`. The second isolates the C layer itself: code in a shared library reaches
@@ -92,11 +92,11 @@ struct Settings {
 }
 
 impl Settings {
-    /// Reads `--items 1000,10000` and `--rounds 7`; ignores the `--bench` that cargo passes.
+    /// Reads `--items 1000,10000` and `--rounds 9`; ignores the `--bench` that cargo passes.
     fn from_args() -> Self {
         let mut settings = Self {
             items: vec![1_000, 10_000, 100_000],
-            rounds: 7,
+            rounds: 9,
         };
         let mut args = env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -391,15 +391,18 @@ fn run_c(program: &Path, n: u32) -> BTreeMap<String, Times> {
     times
 }
 
-/// The best (shortest) wall and CPU times, each taken on its own. Interference from other
-/// processes only ever adds time, so on a shared machine the best of several rounds is the
-/// estimate that it disturbs least.
-fn best(times: &[Times]) -> Times {
-    let best_of =
-        |clock: fn(&Times) -> Duration| times.iter().map(clock).min().expect("at least one round");
+/// The median wall and CPU times, each taken on its own. Not the best time: a workload's cost
+/// varies from round to round with RocksDB's state (memtable growth, flushes, page faults on
+/// fresh memory), in ways that can favour either side in one round.
+fn median(times: &[Times]) -> Times {
+    let median_of = |clock: fn(&Times) -> Duration| {
+        let mut durations: Vec<Duration> = times.iter().map(clock).collect();
+        durations.sort();
+        durations[durations.len() / 2]
+    };
     Times {
-        wall: best_of(|times| times.wall),
-        cpu: best_of(|times| times.cpu),
+        wall: median_of(|times| times.wall),
+        cpu: median_of(|times| times.cpu),
     }
 }
 
@@ -413,7 +416,7 @@ fn print_table(results: &Results, n: u32, clock: &str, read: fn(&Times) -> Durat
     for (workload, target) in WORKLOADS {
         let [rust, shared, fixed] = results[workload]
             .each_ref()
-            .map(|times| read(&best(times)).as_secs_f64());
+            .map(|times| read(&median(times)).as_secs_f64());
         let target = target.map_or_else(|| "-".to_owned(), |t| format!("≤ {:.2}x", t));
         println!(
             "| {} | {} | {} | {:.3} ms | {:.3} ms | {:.2}x | {:.3} ms | {:.2}x | {} |",
@@ -437,7 +440,7 @@ fn main() {
     let shared = build_c_program(Linking::Shared);
     let fixed = build_c_program(Linking::Static);
     println!(
-        "Best of {} rounds per size; ratio = C ABI / Rust API; CPU = the calling thread's\n",
+        "Medians of {} rounds per size; ratio = C ABI / Rust API; CPU = the calling thread's\n",
         settings.rounds
     );
     println!(
