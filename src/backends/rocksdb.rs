@@ -107,9 +107,10 @@ struct Inner {
     db: rocksdb::DB,
     /// Options for column families created after opening.
     options: rocksdb::Options,
-    /// Serialises column family creation, so that concurrent merges that both find a column
-    /// family missing do not both try to create it.
-    cf_creation: Mutex<()>,
+    /// Held by a merge from before it assigns identifiers (`Patch::assign_identifiers`) until
+    /// its batch is written, so that the identifiers are final against the state the batch
+    /// lands on. It also serialises column family creation.
+    merge_lock: Mutex<()>,
 }
 
 impl fmt::Debug for RocksDB {
@@ -161,7 +162,7 @@ impl RocksDB {
             inner: Arc::new(Inner {
                 db,
                 options: db_options,
-                cf_creation: Mutex::new(()),
+                merge_lock: Mutex::new(()),
             }),
         };
         db.check_written_by_metaldb(path, &names)?;
@@ -223,18 +224,12 @@ impl RocksDB {
         &self.inner.db
     }
 
+    /// The column family `name`, created if missing. Called under the merge lock.
     fn column_family(&self, name: &str) -> Result<Arc<BoundColumnFamily<'_>>> {
         if let Some(cf) = self.inner.db.cf_handle(name) {
             return Ok(cf);
         }
-        let _creating = self
-            .inner
-            .cf_creation
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if self.inner.db.cf_handle(name).is_none() {
-            self.inner.db.create_cf(name, &self.inner.options)?;
-        }
+        self.inner.db.create_cf(name, &self.inner.options)?;
         Ok(self
             .inner
             .db
@@ -257,7 +252,15 @@ impl RocksDB {
         }
     }
 
-    fn write(&self, patch: Patch, sync: bool) -> Result<()> {
+    fn write(&self, mut patch: Patch, sync: bool) -> Result<()> {
+        let _merging = self
+            .inner
+            .merge_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if patch.creates_indexes() {
+            patch.assign_identifiers(&*self.snapshot())?;
+        }
         let batch = self.write_batch(patch.into_changes())?;
         let mut write_options = WriteOptions::default();
         write_options.set_sync(sync);
