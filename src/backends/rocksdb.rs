@@ -97,6 +97,52 @@ impl From<DBOptions> for rocksdb::Options {
     }
 }
 
+/// The column families of the database at `path`, as `rocksdb::DB::list_cf` lists them.
+///
+/// rust-rocksdb 0.25's `list_cf` returns early when the listing fails and never frees the
+/// (empty) array that RocksDB's C API allocated all the same, so every failed open of a
+/// damaged database leaked it. This frees the array and the message on every path.
+#[allow(unsafe_code)]
+fn list_column_families(path: &Path) -> Result<Vec<String>> {
+    use std::{ffi::CStr, os::unix::ffi::OsStrExt, ptr};
+
+    use librocksdb_sys as ffi;
+
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|_| {
+        Error::new(format!(
+            "{} contains a NUL byte: it cannot name a database",
+            path.display()
+        ))
+    })?;
+    let mut len = 0;
+    let mut error = ptr::null_mut();
+    // SAFETY: the options are RocksDB's defaults, freed below; the path is NUL-terminated;
+    // RocksDB writes `len` and, on failure, a malloc'ed message to `error`.
+    let names = unsafe {
+        let options = ffi::rocksdb_options_create();
+        let names =
+            ffi::rocksdb_list_column_families(options, c_path.as_ptr(), &mut len, &mut error);
+        ffi::rocksdb_options_destroy(options);
+        names
+    };
+    // SAFETY: on success `names` holds `len` NUL-terminated strings; both the array and the
+    // message come from RocksDB's allocator and are freed once, here.
+    unsafe {
+        let listed = (0..len)
+            .map(|i| CStr::from_ptr(*names.add(i)).to_string_lossy().into_owned())
+            .collect();
+        if !names.is_null() {
+            ffi::rocksdb_list_column_families_destroy(names, len);
+        }
+        if error.is_null() {
+            return Ok(listed);
+        }
+        let message = CStr::from_ptr(error).to_string_lossy().into_owned();
+        ffi::rocksdb_free(error.cast());
+        Err(Error::new(message))
+    }
+}
+
 /// A database stored on disk by RocksDB. Clones share one open database.
 #[derive(Clone)]
 pub struct RocksDB {
@@ -143,20 +189,24 @@ impl RocksDB {
             )));
         }
         let db_options = rocksdb::Options::from(options);
-        // A RocksDB database exists exactly when its CURRENT file does. Only then is `list_cf`
-        // asked, for two reasons: on any other path it fails and rust-rocksdb 0.25 leaks the
-        // buffer of the failed listing; and where CURRENT exists, a failure means the database
-        // is damaged or unreadable, and RocksDB's reason is the error to report. Without
-        // CURRENT, this opens (or creates) a new database.
+        // A RocksDB database exists exactly when its CURRENT file does. Only then are its
+        // column families listed: where CURRENT exists, a failure means the database is
+        // damaged or unreadable, and RocksDB's reason is the error to report. Without CURRENT,
+        // this opens (or creates) a new database.
         let (db, names) = if path.join(CURRENT_FILE).exists() {
-            let names = rocksdb::DB::list_cf(&rocksdb::Options::default(), path)?;
+            let names = list_column_families(path)?;
             let descriptors = names
                 .iter()
                 .map(|name| ColumnFamilyDescriptor::new(name, db_options.clone()));
             let db = rocksdb::DB::open_cf_descriptors(&db_options, path, descriptors)?;
             (db, names)
         } else {
-            (rocksdb::DB::open(&db_options, path)?, Vec::new())
+            // Opened by name like the other column families, so that an index named
+            // "default", which lives in RocksDB's own default column family as in metaldb
+            // 1.0.0, finds it on the first merge and not only after a reopen.
+            let default = ColumnFamilyDescriptor::new(DEFAULT_COLUMN_FAMILY, db_options.clone());
+            let db = rocksdb::DB::open_cf_descriptors(&db_options, path, [default])?;
+            (db, Vec::new())
         };
         let db = Self {
             inner: Arc::new(Inner {
