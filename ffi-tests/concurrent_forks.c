@@ -23,7 +23,7 @@ static int check_member(mdb_db *db, const char *key, const char *expected) {
     mdb_map *map = NULL;
     mdb_bytes value = harness_empty_bytes();
     bool found = false;
-    CHECK_OK(mdb_db_snapshot(db, &snapshot));
+    CHECK_OK(mdb_snapshot_new(db, &snapshot));
     CHECK_OK(mdb_access_map(mdb_snapshot_as_access(snapshot), NAME("grp"),
                             (const uint8_t *)key, strlen(key), &map));
     CHECK_OK(mdb_map_get(map, BYTES("k"), &value, &found));
@@ -55,12 +55,12 @@ static int test_concurrent_forks_members_of_one_group_keep_their_data_apart(void
     char dir[256];
     OPEN_TEMPORARY(db);
     CHECK(members_keep_their_data_apart(db) == 0);
-    mdb_db_close(db);
+    mdb_db_free(db);
 
     CHECK(harness_make_temp_dir(dir) == 0);
     CHECK_OK(mdb_db_open(dir, NULL, &db));
     CHECK(members_keep_their_data_apart(db) == 0);
-    mdb_db_close(db);
+    mdb_db_free(db);
     harness_remove_tree(dir);
     return 0;
 }
@@ -78,7 +78,7 @@ static int test_concurrent_forks_one_member_created_by_both_gets_both_writes(voi
     COMMIT(db, second);
     CHECK(check_member(db, "a", "first a") == 0);
     CHECK(check_member(db, "b", "second b") == 0);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -111,7 +111,7 @@ static int test_concurrent_forks_an_index_created_with_another_type_is_a_conflic
     {
         mdb_snapshot *snapshot = NULL;
         mdb_bytes value = harness_empty_bytes();
-        CHECK_OK(mdb_db_snapshot(db, &snapshot));
+        CHECK_OK(mdb_snapshot_new(db, &snapshot));
         CHECK_OK(mdb_access_map(mdb_snapshot_as_access(snapshot), NAME("name"), NO_KEY, &map));
         CHECK_OK(mdb_map_get(map, BYTES("k"), &value, &found));
         CHECK(found && BYTES_EQ(value, "v"));
@@ -120,7 +120,7 @@ static int test_concurrent_forks_an_index_created_with_another_type_is_a_conflic
         mdb_snapshot_free(snapshot);
     }
     CHECK(strcmp(mdb_status_str(MDB_ERR_CONFLICT), "conflicting merge") == 0);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -196,7 +196,7 @@ static int test_concurrent_forks_in_threads_keep_each_members_data(void) {
         size_t count = 0;
         char shared[32];
         snprintf(shared, sizeof shared, "r%d", round);
-        CHECK_OK(mdb_db_snapshot(db, &snapshot));
+        CHECK_OK(mdb_snapshot_new(db, &snapshot));
         CHECK_OK(mdb_access_map(mdb_snapshot_as_access(snapshot), NAME("grp"),
                                 (const uint8_t *)shared, strlen(shared), &map));
         CHECK_OK(mdb_map_iter(map, NULL, 0, &iter));
@@ -207,7 +207,7 @@ static int test_concurrent_forks_in_threads_keep_each_members_data(void) {
         mdb_map_free(map);
         mdb_snapshot_free(snapshot);
     }
-    mdb_db_close(db);
+    mdb_db_free(db);
     harness_remove_tree(dir);
     return 0;
 }
