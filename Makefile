@@ -18,7 +18,7 @@ INSTALL ?= install
 VERSION := $(shell sed -n 's/^version = "\([^"]*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
-.PHONY: help lib quickstart migration-example install test rust-test fmt-check lint fuzz-build fuzz-smoke fuzz bench bench-c
+.PHONY: help lib quickstart migration-example install test rust-test fmt-check lint fuzz-build fuzz-smoke fuzz go-test bench bench-c
 
 help:
 	@echo "make quickstart  build the library and run examples-c/quickstart.c against it"
@@ -26,6 +26,7 @@ help:
 	@echo "make install     install the header, libraries and metaldb.pc under PREFIX (/usr/local)"
 	@echo "make test        run every test: formatting, clippy, Rust tests, C tests (plain, ASan+UBSan, valgrind), a fuzz run"
 	@echo "make lint        formatting and clippy"
+	@echo "make go-test     the Go binding (bindings/go): vet, tests under -race and cgocheck=2, against a staged install"
 	@echo "make fuzz        fuzz the C ABI for FUZZ_SECONDS (3600), growing fuzz/corpus/c_abi"
 	@echo "make bench       metaldb against raw RocksDB (benches/engine.rs), with the ratio table"
 	@echo "make bench-c     the C ABI against the Rust API (benches/c_abi.rs); BENCH_C_ARGS=--items 1000"
@@ -111,7 +112,27 @@ fuzz-smoke: fuzz-build
 fuzz: fuzz-build
 	$(FUZZ_RUN) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 fuzz/corpus/c_abi
 
-test: fmt-check rust-test lint fuzz-smoke
+# The Go binding (bindings/go/README.md), tested against the library as `make install` lays it
+# out, in a staging prefix found through pkg-config alone: go vet, the tests under the race
+# detector, the stress and finalizer tests again under cgocheck=2 (which checks every pointer
+# passed to C), and a -tags metaldb_static build that must run without libmetaldb.so.
+GO ?= go
+GO_STAGE := $(CARGO_TARGET_DIR)/go-stage
+GO_ENV := PKG_CONFIG_PATH=$(GO_STAGE)/lib/pkgconfig LD_LIBRARY_PATH=$(GO_STAGE)/lib
+
+go-test:
+	rm -rf $(GO_STAGE)
+	$(MAKE) install PREFIX=$(GO_STAGE) DESTDIR=
+	cd bindings/go && $(GO_ENV) $(GO) vet ./...
+	cd bindings/go && $(GO_ENV) $(GO) test -race -count=1 ./...
+	cd bindings/go && $(GO_ENV) GODEBUG=cgocheck=2 $(GO) test -count=1 -run 'Stress|Finalizer' ./...
+	cd bindings/go && PKG_CONFIG_PATH=$(GO_STAGE)/lib/pkgconfig \
+		$(GO) test -tags metaldb_static -c -o $(GO_STAGE)/static.test .
+	! readelf -d $(GO_STAGE)/static.test | grep -q libmetaldb
+	cd bindings/go && env -u LD_LIBRARY_PATH $(GO_STAGE)/static.test -test.count=1 \
+		-test.run 'TestLibraryVersion|TestForkIntoPatchMerge|Example'
+
+test: fmt-check rust-test lint fuzz-smoke go-test
 
 # The benchmarks of BENCHMARKS.md, in an optimized build, which needs RocksDB built with
 # optimizations: the first run compiles it (25 minutes) unless ROCKSDB_LIB_DIR points at an

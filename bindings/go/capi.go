@@ -39,10 +39,13 @@ func bytesArg(b []byte) (*C.uint8_t, C.size_t) {
 // any group, a non-nil empty slice the group member whose key is empty.
 func groupArg(group []byte) (*C.uint8_t, C.size_t) {
 	if group != nil && len(group) == 0 {
-		return &C.mdbgo_empty_key[0], 0
+		return (*C.uint8_t)(&emptyKey[0]), 0
 	}
 	return bytesArg(group)
 }
+
+// emptyKey gives an empty group key a non-NULL pointer; the library reads no byte of it.
+var emptyKey [1]byte
 
 // stringArg passes a string's const uint8_t *to C without copying them (names have an explicit length
 // and need no NUL). Strings are immutable and hold no pointers, so cgo allows it.

@@ -22,7 +22,7 @@ const (
 	CompressionLZ4HC  Compression = C.MDB_COMPRESSION_LZ4HC
 	CompressionZlib   Compression = C.MDB_COMPRESSION_ZLIB
 	CompressionZstd   Compression = C.MDB_COMPRESSION_ZSTD
-	CompressionBzip2  Compression = C.MDB_COMPRESSION_BZ2
+	CompressionBzip2  Compression = C.MDB_COMPRESSION_BZIP2
 )
 
 // Feature is a set of optional features built into the library.
@@ -41,7 +41,7 @@ const (
 func Features() Feature { return Feature(C.mdb_features()) }
 
 // Version is the version of the linked library, such as "1.0.0".
-func Version() string { return C.GoString(C.mdbgo_version_str()) }
+func Version() string { return C.GoString(C.mdb_version_str()) }
 
 // HeaderVersion is the version of the metaldb.h this package was compiled with.
 const HeaderVersion = C.METALDB_VERSION_STRING
@@ -62,10 +62,13 @@ type Options struct {
 	MaxCacheSize uint64
 }
 
-// cOptions fills the library's options: its defaults first, so that fields added to the C
-// struct in later versions keep theirs, then the fields set in o.
-func (o *Options) cOptions(c *C.mdb_db_options) {
-	C.mdbgo_db_options_init(c)
+// cOptions fills the library's options: its defaults first (which also sets struct_size, so
+// the library reads exactly the fields this package's header declares), then the fields set
+// in o.
+func (o *Options) cOptions(c *C.mdb_db_options) error {
+	if err := C.mdbgo_db_options_init(c).err("Open", nil); err != nil {
+		return err
+	}
 	if o.MustExist {
 		c.create_if_missing = false
 	}
@@ -81,6 +84,7 @@ func (o *Options) cOptions(c *C.mdb_db_options) {
 	if o.MaxCacheSize != 0 {
 		c.max_cache_size = C.size_t(o.MaxCacheSize)
 	}
+	return nil
 }
 
 // DB is an open database. It is safe for concurrent use by many goroutines.
@@ -106,7 +110,9 @@ func Open(path string, opts *Options) (*DB, error) {
 	var copts C.mdb_db_options
 	var popts *C.mdb_db_options // NULL: the defaults
 	if opts != nil {
-		opts.cOptions(&copts)
+		if err := opts.cOptions(&copts); err != nil {
+			return nil, err
+		}
 		popts = &copts
 	}
 	cpath := C.CString(path)

@@ -30,7 +30,7 @@ func TestForkIntoPatchMergeMakesChangesVisible(t *testing.T) {
 	mustIs(t, pm.Put(b("x"), b("y")), ErrReadOnly)
 	pm.Close()
 	must(t, db.MergeSync(patch))
-	mustIs(t, db.Merge(patch), ErrClosed)
+	mustIs(t, db.Merge(patch), ErrStaleHandle)
 
 	after, err := db.Snapshot()
 	must(t, err)
@@ -112,10 +112,7 @@ func TestIntoPatchMakesTheForkAndItsIndexesStale(t *testing.T) {
 }
 
 func TestSecondWritableHandleAndWritesDuringIterationAreBorrowed(t *testing.T) {
-	db := tempDB(t)
-	fork, err := db.Fork()
-	must(t, err)
-	defer fork.Close()
+	_, fork := tempFork(t)
 	m, err := fork.Map(Address{Name: "balances"})
 	must(t, err)
 	defer m.Close()
@@ -136,10 +133,7 @@ func TestSecondWritableHandleAndWritesDuringIterationAreBorrowed(t *testing.T) {
 }
 
 func TestReadonlyViewsOfAForkSeeItsChangesAndRefuseWrites(t *testing.T) {
-	db := tempDB(t)
-	fork, err := db.Fork()
-	must(t, err)
-	defer fork.Close()
+	_, fork := tempFork(t)
 	m, err := fork.Map(Address{Name: "m"})
 	must(t, err)
 	must(t, m.Put(b("k"), b("v")))
@@ -173,10 +167,7 @@ func TestReadonlyViewsOfAForkSeeItsChangesAndRefuseWrites(t *testing.T) {
 }
 
 func TestRollbackDiscardsChangesSinceFlushAndMakesHandlesStale(t *testing.T) {
-	db := tempDB(t)
-	fork, err := db.Fork()
-	must(t, err)
-	defer fork.Close()
+	_, fork := tempFork(t)
 	m, err := fork.Map(Address{Name: "m"})
 	must(t, err)
 	must(t, m.Put(b("kept"), b("1")))

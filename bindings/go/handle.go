@@ -164,7 +164,7 @@ func (h *handle[T]) acquireIndex(op string) (C.uint32_t, unsafe.Pointer, error) 
 
 // The kinds of handles, and how the library frees them.
 var (
-	dbKind = handleKind[C.mdb_db]{name: "database", free: func(p *C.mdb_db) { C.mdbgo_db_free(p) }}
+	dbKind = handleKind[C.mdb_db]{name: "database", free: func(p *C.mdb_db) { C.mdb_db_free(p) }}
 
 	snapshotKind = handleKind[C.mdb_snapshot]{
 		name:   "snapshot",

@@ -31,6 +31,7 @@ func readHeader(t *testing.T) string {
 
 var (
 	headerFunction = regexp.MustCompile(`(?m)^[A-Za-z_][\w \*]*?\b(mdb_\w+)\(`)
+	headerType     = regexp.MustCompile(`(?m)^(?:typedef .*|\}) \**(mdb_\w+);$`)
 	calledFunction = regexp.MustCompile(`\bmdb_\w+\(`)
 	blockComment   = regexp.MustCompile(`(?s)/\*.*?\*/`)
 	lineComment    = regexp.MustCompile(`(?m)//.*$`)
@@ -62,9 +63,14 @@ func calledFunctions(t *testing.T) map[string]bool {
 }
 
 func TestEveryHeaderFunctionIsWrappedOrListedAsUnwrapped(t *testing.T) {
+	header := readHeader(t)
 	declared := map[string]bool{}
-	for _, m := range headerFunction.FindAllStringSubmatch(readHeader(t), -1) {
+	for _, m := range headerFunction.FindAllStringSubmatch(header, -1) {
 		declared[m[1]] = true
+	}
+	types := map[string]bool{}
+	for _, m := range headerType.FindAllStringSubmatch(header, -1) {
+		types[m[1]] = true
 	}
 	if len(declared) < 50 {
 		t.Fatalf("found only %d functions in %s: the parser no longer understands it", len(declared), headerPath)
@@ -85,7 +91,7 @@ func TestEveryHeaderFunctionIsWrappedOrListedAsUnwrapped(t *testing.T) {
 		}
 	}
 	for name := range called {
-		if !declared[name] {
+		if !declared[name] && !types[name] { // a conversion such as C.mdb_status(c) is no call
 			stale = append(stale, name+" (called, not in the header)")
 		}
 	}

@@ -33,6 +33,16 @@ func tempDB(t testing.TB) *DB {
 	return db
 }
 
+// tempFork opens a temporary database and a fork of it, closed at the end of the test.
+func tempFork(t testing.TB) (*DB, *Fork) {
+	t.Helper()
+	db := tempDB(t)
+	fork, err := db.Fork()
+	must(t, err)
+	t.Cleanup(func() { fork.Close() })
+	return db, fork
+}
+
 // commit merges a fork into db.
 func commit(t testing.TB, db *DB, fork *Fork) {
 	t.Helper()

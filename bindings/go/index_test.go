@@ -5,10 +5,7 @@ import (
 )
 
 func TestMapPutGetDeleteClearAndIterateFromKey(t *testing.T) {
-	db := tempDB(t)
-	fork, err := db.Fork()
-	must(t, err)
-	defer fork.Close()
+	_, fork := tempFork(t)
 	m, err := fork.Map(Address{Name: "balances"})
 	must(t, err)
 	defer m.Close()
@@ -50,10 +47,7 @@ func TestMapPutGetDeleteClearAndIterateFromKey(t *testing.T) {
 }
 
 func TestListOperationsAndIterationByPosition(t *testing.T) {
-	db := tempDB(t)
-	fork, err := db.Fork()
-	must(t, err)
-	defer fork.Close()
+	_, fork := tempFork(t)
 	l, err := fork.List(Address{Name: "events"})
 	must(t, err)
 	defer l.Close()
@@ -90,10 +84,7 @@ func TestListOperationsAndIterationByPosition(t *testing.T) {
 }
 
 func TestSparseListKeepsGapsAndPopsTheFirstValue(t *testing.T) {
-	db := tempDB(t)
-	fork, err := db.Fork()
-	must(t, err)
-	defer fork.Close()
+	_, fork := tempFork(t)
 	l, err := fork.SparseList(Address{Name: "slots"})
 	must(t, err)
 	defer l.Close()
@@ -134,10 +125,7 @@ func TestSparseListKeepsGapsAndPopsTheFirstValue(t *testing.T) {
 }
 
 func TestEntrySetSwapTakeRemoveAndExists(t *testing.T) {
-	db := tempDB(t)
-	fork, err := db.Fork()
-	must(t, err)
-	defer fork.Close()
+	_, fork := tempFork(t)
 	e, err := fork.Entry(Address{Name: "config"})
 	must(t, err)
 	defer e.Close()
@@ -166,10 +154,7 @@ func TestEntrySetSwapTakeRemoveAndExists(t *testing.T) {
 }
 
 func TestKeySetInsertRemoveAndIterateFromKey(t *testing.T) {
-	db := tempDB(t)
-	fork, err := db.Fork()
-	must(t, err)
-	defer fork.Close()
+	_, fork := tempFork(t)
 	s, err := fork.KeySet(Address{Name: "tags"})
 	must(t, err)
 	defer s.Close()
@@ -234,10 +219,7 @@ func TestNilAndEmptyGroupKeysAddressDifferentIndexes(t *testing.T) {
 }
 
 func TestIteratorViewsAndCopies(t *testing.T) {
-	db := tempDB(t)
-	fork, err := db.Fork()
-	must(t, err)
-	defer fork.Close()
+	_, fork := tempFork(t)
 	m, err := fork.Map(Address{Name: "m"})
 	must(t, err)
 	defer m.Close()
@@ -273,10 +255,7 @@ func TestIteratorViewsAndCopies(t *testing.T) {
 }
 
 func TestIndexTypeReportsTheTypeWithoutCreating(t *testing.T) {
-	db := tempDB(t)
-	fork, err := db.Fork()
-	must(t, err)
-	defer fork.Close()
+	_, fork := tempFork(t)
 	_, found, err := fork.IndexType(Address{Name: "l"})
 	must(t, err)
 	if found {

@@ -49,15 +49,13 @@ static inline mdbgo_result mdbgo_result_of(mdb_status status) {
 // Databases.
 MDBGO_CALL(mdbgo_db_open, mdb_db_open(path, options, out), (const char *path, mdb_db_options *options, mdb_db **out))
 MDBGO_CALL(mdbgo_db_open_temporary, mdb_db_open_temporary(out), (mdb_db **out))
-MDBGO_CALL(mdbgo_snapshot_new, mdb_db_snapshot(db, out), (mdb_db *db, mdb_snapshot **out))
+MDBGO_CALL(mdbgo_snapshot_new, mdb_snapshot_new(db, out), (mdb_db *db, mdb_snapshot **out))
 MDBGO_CALL(mdbgo_fork_new, mdb_fork_new(db, out), (mdb_db *db, mdb_fork **out))
 MDBGO_CALL(mdbgo_db_merge, mdb_db_merge(db, patch), (mdb_db *db, mdb_patch *patch))
 MDBGO_CALL(mdbgo_db_merge_sync, mdb_db_merge_sync(db, patch), (mdb_db *db, mdb_patch *patch))
 MDBGO_CALL(mdbgo_db_checkpoint, mdb_db_checkpoint(db, path), (mdb_db *db, const char *path))
 
-static inline void mdbgo_db_options_init(mdb_db_options *options) { mdb_db_options_init(options); }
-static inline void mdbgo_db_free(mdb_db *db) { mdb_db_close(db); }
-static inline const char *mdbgo_version_str(void) { return mdb_version_string(); }
+MDBGO_CALL(mdbgo_db_options_init, mdb_db_options_init(options, sizeof *options), (mdb_db_options *options))
 
 // Forks and patches.
 MDBGO_CALL(mdbgo_fork_readonly, mdb_fork_readonly(fork, out), (mdb_fork *fork, mdb_access **out))
@@ -162,19 +160,19 @@ static inline mdbgo_result mdbgo_persistent_iter(uint32_t kind, mdb_access *a, m
 	mdb_status s;
 	switch (kind) {
 	case MDB_INDEX_MAP:
-		s = iters != NULL ? mdb_persistent_iters_create_map(iters, name, n, index, out)
+		s = iters != NULL ? mdb_persistent_iters_new_map(iters, name, n, index, out)
 		                  : mdb_persistent_iter_new_map(a, name, n, index, out);
 		break;
 	case MDB_INDEX_LIST:
-		s = iters != NULL ? mdb_persistent_iters_create_list(iters, name, n, index, out)
+		s = iters != NULL ? mdb_persistent_iters_new_list(iters, name, n, index, out)
 		                  : mdb_persistent_iter_new_list(a, name, n, index, out);
 		break;
 	case MDB_INDEX_SPARSE_LIST:
-		s = iters != NULL ? mdb_persistent_iters_create_sparse_list(iters, name, n, index, out)
+		s = iters != NULL ? mdb_persistent_iters_new_sparse_list(iters, name, n, index, out)
 		                  : mdb_persistent_iter_new_sparse_list(a, name, n, index, out);
 		break;
 	case MDB_INDEX_KEY_SET:
-		s = iters != NULL ? mdb_persistent_iters_create_key_set(iters, name, n, index, out)
+		s = iters != NULL ? mdb_persistent_iters_new_key_set(iters, name, n, index, out)
 		                  : mdb_persistent_iter_new_key_set(a, name, n, index, out);
 		break;
 	default:
@@ -210,10 +208,8 @@ static inline mdb_status mdbgo_step_trampoline(mdb_migration_helper *h, mdb_pers
 }
 
 static inline mdbgo_result mdbgo_migration_iter_loop(mdb_migration_helper *h, uintptr_t loop) {
-	return mdbgo_result_of(mdb_migration_iter_loop(h, mdbgo_step_trampoline, (void *)loop));
+	return mdbgo_result_of(mdb_migration_helper_iter_loop(h, mdbgo_step_trampoline, (void *)loop));
 }
 
-// A non-NULL pointer for an empty group key, which differs from the NULL of "no group".
-static const uint8_t mdbgo_empty_key[1];
 
 #endif
