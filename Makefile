@@ -115,7 +115,8 @@ fuzz: fuzz-build
 # The Go binding (bindings/go/README.md), tested against the library as `make install` lays it
 # out, in a staging prefix found through pkg-config alone: go vet, the tests under the race
 # detector, the stress and finalizer tests again under cgocheck=2 (which checks every pointer
-# passed to C), and a -tags metaldb_static build that must run without libmetaldb.so.
+# passed to C), a -tags metaldb_static build that must run without libmetaldb.so, and a
+# -tags metaldb_nopkgconfig build linked through CGO_CFLAGS/CGO_LDFLAGS alone.
 GO ?= go
 GO_STAGE := $(CARGO_TARGET_DIR)/go-stage
 GO_ENV := PKG_CONFIG_PATH=$(GO_STAGE)/lib/pkgconfig LD_LIBRARY_PATH=$(GO_STAGE)/lib
@@ -131,6 +132,9 @@ go-test:
 	! readelf -d $(GO_STAGE)/static.test | grep -q libmetaldb
 	cd bindings/go && env -u LD_LIBRARY_PATH $(GO_STAGE)/static.test -test.count=1 \
 		-test.run 'TestLibraryVersion|TestForkIntoPatchMerge|Example'
+	cd bindings/go && CGO_CFLAGS=-I$(GO_STAGE)/include CGO_LDFLAGS="-L$(GO_STAGE)/lib -lmetaldb" \
+		LD_LIBRARY_PATH=$(GO_STAGE)/lib PKG_CONFIG_PATH=/nonexistent \
+		$(GO) test -tags metaldb_nopkgconfig -count=1 -run 'TestLibraryVersion|TestForkIntoPatchMerge' .
 
 test: fmt-check rust-test lint fuzz-smoke go-test
 

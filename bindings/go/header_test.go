@@ -2,8 +2,10 @@ package metaldb
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -122,5 +124,22 @@ func TestEveryHeaderStatusCodeHasASentinelError(t *testing.T) {
 		if !have[Code(n)] {
 			t.Errorf("%s (%d) has no sentinel error in errors.go", c[1], n)
 		}
+	}
+}
+
+// TestHeaderOfAnotherMajorVersionStopsTheBuild builds the package against a copy of the header
+// that claims major version 2: the #error of mdbgo.h must stop it.
+func TestHeaderOfAnotherMajorVersionStopsTheBuild(t *testing.T) {
+	dir := t.TempDir()
+	header := strings.Replace(readHeader(t), "#define METALDB_VERSION_MAJOR 1\n", "#define METALDB_VERSION_MAJOR 2\n", 1)
+	if !strings.Contains(header, "#define METALDB_VERSION_MAJOR 2\n") {
+		t.Fatal("the header has no METALDB_VERSION_MAJOR 1 to change")
+	}
+	must(t, os.WriteFile(filepath.Join(dir, "metaldb.h"), []byte(header), 0o644))
+	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-tags", "metaldb_nopkgconfig", ".")
+	cmd.Env = append(os.Environ(), "CGO_CFLAGS=-I"+dir, "CGO_ENABLED=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "supports metaldb.h 1.x only") {
+		t.Fatalf("building against a 2.x header: err %v, output:\n%s", err, out)
 	}
 }
