@@ -21,13 +21,20 @@ import (
 func TestStressConcurrentFailuresEachGetTheirOwnMessage(t *testing.T) {
 	const goroutines, rounds = 32, 200
 	db := tempDB(t)
+	inGoroutines(t, goroutines, func(g int) error { return failRepeatedly(db, g, rounds) })
+}
+
+// inGoroutines runs f(0) to f(n-1) in n goroutines at once, and fails the test with their
+// errors.
+func inGoroutines(t *testing.T, n int, f func(g int) error) {
+	t.Helper()
 	var wg sync.WaitGroup
-	errs := make(chan error, goroutines)
-	for g := 0; g < goroutines; g++ {
+	errs := make(chan error, n)
+	for g := 0; g < n; g++ {
 		wg.Add(1)
 		go func(g int) {
 			defer wg.Done()
-			errs <- failRepeatedly(db, g, rounds)
+			errs <- f(g)
 		}(g)
 	}
 	wg.Wait()
@@ -36,6 +43,9 @@ func TestStressConcurrentFailuresEachGetTheirOwnMessage(t *testing.T) {
 		if err != nil {
 			t.Error(err)
 		}
+	}
+	if t.Failed() {
+		t.FailNow()
 	}
 }
 
@@ -80,25 +90,14 @@ func failRepeatedly(db *DB, g, rounds int) error {
 func TestStressConcurrentMergesFromManyGoroutines(t *testing.T) {
 	const goroutines, merges = 24, 20
 	db := tempDB(t)
-	var wg sync.WaitGroup
-	errs := make(chan error, goroutines)
-	for g := 0; g < goroutines; g++ {
-		wg.Add(1)
-		go func(g int) {
-			defer wg.Done()
-			for i := 0; i < merges; i++ {
-				if err := mergeOne(db, g, i); err != nil {
-					errs <- err
-					return
-				}
+	inGoroutines(t, goroutines, func(g int) error {
+		for i := 0; i < merges; i++ {
+			if err := mergeOne(db, g, i); err != nil {
+				return err
 			}
-		}(g)
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+		}
+		return nil
+	})
 	snap, err := db.Snapshot()
 	must(t, err)
 	defer snap.Close()
