@@ -60,12 +60,12 @@ func stringArg(s string) (*C.char, C.size_t) {
 }
 
 // takeBytes copies an owned output of the library into Go memory and frees it.
-func takeBytes(b *C.mdb_bytes) []byte {
+func takeBytes(b C.mdb_bytes) []byte {
 	out := make([]byte, int(b.len))
 	if b.len > 0 {
 		copy(out, unsafe.Slice((*byte)(unsafe.Pointer(b.data)), int(b.len)))
 	}
-	C.mdb_bytes_free(b)
+	C.mdbgo_bytes_free(b)
 	return out
 }
 

@@ -12,15 +12,15 @@ type Entry struct {
 
 // Get returns a copy of the value; found is false if the entry holds none.
 func (e *Entry) Get() (value []byte, found bool, err error) {
-	return lookup(e.h, "Entry.Get", func(p *C.mdb_entry, out *C.mdb_bytes, found *C.bool) C.mdbgo_result {
-		return C.mdbgo_entry_get(p, out, found)
+	return lookup(e.h, "Entry.Get", func(p *C.mdb_entry) C.mdbgo_out {
+		return C.mdbgo_entry_get(p)
 	})
 }
 
 // Exists tells whether the entry holds a value (an empty value counts).
 func (e *Entry) Exists() (bool, error) {
-	return test(e.h, "Entry.Exists", func(p *C.mdb_entry, found *C.bool) C.mdbgo_result {
-		return C.mdbgo_entry_exists(p, found)
+	return test(e.h, "Entry.Exists", func(p *C.mdb_entry) C.mdbgo_out {
+		return C.mdbgo_entry_exists(p)
 	})
 }
 
@@ -35,16 +35,16 @@ func (e *Entry) Set(value []byte) error {
 
 // Swap sets the value and returns the previous one, if any. Errors as Set.
 func (e *Entry) Swap(value []byte) (old []byte, found bool, err error) {
-	return lookup(e.h, "Entry.Swap", func(p *C.mdb_entry, out *C.mdb_bytes, found *C.bool) C.mdbgo_result {
+	return lookup(e.h, "Entry.Swap", func(p *C.mdb_entry) C.mdbgo_out {
 		v, vn := bytesArg(value)
-		return C.mdbgo_entry_swap(p, v, vn, out, found)
+		return C.mdbgo_entry_swap(p, v, vn)
 	})
 }
 
 // Take unsets the entry and returns the value it held, if any. Errors as Set.
 func (e *Entry) Take() (value []byte, found bool, err error) {
-	return lookup(e.h, "Entry.Take", func(p *C.mdb_entry, out *C.mdb_bytes, found *C.bool) C.mdbgo_result {
-		return C.mdbgo_entry_take(p, out, found)
+	return lookup(e.h, "Entry.Take", func(p *C.mdb_entry) C.mdbgo_out {
+		return C.mdbgo_entry_take(p)
 	})
 }
 

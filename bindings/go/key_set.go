@@ -12,9 +12,9 @@ type KeySet struct {
 
 // Contains tells whether key is in the set.
 func (s *KeySet) Contains(key []byte) (bool, error) {
-	return test(s.h, "KeySet.Contains", func(p *C.mdb_key_set, found *C.bool) C.mdbgo_result {
+	return test(s.h, "KeySet.Contains", func(p *C.mdb_key_set) C.mdbgo_out {
 		k, kn := bytesArg(key)
-		return C.mdbgo_key_set_contains(p, k, kn, found)
+		return C.mdbgo_key_set_contains(p, k, kn)
 	})
 }
 

@@ -12,20 +12,20 @@ type List struct {
 
 // Len is the number of values.
 func (l *List) Len() (uint64, error) {
-	return count(l.h, "List.Len", func(p *C.mdb_list, n *C.uint64_t) C.mdbgo_result { return C.mdbgo_list_len(p, n) })
+	return count(l.h, "List.Len", func(p *C.mdb_list) C.mdbgo_out { return C.mdbgo_list_len(p) })
 }
 
 // Get returns a copy of the value at position i; found is false if i >= Len().
 func (l *List) Get(i uint64) (value []byte, found bool, err error) {
-	return lookup(l.h, "List.Get", func(p *C.mdb_list, out *C.mdb_bytes, found *C.bool) C.mdbgo_result {
-		return C.mdbgo_list_get(p, C.uint64_t(i), out, found)
+	return lookup(l.h, "List.Get", func(p *C.mdb_list) C.mdbgo_out {
+		return C.mdbgo_list_get(p, C.uint64_t(i))
 	})
 }
 
 // Last returns a copy of the last value; found is false if the list is empty.
 func (l *List) Last() (value []byte, found bool, err error) {
-	return lookup(l.h, "List.Last", func(p *C.mdb_list, out *C.mdb_bytes, found *C.bool) C.mdbgo_result {
-		return C.mdbgo_list_last(p, out, found)
+	return lookup(l.h, "List.Last", func(p *C.mdb_list) C.mdbgo_out {
+		return C.mdbgo_list_last(p)
 	})
 }
 
@@ -59,8 +59,8 @@ func (l *List) Extend(values ...[]byte) error {
 // Pop removes the last value and returns it; found is false if the list was empty. Errors as
 // Push.
 func (l *List) Pop() (value []byte, found bool, err error) {
-	return lookup(l.h, "List.Pop", func(p *C.mdb_list, out *C.mdb_bytes, found *C.bool) C.mdbgo_result {
-		return C.mdbgo_list_pop(p, out, found)
+	return lookup(l.h, "List.Pop", func(p *C.mdb_list) C.mdbgo_out {
+		return C.mdbgo_list_pop(p)
 	})
 }
 

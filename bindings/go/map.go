@@ -14,17 +14,17 @@ type Map struct {
 
 // Get returns a copy of the value of key; found is false if key is absent.
 func (m *Map) Get(key []byte) (value []byte, found bool, err error) {
-	return lookup(m.h, "Map.Get", func(p *C.mdb_map, out *C.mdb_bytes, found *C.bool) C.mdbgo_result {
+	return lookup(m.h, "Map.Get", func(p *C.mdb_map) C.mdbgo_out {
 		k, kn := bytesArg(key)
-		return C.mdbgo_map_get(p, k, kn, out, found)
+		return C.mdbgo_map_get(p, k, kn)
 	})
 }
 
 // Contains tells whether key is present.
 func (m *Map) Contains(key []byte) (bool, error) {
-	return test(m.h, "Map.Contains", func(p *C.mdb_map, found *C.bool) C.mdbgo_result {
+	return test(m.h, "Map.Contains", func(p *C.mdb_map) C.mdbgo_out {
 		k, kn := bytesArg(key)
-		return C.mdbgo_map_contains(p, k, kn, found)
+		return C.mdbgo_map_contains(p, k, kn)
 	})
 }
 

@@ -46,6 +46,28 @@ static inline mdbgo_result mdbgo_result_of(mdb_status status) {
 #define MDBGO_CALL(go_name, c_call, params) \
 	static inline mdbgo_result go_name(MDBGO_PARAMS params) { return mdbgo_result_of(c_call); }
 
+// MDBGO_OUT(go_name, c_call, (params)) is MDBGO_CALL for a call with outputs: c_call writes
+// them into r.value (an owned value), r.found and r.n, which go_name returns by value with the
+// status. Outputs in Go variables passed by pointer would be moved to the heap by cgo, one
+// allocation each per call; a returned struct costs none.
+typedef struct {
+	mdbgo_result result;
+	mdb_bytes value; // owned: free with mdbgo_bytes_free
+	bool found;
+	uint64_t n;
+} mdbgo_out;
+
+#define MDBGO_OUT(go_name, c_call, params) \
+	static inline mdbgo_out go_name(MDBGO_PARAMS params) { \
+		mdbgo_out r; \
+		memset(&r, 0, sizeof r); \
+		r.result = mdbgo_result_of(c_call); \
+		return r; \
+	}
+
+// Frees a value of mdbgo_out, passed by value for the same reason.
+static inline void mdbgo_bytes_free(mdb_bytes value) { mdb_bytes_free(&value); }
+
 // Databases.
 MDBGO_CALL(mdbgo_db_open, mdb_db_open(path, options, out), (const char *path, mdb_db_options *options, mdb_db **out))
 MDBGO_CALL(mdbgo_db_open_temporary, mdb_db_open_temporary(out), (mdb_db **out))
@@ -91,46 +113,50 @@ static inline mdbgo_result mdbgo_access_open(uint32_t kind, mdb_access *a, const
 }
 
 // Maps.
-MDBGO_CALL(mdbgo_map_get, mdb_map_get(m, k, kn, v, f), (mdb_map *m, const uint8_t *k, size_t kn, mdb_bytes *v, bool *f))
-MDBGO_CALL(mdbgo_map_contains, mdb_map_contains(m, k, kn, f), (mdb_map *m, const uint8_t *k, size_t kn, bool *f))
+MDBGO_OUT(mdbgo_map_get, mdb_map_get(m, k, kn, &r.value, &r.found), (mdb_map *m, const uint8_t *k, size_t kn))
+MDBGO_OUT(mdbgo_map_contains, mdb_map_contains(m, k, kn, &r.found), (mdb_map *m, const uint8_t *k, size_t kn))
 MDBGO_CALL(mdbgo_map_put, mdb_map_put(m, k, kn, v, vn), (mdb_map *m, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn))
 MDBGO_CALL(mdbgo_map_remove, mdb_map_remove(m, k, kn), (mdb_map *m, const uint8_t *k, size_t kn))
 MDBGO_CALL(mdbgo_map_clear, mdb_map_clear(m), (mdb_map *m))
 MDBGO_CALL(mdbgo_map_iter, mdb_map_iter(m, k, kn, out), (mdb_map *m, const uint8_t *k, size_t kn, mdb_iter **out))
 
 // Lists.
-MDBGO_CALL(mdbgo_list_get, mdb_list_get(l, i, v, f), (mdb_list *l, uint64_t i, mdb_bytes *v, bool *f))
-MDBGO_CALL(mdbgo_list_last, mdb_list_last(l, v, f), (mdb_list *l, mdb_bytes *v, bool *f))
-MDBGO_CALL(mdbgo_list_len, mdb_list_len(l, n), (mdb_list *l, uint64_t *n))
+MDBGO_OUT(mdbgo_list_get, mdb_list_get(l, i, &r.value, &r.found), (mdb_list *l, uint64_t i))
+MDBGO_OUT(mdbgo_list_last, mdb_list_last(l, &r.value, &r.found), (mdb_list *l))
+MDBGO_OUT(mdbgo_list_len, mdb_list_len(l, &r.n), (mdb_list *l))
 MDBGO_CALL(mdbgo_list_push, mdb_list_push(l, v, vn), (mdb_list *l, const uint8_t *v, size_t vn))
-MDBGO_CALL(mdbgo_list_pop, mdb_list_pop(l, v, f), (mdb_list *l, mdb_bytes *v, bool *f))
+MDBGO_OUT(mdbgo_list_pop, mdb_list_pop(l, &r.value, &r.found), (mdb_list *l))
 MDBGO_CALL(mdbgo_list_set, mdb_list_set(l, i, v, vn), (mdb_list *l, uint64_t i, const uint8_t *v, size_t vn))
 MDBGO_CALL(mdbgo_list_truncate, mdb_list_truncate(l, n), (mdb_list *l, uint64_t n))
 MDBGO_CALL(mdbgo_list_clear, mdb_list_clear(l), (mdb_list *l))
 MDBGO_CALL(mdbgo_list_iter, mdb_list_iter(l, i, out), (mdb_list *l, uint64_t i, mdb_iter **out))
 
 // Sparse lists.
-MDBGO_CALL(mdbgo_sparse_list_get, mdb_sparse_list_get(l, i, v, f), (mdb_sparse_list *l, uint64_t i, mdb_bytes *v, bool *f))
-MDBGO_CALL(mdbgo_sparse_list_len, mdb_sparse_list_len(l, n), (mdb_sparse_list *l, uint64_t *n))
-MDBGO_CALL(mdbgo_sparse_list_capacity, mdb_sparse_list_capacity(l, n), (mdb_sparse_list *l, uint64_t *n))
+MDBGO_OUT(mdbgo_sparse_list_get, mdb_sparse_list_get(l, i, &r.value, &r.found),
+	(mdb_sparse_list *l, uint64_t i))
+MDBGO_OUT(mdbgo_sparse_list_len, mdb_sparse_list_len(l, &r.n), (mdb_sparse_list *l))
+MDBGO_OUT(mdbgo_sparse_list_capacity, mdb_sparse_list_capacity(l, &r.n), (mdb_sparse_list *l))
 MDBGO_CALL(mdbgo_sparse_list_push, mdb_sparse_list_push(l, v, vn), (mdb_sparse_list *l, const uint8_t *v, size_t vn))
-MDBGO_CALL(mdbgo_sparse_list_set, mdb_sparse_list_set(l, i, v, vn, old, f),
-	(mdb_sparse_list *l, uint64_t i, const uint8_t *v, size_t vn, mdb_bytes *old, bool *f))
-MDBGO_CALL(mdbgo_sparse_list_remove, mdb_sparse_list_remove(l, i, v, f), (mdb_sparse_list *l, uint64_t i, mdb_bytes *v, bool *f))
-MDBGO_CALL(mdbgo_sparse_list_pop, mdb_sparse_list_pop(l, v, f), (mdb_sparse_list *l, mdb_bytes *v, bool *f))
+MDBGO_OUT(mdbgo_sparse_list_set, mdb_sparse_list_set(l, i, v, vn, &r.value, &r.found),
+	(mdb_sparse_list *l, uint64_t i, const uint8_t *v, size_t vn))
+MDBGO_OUT(mdbgo_sparse_list_remove, mdb_sparse_list_remove(l, i, &r.value, &r.found),
+	(mdb_sparse_list *l, uint64_t i))
+MDBGO_OUT(mdbgo_sparse_list_pop, mdb_sparse_list_pop(l, &r.value, &r.found), (mdb_sparse_list *l))
 MDBGO_CALL(mdbgo_sparse_list_clear, mdb_sparse_list_clear(l), (mdb_sparse_list *l))
 MDBGO_CALL(mdbgo_sparse_list_iter, mdb_sparse_list_iter(l, i, out), (mdb_sparse_list *l, uint64_t i, mdb_iter **out))
 
 // Entries.
-MDBGO_CALL(mdbgo_entry_get, mdb_entry_get(e, v, f), (mdb_entry *e, mdb_bytes *v, bool *f))
-MDBGO_CALL(mdbgo_entry_exists, mdb_entry_exists(e, f), (mdb_entry *e, bool *f))
+MDBGO_OUT(mdbgo_entry_get, mdb_entry_get(e, &r.value, &r.found), (mdb_entry *e))
+MDBGO_OUT(mdbgo_entry_exists, mdb_entry_exists(e, &r.found), (mdb_entry *e))
 MDBGO_CALL(mdbgo_entry_set, mdb_entry_set(e, v, vn), (mdb_entry *e, const uint8_t *v, size_t vn))
 MDBGO_CALL(mdbgo_entry_remove, mdb_entry_remove(e), (mdb_entry *e))
-MDBGO_CALL(mdbgo_entry_take, mdb_entry_take(e, v, f), (mdb_entry *e, mdb_bytes *v, bool *f))
-MDBGO_CALL(mdbgo_entry_swap, mdb_entry_swap(e, v, vn, old, f), (mdb_entry *e, const uint8_t *v, size_t vn, mdb_bytes *old, bool *f))
+MDBGO_OUT(mdbgo_entry_take, mdb_entry_take(e, &r.value, &r.found), (mdb_entry *e))
+MDBGO_OUT(mdbgo_entry_swap, mdb_entry_swap(e, v, vn, &r.value, &r.found),
+	(mdb_entry *e, const uint8_t *v, size_t vn))
 
 // Key sets.
-MDBGO_CALL(mdbgo_key_set_contains, mdb_key_set_contains(s, k, kn, f), (mdb_key_set *s, const uint8_t *k, size_t kn, bool *f))
+MDBGO_OUT(mdbgo_key_set_contains, mdb_key_set_contains(s, k, kn, &r.found),
+	(mdb_key_set *s, const uint8_t *k, size_t kn))
 MDBGO_CALL(mdbgo_key_set_insert, mdb_key_set_insert(s, k, kn), (mdb_key_set *s, const uint8_t *k, size_t kn))
 MDBGO_CALL(mdbgo_key_set_remove, mdb_key_set_remove(s, k, kn), (mdb_key_set *s, const uint8_t *k, size_t kn))
 MDBGO_CALL(mdbgo_key_set_clear, mdb_key_set_clear(s), (mdb_key_set *s))
@@ -196,7 +222,7 @@ MDBGO_CALL(mdbgo_migration_rollback, mdb_migration_rollback(f, ns, n), (mdb_fork
 MDBGO_CALL(mdbgo_migration_create_tombstone, mdb_migration_create_tombstone(a, name, n, key, k),
 	(mdb_access *a, const char *name, size_t n, const uint8_t *key, size_t k))
 MDBGO_CALL(mdbgo_abort_handle_abort, mdb_abort_handle_abort(h), (mdb_abort_handle *h))
-MDBGO_CALL(mdbgo_abort_handle_is_finished, mdb_abort_handle_is_finished(h, f), (mdb_abort_handle *h, bool *f))
+MDBGO_OUT(mdbgo_abort_handle_is_finished, mdb_abort_handle_is_finished(h, &r.found), (mdb_abort_handle *h))
 
 // The step of mdbgo_migration_iter_loop is in Go (migration_step.go); `loop` is a
 // runtime/cgo.Handle to the loop's state, an integer that the trampoline carries through the

@@ -228,8 +228,8 @@ func (a *AbortHandle) Abort() error {
 // Finished tells whether the helper is gone: Finish returned (nil, ErrAborted or ErrStorage),
 // or the helper and everything opened from it were closed or collected.
 func (a *AbortHandle) Finished() (bool, error) {
-	return test(a.h, "AbortHandle.Finished", func(p *C.mdb_abort_handle, found *C.bool) C.mdbgo_result {
-		return C.mdbgo_abort_handle_is_finished(p, found)
+	return test(a.h, "AbortHandle.Finished", func(p *C.mdb_abort_handle) C.mdbgo_out {
+		return C.mdbgo_abort_handle_is_finished(p)
 	})
 }
 

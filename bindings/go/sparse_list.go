@@ -14,23 +14,23 @@ type SparseList struct {
 
 // Len is the number of values present.
 func (l *SparseList) Len() (uint64, error) {
-	return count(l.h, "SparseList.Len", func(p *C.mdb_sparse_list, n *C.uint64_t) C.mdbgo_result {
-		return C.mdbgo_sparse_list_len(p, n)
+	return count(l.h, "SparseList.Len", func(p *C.mdb_sparse_list) C.mdbgo_out {
+		return C.mdbgo_sparse_list_len(p)
 	})
 }
 
 // Capacity is one past the highest position ever used: where the next Push stores. Removing
 // values never lowers it; Clear resets it to 0.
 func (l *SparseList) Capacity() (uint64, error) {
-	return count(l.h, "SparseList.Capacity", func(p *C.mdb_sparse_list, n *C.uint64_t) C.mdbgo_result {
-		return C.mdbgo_sparse_list_capacity(p, n)
+	return count(l.h, "SparseList.Capacity", func(p *C.mdb_sparse_list) C.mdbgo_out {
+		return C.mdbgo_sparse_list_capacity(p)
 	})
 }
 
 // Get returns a copy of the value at position i; found is false if there is none.
 func (l *SparseList) Get(i uint64) (value []byte, found bool, err error) {
-	return lookup(l.h, "SparseList.Get", func(p *C.mdb_sparse_list, out *C.mdb_bytes, found *C.bool) C.mdbgo_result {
-		return C.mdbgo_sparse_list_get(p, C.uint64_t(i), out, found)
+	return lookup(l.h, "SparseList.Get", func(p *C.mdb_sparse_list) C.mdbgo_out {
+		return C.mdbgo_sparse_list_get(p, C.uint64_t(i))
 	})
 }
 
@@ -47,25 +47,25 @@ func (l *SparseList) Push(value []byte) error {
 // Set stores a value at position i and returns the value it replaced, if any (replaced is
 // false for an empty position). Errors as Push.
 func (l *SparseList) Set(i uint64, value []byte) (old []byte, replaced bool, err error) {
-	return lookup(l.h, "SparseList.Set", func(p *C.mdb_sparse_list, out *C.mdb_bytes, found *C.bool) C.mdbgo_result {
+	return lookup(l.h, "SparseList.Set", func(p *C.mdb_sparse_list) C.mdbgo_out {
 		v, vn := bytesArg(value)
-		return C.mdbgo_sparse_list_set(p, C.uint64_t(i), v, vn, out, found)
+		return C.mdbgo_sparse_list_set(p, C.uint64_t(i), v, vn)
 	})
 }
 
 // Remove removes the value at position i, if any, and returns it. The capacity is unchanged.
 // Errors as Push.
 func (l *SparseList) Remove(i uint64) (value []byte, found bool, err error) {
-	return lookup(l.h, "SparseList.Remove", func(p *C.mdb_sparse_list, out *C.mdb_bytes, found *C.bool) C.mdbgo_result {
-		return C.mdbgo_sparse_list_remove(p, C.uint64_t(i), out, found)
+	return lookup(l.h, "SparseList.Remove", func(p *C.mdb_sparse_list) C.mdbgo_out {
+		return C.mdbgo_sparse_list_remove(p, C.uint64_t(i))
 	})
 }
 
 // Pop removes the FIRST value (at the lowest position), not the last, and returns it; found
 // is false if the list is empty. Errors as Push.
 func (l *SparseList) Pop() (value []byte, found bool, err error) {
-	return lookup(l.h, "SparseList.Pop", func(p *C.mdb_sparse_list, out *C.mdb_bytes, found *C.bool) C.mdbgo_result {
-		return C.mdbgo_sparse_list_pop(p, out, found)
+	return lookup(l.h, "SparseList.Pop", func(p *C.mdb_sparse_list) C.mdbgo_out {
+		return C.mdbgo_sparse_list_pop(p)
 	})
 }
 
