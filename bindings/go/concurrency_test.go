@@ -193,6 +193,47 @@ func TestStressCloseRacesWithCallsWithoutCrashing(t *testing.T) {
 	}
 }
 
+// TestStressIteratorClosedWhileIterating closes iterators from other goroutines while their
+// owner iterates and copies keys: the iteration ends with ErrClosed, never with freed memory.
+func TestStressIteratorClosedWhileIterating(t *testing.T) {
+	db := tempDB(t)
+	write(t, db, func(f *Fork) {
+		m, err := f.Map(Address{Name: "m"})
+		must(t, err)
+		defer m.Close()
+		for i := 0; i < 500; i++ {
+			must(t, m.Put([]byte(fmt.Sprintf("key%04d", i)), []byte("value")))
+		}
+	})
+	snap, err := db.Snapshot()
+	must(t, err)
+	defer snap.Close()
+	m, err := snap.Map(Address{Name: "m"})
+	must(t, err)
+	defer m.Close()
+	inGoroutines(t, 8, func(g int) error {
+		for round := 0; round < 20; round++ {
+			it, err := m.Iter(nil)
+			if err != nil {
+				return err
+			}
+			seen := 0
+			for it.Next() {
+				if k := it.Key(); k != nil && !strings.HasPrefix(string(k), "key") {
+					return fmt.Errorf("iterator returned key %q", k)
+				}
+				if seen++; seen == 10*(g+1) {
+					go it.Close()
+				}
+			}
+			if err := it.Err(); err != nil && !errors.Is(err, ErrClosed) {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // TestStressCloseInRandomOrderReleasesTheDatabase closes every kind of handle in random
 // orders; the library then closes the database, which a second Open of its directory proves.
 func TestStressCloseInRandomOrderReleasesTheDatabase(t *testing.T) {
