@@ -5,6 +5,7 @@ import "C"
 
 import (
 	"fmt"
+	"runtime"
 	"runtime/cgo"
 	"sync/atomic"
 )
@@ -166,8 +167,9 @@ func (r *MigrationRound) PersistentIter(name string, index Iterable) (*Iter, err
 type loop struct {
 	step      func(*MigrationRound) error
 	err       error // the error a step returned, which stopped the loop
-	panicked  bool
+	panicked  bool  // a step panicked, with panicWith
 	panicWith any
+	exited    bool // a step called runtime.Goexit
 }
 
 // IterLoop runs the migration in rounds until its persistent iterators are exhausted,
@@ -184,8 +186,11 @@ type loop struct {
 // An error from step stops the loop at once and is returned, wrapped (errors.Is and As see
 // it); that round's changes stay unmerged in the helper (Merge writes them, Close drops them).
 // ErrAborted or ErrStorage from a round's merge leave the helper unusable. step must not call
-// Merge, Finish or IterLoop on the helper; a panic in step is re-raised by IterLoop once the
-// library has returned.
+// Merge, Finish or IterLoop on the helper (they fail with ErrInvalidArgument).
+//
+// step runs on a goroutine of its own, never through the library's frames: a panic in it, or
+// runtime.Goexit (t.Fatal in a test), stops the loop, and once the library has returned,
+// IterLoop panics with the same value, or calls runtime.Goexit, on the caller's goroutine.
 func (m *MigrationHelper) IterLoop(step func(*MigrationRound) error) error {
 	const op = "MigrationHelper.IterLoop"
 	p, err := m.h.acquire(op)
@@ -203,6 +208,9 @@ func (m *MigrationHelper) IterLoop(step func(*MigrationRound) error) error {
 	err = C.mdbgo_migration_iter_loop(p, C.uintptr_t(ref)).err(op, nil)
 	if state.panicked {
 		panic(state.panicWith)
+	}
+	if state.exited {
+		runtime.Goexit()
 	}
 	if state.err != nil {
 		return fmt.Errorf("metaldb: %s: step: %w", op, state.err)

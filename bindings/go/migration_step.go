@@ -9,23 +9,35 @@ import "C"
 import "runtime/cgo"
 
 // mdbgoMigrationStep is the step of every IterLoop: it runs the loop's Go step for one
-// round. A Go panic must not unwind through the library's frames, so it is caught here, stops
-// the loop, and IterLoop re-raises it.
+// round.
+//
+// The step runs on a goroutine of its own, so that however it ends, this function returns to
+// the library normally: a panic must not unwind through the library's frames, and
+// runtime.Goexit (t.Fatal in a test) would skip them, with their locks and allocations. Both
+// stop the loop, and IterLoop repeats them on its own goroutine once the library has returned.
 //
 //export mdbgoMigrationStep
-func mdbgoMigrationStep(helper *C.mdb_migration_helper, iters *C.mdb_persistent_iters, ref C.uintptr_t) (status C.mdb_status) {
+func mdbgoMigrationStep(helper *C.mdb_migration_helper, iters *C.mdb_persistent_iters, ref C.uintptr_t) C.mdb_status {
 	l := cgo.Handle(ref).Value().(*loop)
 	round := &MigrationRound{h: newHandle(&roundKind, iters, nil)}
 	defer round.h.close(&Error{Code: CodeStaleHandle, Message: "the migration round has ended"})
-	defer func() {
-		if p := recover(); p != nil {
-			l.panicked, l.panicWith = true, p
-			status = C.MDB_ERR_INVALID_ARGUMENT
-		}
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		returned := false
+		defer func() {
+			if !returned {
+				l.panicWith = recover()
+				l.panicked = l.panicWith != nil
+				l.exited = !l.panicked
+			}
+		}()
+		l.err = l.step(round)
+		returned = true
 	}()
-	if err := l.step(round); err != nil {
-		l.err = err
-		// Any status but MDB_OK stops the loop; IterLoop returns l.err instead.
+	<-ended
+	if l.err != nil || l.panicked || l.exited {
+		// Any status but MDB_OK stops the loop; IterLoop reports what happened instead.
 		return C.MDB_ERR_INVALID_ARGUMENT
 	}
 	return C.MDB_OK

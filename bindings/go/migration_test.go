@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"testing"
 )
@@ -80,7 +81,7 @@ func TestMigrationAbortedFromAnotherGoroutineResumesWithANewHelper(t *testing.T)
 		if rounds == 3 {
 			done := make(chan error)
 			go func() { done <- abort.Abort() }()
-			must(t, <-done)
+			return <-done
 		}
 		return nil
 	})
@@ -227,10 +228,14 @@ func TestStepErrorStopsTheLoopAndIsReturned(t *testing.T) {
 	}
 	err = helper.IterLoop(func(r *MigrationRound) error {
 		old, err := helper.OldData()
-		must(t, err)
+		if err != nil {
+			return err
+		}
 		defer old.Close()
 		m, err := old.Map(Address{Name: "balances"})
-		must(t, err)
+		if err != nil {
+			return err
+		}
 		defer m.Close()
 		_, err = r.PersistentIter("bad name!", m)
 		return err
@@ -269,6 +274,26 @@ func TestPanicInStepIsReraisedAfterTheLibraryReturns(t *testing.T) {
 	}()
 	_ = helper.IterLoop(func(*MigrationRound) error { panic("step panic") })
 	t.Fatal("IterLoop returned after a panicking step")
+}
+
+func TestGoexitInStepEndsTheCallerAndLeavesTheHelperUsable(t *testing.T) {
+	db := tempDB(t)
+	helper, err := NewMigrationHelper(db, "bank")
+	must(t, err)
+	defer helper.Close()
+	returned := make(chan bool, 1)
+	go func() {
+		defer close(returned)
+		_ = helper.IterLoop(func(*MigrationRound) error {
+			runtime.Goexit()
+			return nil
+		})
+		returned <- true
+	}()
+	if <-returned {
+		t.Fatal("IterLoop returned after its step called runtime.Goexit")
+	}
+	must(t, helper.Merge())
 }
 
 func TestTombstoneRemovesTheOldIndexOnFlush(t *testing.T) {
