@@ -124,6 +124,9 @@ func TestSecondWritableHandleAndWritesDuringIterationAreBorrowed(t *testing.T) {
 	}
 	_, err = fork.ReadonlyMap(Address{Name: "balances"})
 	mustIs(t, err, ErrBorrowed)
+	if !errors.As(err, &e) || e.Op != "Fork.ReadonlyMap" {
+		t.Fatalf("error %#v: want Op Fork.ReadonlyMap", e)
+	}
 
 	it, err := m.Iter(nil)
 	must(t, err)

@@ -34,41 +34,44 @@ func (f *Fork) Readonly() (*Access, error) {
 }
 
 // readonly opens an index through a read-only view of the fork, which it then frees: the
-// index keeps its fork alive on its own.
-func readonly[T any](f *Fork, open func(v view) (T, error)) (T, error) {
+// index keeps its fork alive on its own. Errors name the operation "Fork.method".
+func readonly[T any](f *Fork, method string, open func(v view) (T, error)) (T, error) {
 	a, err := f.Readonly()
-	if err != nil {
-		var zero T
-		return zero, err
+	var index T
+	if err == nil {
+		index, err = open(a.view)
+		a.Close()
 	}
-	defer a.Close()
-	return open(a.view)
+	if e, ok := err.(*Error); ok {
+		e.Op = "Fork." + method
+	}
+	return index, err
 }
 
 // ReadonlyMap opens the map at addr read-only: it sees the fork's changes, may be open
 // together with other read-only handles on it, and refuses writes (ErrReadOnly).
 func (f *Fork) ReadonlyMap(addr Address) (*Map, error) {
-	return readonly(f, func(v view) (*Map, error) { return v.Map(addr) })
+	return readonly(f, "ReadonlyMap", func(v view) (*Map, error) { return v.Map(addr) })
 }
 
 // ReadonlyList opens the list at addr read-only, as ReadonlyMap does a map.
 func (f *Fork) ReadonlyList(addr Address) (*List, error) {
-	return readonly(f, func(v view) (*List, error) { return v.List(addr) })
+	return readonly(f, "ReadonlyList", func(v view) (*List, error) { return v.List(addr) })
 }
 
 // ReadonlySparseList opens the sparse list at addr read-only, as ReadonlyMap does a map.
 func (f *Fork) ReadonlySparseList(addr Address) (*SparseList, error) {
-	return readonly(f, func(v view) (*SparseList, error) { return v.SparseList(addr) })
+	return readonly(f, "ReadonlySparseList", func(v view) (*SparseList, error) { return v.SparseList(addr) })
 }
 
 // ReadonlyEntry opens the entry at addr read-only, as ReadonlyMap does a map.
 func (f *Fork) ReadonlyEntry(addr Address) (*Entry, error) {
-	return readonly(f, func(v view) (*Entry, error) { return v.Entry(addr) })
+	return readonly(f, "ReadonlyEntry", func(v view) (*Entry, error) { return v.Entry(addr) })
 }
 
 // ReadonlyKeySet opens the key set at addr read-only, as ReadonlyMap does a map.
 func (f *Fork) ReadonlyKeySet(addr Address) (*KeySet, error) {
-	return readonly(f, func(v view) (*KeySet, error) { return v.KeySet(addr) })
+	return readonly(f, "ReadonlyKeySet", func(v view) (*KeySet, error) { return v.KeySet(addr) })
 }
 
 // Flush makes a checkpoint of the fork's changes, which Rollback returns to. Open indexes,
