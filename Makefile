@@ -115,11 +115,17 @@ fuzz: fuzz-build
 # The Go binding (bindings/go/README.md), tested against the library as `make install` lays it
 # out, in a staging prefix found through pkg-config alone: go vet, the tests under the race
 # detector, the stress and finalizer tests again under cgocheck=2 (which checks every pointer
-# passed to C), a -tags metaldb_static build that must run without libmetaldb.so, and a
-# -tags metaldb_nopkgconfig build linked through CGO_CFLAGS/CGO_LDFLAGS alone.
+# passed to C), a -tags metaldb_static build that must run without libmetaldb.so, a
+# -tags metaldb_nopkgconfig build linked through CGO_CFLAGS/CGO_LDFLAGS alone, and a panic
+# inside the library (the fault-injection build) seen from Go.
 GO ?= go
 GO_STAGE := $(CARGO_TARGET_DIR)/go-stage
 GO_ENV := PKG_CONFIG_PATH=$(GO_STAGE)/lib/pkgconfig LD_LIBRARY_PATH=$(GO_STAGE)/lib
+# The library with the test-only cargo feature fault-injection, as the C tests build it (the
+# same directory and arguments as tests/c_support's fault_injection_lib_dir, so that one build
+# serves both).
+GO_FAULT_INJECTION_TARGET := $(CARGO_TARGET_DIR)/fault-injection
+GO_FAULT_INJECTION := $(GO_FAULT_INJECTION_TARGET)/debug
 
 go-test:
 	rm -rf $(GO_STAGE)
@@ -135,6 +141,16 @@ go-test:
 	cd bindings/go && CGO_CFLAGS=-I$(GO_STAGE)/include CGO_LDFLAGS="-L$(GO_STAGE)/lib -lmetaldb" \
 		LD_LIBRARY_PATH=$(GO_STAGE)/lib PKG_CONFIG_PATH=/nonexistent \
 		$(GO) test -tags metaldb_nopkgconfig -count=1 -run 'TestLibraryVersion|TestForkIntoPatchMerge' .
+	rocksdb="$${ROCKSDB_LIB_DIR:-$(TEST_BUILD_ROCKSDB)}" && \
+	ROCKSDB_LIB_DIR="$$rocksdb" ROCKSDB_STATIC=1 SNAPPY_LIB_DIR="$$rocksdb" SNAPPY_STATIC=1 \
+		CARGO_TARGET_DIR=$(GO_FAULT_INJECTION_TARGET) $(CARGO) rustc --lib --crate-type=cdylib \
+		--no-default-features --features rocksdb_snappy,fault-injection --quiet
+	ln -sf libmetaldb.so $(GO_FAULT_INJECTION)/libmetaldb.so.$(MAJOR)
+	cd bindings/go && CGO_CFLAGS="-I$(CURDIR)/include -DMETALDB_FAULT_INJECTION" \
+		CGO_LDFLAGS="-L$(GO_FAULT_INJECTION) -lmetaldb" LD_LIBRARY_PATH=$(GO_FAULT_INJECTION) \
+		$(GO) test -tags metaldb_nopkgconfig,metaldb_fault_injection -count=1 -v -run TestPanicInTheLibrary . \
+		> $(GO_STAGE)/fault-injection.log; status=$$?; cat $(GO_STAGE)/fault-injection.log; \
+		test $$status -eq 0 && grep -q '^--- PASS: TestPanicInTheLibrary' $(GO_STAGE)/fault-injection.log
 
 test: fmt-check rust-test lint fuzz-smoke go-test
 

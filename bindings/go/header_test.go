@@ -14,9 +14,8 @@ import (
 
 // The functions of metaldb.h this package deliberately does not call, and why.
 var unwrapped = map[string]string{
-	"mdb_last_error_message":        "each wrapper in mdbgo.h copies the message with mdb_last_error_copy in the failing call's own cgo call; the borrowed pointer could not outlive it",
-	"mdb_abort_handle_free":         "freeing an abort handle aborts its migration, and Close and finalizers must not: they forget (mdb_abort_handle_forget); AbortHandle.Abort then Close does what it does",
-	"mdb_fault_injection_arm_panic": "test-only, declared only with METALDB_FAULT_INJECTION and absent from shipped libraries",
+	"mdb_last_error_message": "each wrapper in mdbgo.h copies the message with mdb_last_error_copy in the failing call's own cgo call; the borrowed pointer could not outlive it",
+	"mdb_abort_handle_free":  "freeing an abort handle aborts its migration, and Close and finalizers must not: they forget (mdb_abort_handle_forget); AbortHandle.Abort then Close does what it does",
 }
 
 // headerPath is the repository's header, the source of truth for what the package must wrap.
