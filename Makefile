@@ -18,7 +18,7 @@ INSTALL ?= install
 VERSION := $(shell sed -n 's/^version = "\([^"]*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
-.PHONY: help lib quickstart migration-example install test rust-test fmt-check lint fuzz-build fuzz-smoke fuzz go-test bench bench-c
+.PHONY: help lib quickstart migration-example install test rust-test fmt-check lint fuzz-build fuzz-smoke fuzz go-test abi-check abi-baseline bench bench-c
 
 help:
 	@echo "make quickstart  build the library and run examples-c/quickstart.c against it"
@@ -27,6 +27,8 @@ help:
 	@echo "make test        run every test: formatting, clippy, Rust tests, C tests (plain, ASan+UBSan, valgrind), a fuzz run"
 	@echo "make lint        formatting and clippy"
 	@echo "make go-test     the Go binding (bindings/go): vet, tests under -race and cgocheck=2, against a staged install"
+	@echo "make abi-check   compare the built library and header with the 1.x ABI baseline (abi/metaldb-1.abi)"
+	@echo "make abi-baseline  regenerate abi/metaldb-1.abi from the built library (README, \"ABI stability\")"
 	@echo "make fuzz        fuzz the C ABI for FUZZ_SECONDS (3600), growing fuzz/corpus/c_abi"
 	@echo "make bench       metaldb against raw RocksDB (benches/engine.rs), with the ratio table"
 	@echo "make bench-c     the C ABI against the Rust API (benches/c_abi.rs); BENCH_C_ARGS=--items 1000"
@@ -112,6 +114,20 @@ fuzz-smoke: fuzz-build
 fuzz: fuzz-build
 	$(FUZZ_RUN) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 fuzz/corpus/c_abi
 
+# The 1.x ABI (README, "ABI stability"): the header's prototypes, struct layouts, typedefs and
+# constants and the library's versioned exports, as abi/abi.py extracts them, against the
+# committed baseline. Additions pass; a removal or a change fails with a report.
+ABI_BASELINE := abi/metaldb-$(MAJOR).abi
+ABI_LIBRARY := $(LIBDIR)/libmetaldb.so
+
+abi-check: lib
+	python3 abi/test_abi.py
+	python3 abi/abi.py check $(ABI_BASELINE) include/metaldb.h $(ABI_LIBRARY)
+
+abi-baseline: lib
+	python3 abi/abi.py dump include/metaldb.h $(ABI_LIBRARY) > $(ABI_BASELINE).new
+	mv $(ABI_BASELINE).new $(ABI_BASELINE)
+
 # The Go binding (bindings/go/README.md), tested against the library as `make install` lays it
 # out, in a staging prefix found through pkg-config alone: go vet, the tests under the race
 # detector, the stress and finalizer tests again under cgocheck=2 (which checks every pointer
@@ -152,7 +168,7 @@ go-test:
 		> $(GO_STAGE)/fault-injection.log; status=$$?; cat $(GO_STAGE)/fault-injection.log; \
 		test $$status -eq 0 && grep -q '^--- PASS: TestPanicInTheLibrary' $(GO_STAGE)/fault-injection.log
 
-test: fmt-check rust-test lint fuzz-smoke go-test
+test: fmt-check rust-test lint fuzz-smoke abi-check go-test
 
 # The benchmarks of BENCHMARKS.md, in an optimized build, which needs RocksDB built with
 # optimizations: the first run compiles it (25 minutes) unless ROCKSDB_LIB_DIR points at an
