@@ -18,7 +18,7 @@ INSTALL ?= install
 VERSION := $(shell sed -n 's/^version = "\([^"]*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
-.PHONY: help lib quickstart migration-example install test rust-test fmt-check lint fuzz-build fuzz-smoke fuzz abi-check abi-baseline bench bench-c
+.PHONY: help lib quickstart migration-example install test rust-test fmt-check lint fuzz-build fuzz-smoke fuzz go-test abi-check abi-baseline bench bench-c
 
 help:
 	@echo "make quickstart  build the library and run examples-c/quickstart.c against it"
@@ -26,6 +26,7 @@ help:
 	@echo "make install     install the header, libraries and metaldb.pc under PREFIX (/usr/local)"
 	@echo "make test        run every test: formatting, clippy, Rust tests, C tests (plain, ASan+UBSan, valgrind), a fuzz run"
 	@echo "make lint        formatting and clippy"
+	@echo "make go-test     the Go binding (bindings/go): vet, tests under -race and cgocheck=2, against a staged install"
 	@echo "make abi-check   compare the built library and header with the 1.x ABI baseline (abi/metaldb-1.abi)"
 	@echo "make abi-baseline  regenerate abi/metaldb-1.abi from the built library (README, \"ABI stability\")"
 	@echo "make fuzz        fuzz the C ABI for FUZZ_SECONDS (3600), growing fuzz/corpus/c_abi"
@@ -127,7 +128,47 @@ abi-baseline: lib
 	python3 abi/abi.py dump include/metaldb.h $(ABI_LIBRARY) > $(ABI_BASELINE).new
 	mv $(ABI_BASELINE).new $(ABI_BASELINE)
 
-test: fmt-check rust-test lint fuzz-smoke abi-check
+# The Go binding (bindings/go/README.md), tested against the library as `make install` lays it
+# out, in a staging prefix found through pkg-config alone: go vet, the tests under the race
+# detector, the stress and finalizer tests again under cgocheck=2 (which checks every pointer
+# passed to C), a -tags metaldb_static build that must run without libmetaldb.so, a
+# -tags metaldb_nopkgconfig build linked through CGO_CFLAGS/CGO_LDFLAGS alone, and a panic
+# inside the library (the fault-injection build) seen from Go.
+GO ?= go
+GO_STAGE := $(CARGO_TARGET_DIR)/go-stage
+GO_ENV := PKG_CONFIG_PATH=$(GO_STAGE)/lib/pkgconfig LD_LIBRARY_PATH=$(GO_STAGE)/lib
+# The library with the test-only cargo feature fault-injection, as the C tests build it (the
+# same directory and arguments as tests/c_support's fault_injection_lib_dir, so that one build
+# serves both).
+GO_FAULT_INJECTION_TARGET := $(CARGO_TARGET_DIR)/fault-injection
+GO_FAULT_INJECTION := $(GO_FAULT_INJECTION_TARGET)/debug
+
+go-test:
+	rm -rf $(GO_STAGE)
+	$(MAKE) install PREFIX=$(GO_STAGE) DESTDIR=
+	cd bindings/go && $(GO_ENV) $(GO) vet ./...
+	cd bindings/go && $(GO_ENV) $(GO) test -race -count=1 ./...
+	cd bindings/go && $(GO_ENV) GODEBUG=cgocheck=2 $(GO) test -count=1 -run 'Stress|Finalizer' ./...
+	cd bindings/go && PKG_CONFIG_PATH=$(GO_STAGE)/lib/pkgconfig \
+		$(GO) test -tags metaldb_static -c -o $(GO_STAGE)/static.test .
+	! readelf -d $(GO_STAGE)/static.test | grep -q libmetaldb
+	cd bindings/go && env -u LD_LIBRARY_PATH $(GO_STAGE)/static.test -test.count=1 \
+		-test.run 'TestLibraryVersion|TestForkIntoPatchMerge|Example'
+	cd bindings/go && CGO_CFLAGS=-I$(GO_STAGE)/include CGO_LDFLAGS="-L$(GO_STAGE)/lib -lmetaldb" \
+		LD_LIBRARY_PATH=$(GO_STAGE)/lib PKG_CONFIG_PATH=/nonexistent \
+		$(GO) test -tags metaldb_nopkgconfig -count=1 -run 'TestLibraryVersion|TestForkIntoPatchMerge' .
+	rocksdb="$${ROCKSDB_LIB_DIR:-$(TEST_BUILD_ROCKSDB)}" && \
+	ROCKSDB_LIB_DIR="$$rocksdb" ROCKSDB_STATIC=1 SNAPPY_LIB_DIR="$$rocksdb" SNAPPY_STATIC=1 \
+		CARGO_TARGET_DIR=$(GO_FAULT_INJECTION_TARGET) $(CARGO) rustc --lib --crate-type=cdylib \
+		--no-default-features --features rocksdb_snappy,fault-injection --quiet
+	ln -sf libmetaldb.so $(GO_FAULT_INJECTION)/libmetaldb.so.$(MAJOR)
+	cd bindings/go && CGO_CFLAGS="-I$(CURDIR)/include -DMETALDB_FAULT_INJECTION" \
+		CGO_LDFLAGS="-L$(GO_FAULT_INJECTION) -lmetaldb" LD_LIBRARY_PATH=$(GO_FAULT_INJECTION) \
+		$(GO) test -tags metaldb_nopkgconfig,metaldb_fault_injection -count=1 -v -run TestPanicInTheLibrary . \
+		> $(GO_STAGE)/fault-injection.log; status=$$?; cat $(GO_STAGE)/fault-injection.log; \
+		test $$status -eq 0 && grep -q '^--- PASS: TestPanicInTheLibrary' $(GO_STAGE)/fault-injection.log
+
+test: fmt-check rust-test lint fuzz-smoke abi-check go-test
 
 # The benchmarks of BENCHMARKS.md, in an optimized build, which needs RocksDB built with
 # optimizations: the first run compiles it (25 minutes) unless ROCKSDB_LIB_DIR points at an
