@@ -18,7 +18,7 @@ INSTALL ?= install
 VERSION := $(shell sed -n 's/^version = "\([^"]*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
-.PHONY: help lib quickstart migration-example install test rust-test fmt-check lint fuzz-build fuzz-smoke fuzz bench bench-c
+.PHONY: help lib quickstart migration-example install test rust-test fmt-check lint fuzz-build fuzz-smoke fuzz bench bench-c py-ffi wheel py-test
 
 help:
 	@echo "make quickstart  build the library and run examples-c/quickstart.c against it"
@@ -26,6 +26,8 @@ help:
 	@echo "make install     install the header, libraries and metaldb.pc under PREFIX (/usr/local)"
 	@echo "make test        run every test: formatting, clippy, Rust tests, C tests (plain, ASan+UBSan, valgrind), a fuzz run"
 	@echo "make lint        formatting and clippy"
+	@echo "make wheel       build the Python binding's wheel, bundling the library, into dist/"
+	@echo "make py-test     build the wheel, install it into a fresh venv and run the Python tests"
 	@echo "make fuzz        fuzz the C ABI for FUZZ_SECONDS (3600), growing fuzz/corpus/c_abi"
 	@echo "make bench       metaldb against raw RocksDB (benches/engine.rs), with the ratio table"
 	@echo "make bench-c     the C ABI against the Rust API (benches/c_abi.rs); BENCH_C_ARGS=--items 1000"
@@ -111,7 +113,42 @@ fuzz-smoke: fuzz-build
 fuzz: fuzz-build
 	$(FUZZ_RUN) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 fuzz/corpus/c_abi
 
-test: fmt-check rust-test lint fuzz-smoke
+test: fmt-check rust-test lint fuzz-smoke py-test
+
+# The Python binding (bindings/python). `make wheel` stages `make install` and bundles the
+# shared library it installs into a platform wheel in dist/, built in a venv of its own (the
+# system python3 may lack pip); `make py-test` installs that wheel into a fresh venv and runs
+# the tests against it, with -P so that the source tree is not what gets imported.
+PYTHON ?= python3
+PY_BUILD := $(CARGO_TARGET_DIR)/python
+PY_VENV := $(CARGO_TARGET_DIR)/py-venv
+PYTEST_VERSION ?= 8.3.4
+PIP_FLAGS := --quiet --disable-pip-version-check --root-user-action=ignore
+
+# Regenerates the ctypes declarations from include/metaldb.h (a test fails when they are stale).
+py-ffi:
+	$(PYTHON) bindings/python/tools/gen_ctypes.py
+
+wheel:
+	rm -rf $(PY_BUILD) && mkdir -p $(PY_BUILD)/src
+	$(MAKE) install DESTDIR=$(PY_BUILD)/stage PREFIX=/usr
+	cp -R bindings/python/pyproject.toml bindings/python/setup.py bindings/python/README.md \
+		bindings/python/metaldb $(PY_BUILD)/src/
+	mkdir -p $(PY_BUILD)/src/metaldb/_native
+	lib="$$(find $(PY_BUILD)/stage -name 'libmetaldb.so.$(VERSION)' | head -n 1)" && \
+		test -n "$$lib" && cp "$$lib" $(PY_BUILD)/src/metaldb/_native/libmetaldb.so
+	$(PYTHON) -m venv $(PY_BUILD)/venv
+	rm -f dist/metaldb-*.whl
+	$(PY_BUILD)/venv/bin/pip wheel $(PIP_FLAGS) --no-deps --wheel-dir dist $(PY_BUILD)/src
+	@ls -l dist/metaldb-*.whl
+
+py-test: wheel
+	rm -rf $(PY_VENV)
+	$(PYTHON) -m venv $(PY_VENV)
+	$(PY_VENV)/bin/pip install $(PIP_FLAGS) pytest==$(PYTEST_VERSION) dist/metaldb-*.whl
+	cd $(PY_BUILD) && PYTHONDONTWRITEBYTECODE=1 $(PY_VENV)/bin/python -X dev -P \
+		-W error::ResourceWarning -m pytest -c $(CURDIR)/bindings/python/pyproject.toml \
+		--rootdir $(CURDIR)/bindings/python $(CURDIR)/bindings/python/tests
 
 # The benchmarks of BENCHMARKS.md, in an optimized build, which needs RocksDB built with
 # optimizations: the first run compiles it (25 minutes) unless ROCKSDB_LIB_DIR points at an

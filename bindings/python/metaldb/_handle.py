@@ -1,0 +1,210 @@
+"""The life of C handles: freeing each once, guarding calls, reading errors on the right thread.
+
+Every object of the binding that owns a C handle derives from `Handle`. It frees the handle
+exactly once: on `close()`, when its parent closes, or, with a ResourceWarning, when the object
+is garbage-collected (`weakref.finalize`). A C call runs between `_enter()` and `_leave()`, so
+`close()` from another thread waits for calls in flight instead of freeing under them.
+
+Error messages live in a thread-local slot of the library that every call clears, frees
+included. A garbage-collection pass can run a finalizer between a failed call and the read of
+its message, on the same thread; so while a call's status and message are being read, such
+finalizers defer their frees (`_deferred`), which the next call performs first.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import threading
+import warnings
+import weakref
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from . import _errors
+from ._lib import lib
+
+_pid = os.getpid()
+_state = threading.local()
+_deferred: List[Tuple[Callable[[Any], None], Any, str]] = []
+_deferred_lock = threading.Lock()
+_live: Dict[str, int] = collections.Counter()
+_live_lock = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    # The child must not free or use the parent's handles; its locks may have been held by
+    # threads that do not exist in the child.
+    global _pid, _deferred_lock, _live_lock
+    _pid = os.getpid()
+    _deferred.clear()
+    _deferred_lock = threading.Lock()
+    _live_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def live_handles() -> Dict[str, int]:
+    """The number of C handles of each kind that the binding holds and has not freed yet."""
+    with _live_lock:
+        return {kind: count for kind, count in _live.items() if count}
+
+
+def _count(kind: str, delta: int) -> None:
+    with _live_lock:
+        _live[kind] += delta
+
+
+def _drain_deferred() -> None:
+    with _deferred_lock:
+        pending = _deferred[:]
+        del _deferred[:]
+    for free, ptr, kind in pending:
+        free(ptr)
+        _count(kind, -1)
+
+
+def call(function: Callable[..., int], *args: Any, context: Callable[[], str]) -> None:
+    """Calls a fallible C function and raises its error, with the message of this thread."""
+    if _deferred:
+        _drain_deferred()
+    state = _state
+    state.depth = getattr(state, "depth", 0) + 1
+    try:
+        status = function(*args)
+        if status:
+            message = lib.mdb_last_error_message().decode("utf-8", "replace")
+    finally:
+        state.depth -= 1
+    if status:
+        raise _errors.from_status(status, message, context())
+
+
+def _collect(free: Callable[[Any], None], ptr: Any, kind: str, description: str, pid: int) -> None:
+    """The finalizer of a handle that was not closed."""
+    if pid != _pid:
+        return  # a forked child's copy of a parent's object: not ours to free
+    try:
+        warnings.warn(f"unclosed metaldb {description}", ResourceWarning, stacklevel=2)
+    finally:  # even when warnings are errors (-W error::ResourceWarning)
+        if getattr(_state, "depth", 0):
+            with _deferred_lock:
+                _deferred.append((free, ptr, kind))
+        else:
+            free(ptr)
+            _count(kind, -1)
+
+
+class Handle:
+    """An object that owns one C handle. Closing is idempotent and also closes the objects
+    opened from this one; every object is a context manager that closes on exit."""
+
+    #: The kind of handle, for messages and counts ("map", "fork").
+    _kind = "handle"
+
+    def __init__(self, ptr: Any, free: Callable[[Any], None], parent: Optional["Handle"]):
+        self._ptr = ptr
+        self._free = free
+        self._parent = parent  # keeps the Python parent alive while this object lives
+        self._pid = _pid
+        self._lock = threading.Condition(threading.Lock())
+        self._busy = 0
+        self._stale: Optional[str] = None
+        self._children: "weakref.WeakValueDictionary[int, Handle]" = (
+            weakref.WeakValueDictionary()
+        )
+        self._next_child = 0
+        _count(self._kind, 1)
+        self._finalizer = weakref.finalize(
+            self, _collect, free, ptr, self._kind, self._describe(), self._pid
+        )
+        if parent is not None:
+            parent._adopt(self)
+
+    def _describe(self) -> str:
+        """What this object is, for messages: "map 'balances' of a fork"."""
+        return self._kind
+
+    def _adopt(self, child: "Handle") -> None:
+        with self._lock:
+            self._next_child += 1
+            self._children[self._next_child] = child
+
+    def _check_process(self) -> None:
+        if self._pid != _pid:
+            raise _errors.ForkedProcessError(
+                f"this {self._describe()} belongs to process {self._pid}, and a forked child "
+                "process may not use it: open the database again in the child"
+            )
+
+    def _enter(self) -> Any:
+        """Marks a call in flight and returns the C handle, or raises if there is none."""
+        self._check_process()
+        with self._lock:
+            ptr = self._ptr
+            if ptr is None:
+                if self._stale is not None:
+                    raise _errors.StaleHandleError(self._stale, context=self._describe())
+                raise _errors.ClosedError(f"the {self._describe()} is closed")
+            self._busy += 1
+            return ptr
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._busy -= 1
+            if not self._busy:
+                self._lock.notify_all()
+
+    def _call(self, function: Callable[..., int], *args: Any) -> None:
+        """Calls `function(handle, *args)` and raises its error."""
+        ptr = self._enter()
+        try:
+            call(function, ptr, *args, context=self._describe)
+        finally:
+            self._leave()
+
+    @property
+    def closed(self) -> bool:
+        """Whether the object was closed (by itself, its parent, or a consuming call)."""
+        return self._ptr is None
+
+    def close(self) -> None:
+        """Frees the C handle, once, after closing everything opened from this object. Calls
+        in flight on other threads finish first. Closing again does nothing."""
+        self._release(None)
+
+    def _release(self, stale: Optional[str]) -> None:
+        if self._pid != _pid:
+            # In a forked child: forget the parent's handle without touching it.
+            self._finalizer.detach()
+            self._ptr = None
+            return
+        for child in list(self._children.values()):
+            child._release(stale)
+        with self._lock:
+            if self._ptr is None:
+                return
+            while self._busy:
+                self._lock.wait()
+            ptr, self._ptr = self._ptr, None
+            self._stale = stale
+        if self._finalizer.detach() is not None:
+            if _deferred:
+                _drain_deferred()
+            self._free(ptr)
+            _count(self._kind, -1)
+
+    def _retire(self, reason: str) -> None:
+        """Frees the handle of an object that the library made stale: using it again raises
+        StaleHandleError with `reason`, as the library would."""
+        self._release(reason)
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = " (closed)" if self._ptr is None else ""
+        return f"<metaldb {self._describe()}{state}>"
