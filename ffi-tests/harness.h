@@ -194,14 +194,14 @@ typedef struct {
 } harness_step;
 
 /* Advances `iter` by one entry into `*step`. */
-static inline mdb_status harness_next(const mdb_iter *iter, harness_step *step) {
+static inline mdb_status harness_next(mdb_iter *iter, harness_step *step) {
     return mdb_iter_next(iter, &step->key, &step->key_len, &step->value, &step->value_len,
                          &step->found);
 }
 
 /* Walks `iter` to its end; `*count` gets the number of entries it yielded. Returns 0 on
  * success, like a test. */
-static inline int harness_count_to_end(const mdb_iter *iter, size_t *count) {
+static inline int harness_count_to_end(mdb_iter *iter, size_t *count) {
     harness_step step;
     *count = 0;
     for (;;) {
@@ -237,7 +237,7 @@ static inline int harness_get(mdb_db *db, const char *migration, const char *nam
     mdb_access *access = NULL;
     mdb_map *map = NULL;
     mdb_bytes value = harness_empty_bytes();
-    CHECK_OK(mdb_db_snapshot(db, &snapshot));
+    CHECK_OK(mdb_snapshot_new(db, &snapshot));
     if (migration != NULL) {
         CHECK_OK(mdb_access_migration(mdb_snapshot_as_access(snapshot), migration,
                                       strlen(migration), &access));

@@ -62,7 +62,7 @@ fn round_key(writer: usize, round: u64) -> Vec<u8> {
 /// # Safety
 ///
 /// `db` must be a live database handle.
-unsafe fn write_rounds(db: *const mdb_db, writer: usize, rounds: u64) {
+unsafe fn write_rounds(db: *mut mdb_db, writer: usize, rounds: u64) {
     for round in 1..=rounds {
         // SAFETY: per the caller; the handles are opened and freed within the fork's life.
         unsafe {
@@ -101,7 +101,7 @@ unsafe fn read_snapshots(db: *const mdb_db, done: &AtomicBool) -> u64 {
         // SAFETY: per the caller; every handle is freed once, children before their parent is
         // not required (children keep it alive).
         unsafe {
-            check(mdb_db_snapshot(db, &mut snapshot), "mdb_db_snapshot");
+            check(mdb_snapshot_new(db, &mut snapshot), "mdb_snapshot_new");
             let access = mdb_snapshot_as_access(snapshot);
             let map = open_map(access, "shared").expect("open the shared map");
             for (writer, last) in last.iter_mut().enumerate() {
@@ -205,7 +205,7 @@ fn concurrent_merges_and_snapshot_readers_through_the_c_abi_lose_nothing() {
     // SAFETY: live handles, each freed once.
     unsafe {
         let mut snapshot = ptr::null_mut();
-        check(mdb_db_snapshot(db.0, &mut snapshot), "mdb_db_snapshot");
+        check(mdb_snapshot_new(db.0, &mut snapshot), "mdb_snapshot_new");
         let access = mdb_snapshot_as_access(snapshot);
         let map = open_map(access, "shared").expect("open the shared map");
         let keys: BTreeSet<Vec<u8>> = map_entries(map).into_iter().map(|(key, _)| key).collect();
@@ -230,7 +230,7 @@ fn concurrent_merges_and_snapshot_readers_through_the_c_abi_lose_nothing() {
         assert_eq!(keys.len() as u64, WRITERS as u64 * (2 + rounds) + 1);
         mdb_map_free(map);
         mdb_snapshot_free(snapshot);
-        mdb_db_close(db.0);
+        mdb_db_free(db.0);
     }
     println!(
         "{WRITERS} writers merged {} patches while {READERS} readers checked {} snapshots, in {:?}",
@@ -267,7 +267,7 @@ struct FamilyWork {
 /// valid to call (and report the stale handle) until freed.
 unsafe fn use_the_family(
     fork: *mut mdb_fork,
-    map: *const mdb_map,
+    map: *mut mdb_map,
     map_name: &str,
     thread_number: usize,
     keys: u64,
@@ -416,7 +416,7 @@ fn a_fork_family_shared_by_threads_keeps_every_write_that_returned_ok() {
             mdb_map_free(map.0);
             mdb_fork_free(fork.0);
             let mut snapshot = ptr::null_mut();
-            check(mdb_db_snapshot(db.0, &mut snapshot), "mdb_db_snapshot");
+            check(mdb_snapshot_new(db.0, &mut snapshot), "mdb_snapshot_new");
             let map = open_map(mdb_snapshot_as_access(snapshot), &map_name).expect("open");
             let keys = map_entries(map).into_iter().map(|(key, _)| key).collect();
             mdb_map_free(map);
@@ -441,7 +441,7 @@ fn a_fork_family_shared_by_threads_keeps_every_write_that_returned_ok() {
         flushes_total += works.iter().map(|work| work.flushes).sum::<u64>();
     }
     // SAFETY: closed once.
-    unsafe { mdb_db_close(db.0) };
+    unsafe { mdb_db_free(db.0) };
     println!(
         "{families} fork families of {FAMILY_THREADS} threads each: {written_total} writes \
          returned MDB_OK, {borrowed_total} second handles refused, {flushes_total} flushes, \
@@ -607,7 +607,7 @@ fn abort_handles_fired_from_other_threads_stop_helpers_between_merges() {
         // SAFETY: live handles, each freed once.
         unsafe {
             let mut snapshot = ptr::null_mut();
-            check(mdb_db_snapshot(db.0, &mut snapshot), "mdb_db_snapshot");
+            check(mdb_snapshot_new(db.0, &mut snapshot), "mdb_snapshot_new");
             let namespace = format!("ns{i}");
             let (namespace, len) = name(&namespace);
             let mut migration = ptr::null_mut();
@@ -637,7 +637,7 @@ fn abort_handles_fired_from_other_threads_stop_helpers_between_merges() {
         }
     }
     // SAFETY: closed once.
-    unsafe { mdb_db_close(db.0) };
+    unsafe { mdb_db_free(db.0) };
     println!(
         "{MIGRATIONS} helpers of up to {steps} steps, aborted from other threads: {aborted} \
          stopped by the abort, after {:?} merged steps; {:?}",

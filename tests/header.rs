@@ -17,7 +17,7 @@ use c_support::{
 extern crate metaldb;
 
 extern "C" {
-    fn mdb_version_string() -> *const c_char;
+    fn mdb_version_str() -> *const c_char;
     fn mdb_version_number() -> u32;
 }
 
@@ -95,7 +95,7 @@ fn cargo_version_header_macros_and_runtime_version_agree() {
 
     // SAFETY: both take no argument; the string is static and NUL-terminated.
     let (runtime, runtime_number) =
-        unsafe { (CStr::from_ptr(mdb_version_string()), mdb_version_number()) };
+        unsafe { (CStr::from_ptr(mdb_version_str()), mdb_version_number()) };
     assert_eq!(runtime.to_str().unwrap(), cargo);
     assert_eq!(runtime_number, number);
 }

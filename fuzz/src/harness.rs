@@ -583,10 +583,14 @@ impl Harness {
         }
         self.rocksdb_opens += 1;
         let directory = self.directory();
-        // SAFETY: `mdb_db_options_init` fills the struct it is given.
+        // SAFETY: `mdb_db_options_init` fills the struct of the size it is given.
         let mut options = unsafe {
             let mut options = std::mem::zeroed::<mdb_db_options>();
-            mdb_db_options_init(&mut options);
+            let status = mdb_db_options_init(&mut options, std::mem::size_of_val(&options));
+            assert_eq!(
+                status, MDB_OK,
+                "mdb_db_options_init with this header's size"
+            );
             options
         };
         let mut expect = Expect::default();
@@ -660,7 +664,7 @@ impl Harness {
         let (db_ptr, db) = self.db_arg(db);
         let mut snapshot = sentinel();
         // SAFETY: a live handle or NULL, and a valid out-pointer or NULL.
-        let status = unsafe { mdb_db_snapshot(db_ptr, out(nulls.has(0), &mut snapshot)) };
+        let status = unsafe { mdb_snapshot_new(db_ptr, out(nulls.has(0), &mut snapshot)) };
         let mut expect = Expect::default();
         expect.error_if(db.is_none() || nulls.has(0), MDB_ERR_INVALID_ARGUMENT);
         if check(op, status, &expect) {
@@ -2016,10 +2020,10 @@ impl Harness {
         // SAFETY (every free below): a live handle removed from its pool, or NULL.
         match kind {
             HandleKind::Db => match pick!(self.db_handles) {
-                None => unsafe { mdb_db_close(ptr::null_mut()) },
+                None => unsafe { mdb_db_free(ptr::null_mut()) },
                 Some(i) => {
                     let (handle, db) = self.db_handles.remove(i);
-                    unsafe { mdb_db_close(handle) };
+                    unsafe { mdb_db_free(handle) };
                     self.dbs[db].handle_open = false;
                 }
             },
@@ -2339,10 +2343,12 @@ impl Harness {
 
     fn tombstone(&mut self, op: &Op, access: AccessInfo, name: &Name, key: &GroupKey) {
         let (c_name, c_key) = (name.to_c_name(), key.to_c());
-        // SAFETY: a live access or NULL and string arguments.
+        // SAFETY: a live access or NULL and string arguments. The access may be a borrowed
+        // (const) one, as a caller that casts the const away passes: the library refuses any
+        // access but a writable migration one at run time.
         let status = unsafe {
             mdb_migration_create_tombstone(
-                access.ptr,
+                access.ptr.cast_mut(),
                 c_name.ptr().cast(),
                 c_name.len(),
                 c_key.ptr(),
@@ -2478,7 +2484,7 @@ impl Harness {
         let Some(family) = family else {
             // SAFETY: NULL is rejected before the step is called.
             let status = unsafe {
-                mdb_migration_iter_loop(ptr::null_mut(), Some(copy_step), ptr::null_mut())
+                mdb_migration_helper_iter_loop(ptr::null_mut(), Some(copy_step), ptr::null_mut())
             };
             let mut expect = Expect::default();
             expect.error_if(true, MDB_ERR_INVALID_ARGUMENT);
@@ -2499,7 +2505,7 @@ impl Harness {
         let predicted = self.predict_loop(family, &namespace, source_name.as_deref(), &step);
         // SAFETY: a live helper, a step that keeps to the contract, and its state.
         let status = unsafe {
-            mdb_migration_iter_loop(
+            mdb_migration_helper_iter_loop(
                 helper_ptr,
                 Some(copy_step),
                 (&mut step as *mut CopyStep).cast(),
@@ -2646,7 +2652,7 @@ unsafe extern "C" fn copy_step(
             );
         }
         if status == MDB_OK {
-            status = mdb_persistent_iters_create_map(
+            status = mdb_persistent_iters_new_map(
                 iters,
                 LOOP_ITERATOR.as_ptr().cast(),
                 LOOP_ITERATOR.len(),
@@ -2952,7 +2958,7 @@ impl Harness {
                 mdb_abort_handle_forget(abort.ptr);
             }
             for (db, _) in self.db_handles.drain(..) {
-                mdb_db_close(db);
+                mdb_db_free(db);
             }
         }
         for db in 0..self.dbs.len() {
@@ -2979,7 +2985,7 @@ impl Harness {
             self.verify_db(self.dbs.len() - 1);
             let (handle, _) = self.db_handles.pop().expect("just added");
             // SAFETY: the handle opened above.
-            unsafe { mdb_db_close(handle) };
+            unsafe { mdb_db_free(handle) };
         }
         if let Some(directory) = &self.directory {
             std::fs::remove_dir_all(directory).expect("the temporary directory is removable");
@@ -3001,7 +3007,7 @@ impl Harness {
         let mut snapshot = ptr::null_mut();
         // SAFETY: a live database handle, and handles freed below.
         unsafe {
-            assert_eq!(mdb_db_snapshot(handle, &mut snapshot), MDB_OK);
+            assert_eq!(mdb_snapshot_new(handle, &mut snapshot), MDB_OK);
             let root = mdb_snapshot_as_access(snapshot);
             let state = self.dbs[db].state.clone();
             let addrs: BTreeSet<Addr> = state

@@ -12,7 +12,10 @@ use crate::{
 };
 
 /// The result of every fallible metaldb call: `MDB_OK` (0) on success, a positive
-/// `MDB_ERR_*` code on failure. Codes are stable: a retired code is never reused.
+/// `MDB_ERR_*` code on failure. Codes are stable: a code keeps its meaning, and a retired code
+/// is never reused. A newer 1.x library may return codes this header does not define: treat
+/// an unknown code as a failure (`mdb_status_str` gives `"unknown status code"`). The ranges
+/// are in the header's conventions ("Status codes").
 #[allow(non_camel_case_types)]
 pub type mdb_status = u32;
 
