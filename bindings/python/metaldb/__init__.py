@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import FrozenSet
 
-from . import _ffi
+from . import _ffi, _lib
 from ._access import Access, Fork, IndexType, Patch, Snapshot, View
 from ._database import Compression, Database, open, temporary
 from ._errors import (
@@ -31,7 +31,6 @@ from ._errors import (
     WrongIndexTypeError,
 )
 from ._indexes import Entry, Iterator, KeySet, ListIndex, MapIndex, SparseListIndex
-from ._lib import lib as _clib
 from ._lib import path as library_path
 from ._migration import AbortHandle, MigrationHelper, PersistentIters
 
@@ -49,12 +48,12 @@ __all__ = [
 __version__ = _ffi.METALDB_VERSION_STRING
 
 #: The version of the loaded library, such as "1.0.0".
-library_version: str = _clib.mdb_version_string().decode()
+library_version: str = _lib.lib.mdb_version_str().decode()
 
 
 def features() -> FrozenSet[str]:
     """The optional features built into the library, such as ``{"snappy"}``."""
-    bits = _clib.mdb_features()
+    bits = _lib.lib.mdb_features()
     prefix = "MDB_FEATURE_"
     return frozenset(
         name[len(prefix):].lower()

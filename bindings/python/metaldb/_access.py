@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import enum
 from ctypes import POINTER, byref, c_bool, c_uint32
-from typing import Any, Callable, Optional, Type, TypeVar, Union
+from typing import Any, Callable, Hashable, Optional, Type, TypeVar, Union
 
 from . import _ffi
 from ._bytes import as_group, as_name
-from ._handle import Handle, call
+from ._handle import Handle
 from ._indexes import (
     Entry, Index, Iterator, KeySet, ListIndex, MapIndex, SparseListIndex, _key, _pair,
     _position_pair,
@@ -43,12 +43,12 @@ _OPENERS = {
 #: For each index class: how its iterator items decode, and the C functions that make
 #: persistent iterators over it (through an access; through a round's iterators).
 PERSISTENT = {
-    MapIndex: (_pair, "mdb_persistent_iter_new_map", "mdb_persistent_iters_create_map"),
+    MapIndex: (_pair, "mdb_persistent_iter_new_map", "mdb_persistent_iters_new_map"),
     ListIndex: (_position_pair, "mdb_persistent_iter_new_list",
-                "mdb_persistent_iters_create_list"),
+                "mdb_persistent_iters_new_list"),
     SparseListIndex: (_position_pair, "mdb_persistent_iter_new_sparse_list",
-                      "mdb_persistent_iters_create_sparse_list"),
-    KeySet: (_key, "mdb_persistent_iter_new_key_set", "mdb_persistent_iters_create_key_set"),
+                      "mdb_persistent_iters_new_sparse_list"),
+    KeySet: (_key, "mdb_persistent_iter_new_key_set", "mdb_persistent_iters_new_key_set"),
 }
 
 
@@ -68,7 +68,7 @@ def persistent_iter(through_round: bool, first: Any, name: str, index: Index,
         owner._call_first(function, first, encoded, len(encoded), index_ptr, byref(out))
     finally:
         index._leave()
-    return Iterator(out, index, spec[0], name)
+    return Iterator(out, index, spec[0], name, owned=through_round)
 
 
 class Access(Handle):
@@ -76,18 +76,9 @@ class Access(Handle):
     any group; ``b""`` is the group member whose key is empty, another index."""
 
     def __init__(self, ptr: Any, free: Callable[[Any], None], parent: Optional[Handle],
-                 access: Any):
+                 access: Any, owner_key: Optional[Hashable] = None):
         self._access = access  # the mdb_access pointer: the handle itself, or lent by it
-        super().__init__(ptr, free, parent)
-
-    def _call_first(self, function: Callable[..., int], first: Any, *args: Any) -> None:
-        """Calls `function(first, *args)` while this object is held open (`first` is a
-        pointer this object owns or lends)."""
-        self._enter()
-        try:
-            call(function, first, *args, context=self._describe)
-        finally:
-            self._leave()
+        super().__init__(ptr, free, parent, owner_key)
 
     def _call_access(self, function: Callable[..., int], *args: Any) -> None:
         self._call_first(function, self._access, *args)
@@ -96,9 +87,14 @@ class Access(Handle):
         function, ctype = _OPENERS[cls]
         encoded = as_name(name, "an index name")
         key, key_len = as_group(group)
-        out = POINTER(ctype)()
-        self._call_access(getattr(lib, function), encoded, len(encoded), key, key_len, byref(out))
-        return cls(out, self, name, key)  # type: ignore[call-arg]
+
+        def open_index() -> I:
+            out = POINTER(ctype)()
+            self._call_access(getattr(lib, function), encoded, len(encoded), key, key_len,
+                              byref(out))
+            return cls(out, self, name, key)  # type: ignore[call-arg]
+
+        return self._owned_child((cls._kind, name, key), open_index)
 
     def map(self, name: str, group: Optional[bytes] = None) -> MapIndex:
         """Opens the map `name` (in the group `group`), creating it on first write."""
@@ -131,9 +127,14 @@ class Access(Handle):
 
     def _view(self, function: str, name: str, kind: str) -> "View":
         encoded = as_name(name, f"a {kind}")
-        out = POINTER(_ffi.mdb_access)()
-        self._call_access(getattr(lib, function), encoded, len(encoded), byref(out))
-        return View(out, self, f"{kind} {name!r}")
+        what = f"{kind} {name!r}"
+
+        def open_view() -> View:
+            out = POINTER(_ffi.mdb_access)()
+            self._call_access(getattr(lib, function), encoded, len(encoded), byref(out))
+            return View(out, self, what)
+
+        return self._owned_child(what, open_view)
 
     def prefixed(self, prefix: str) -> "View":
         """A view whose index `x` is this access's ``prefix.x``."""
@@ -158,7 +159,7 @@ class View(Access):
     def __init__(self, ptr: Any, parent: Handle, what: str):
         self._what = what
         self._parent_description = parent._describe()
-        super().__init__(ptr, lib.mdb_access_free, parent, ptr)
+        super().__init__(ptr, lib.mdb_access_free, parent, ptr, owner_key=what)
 
     def _describe(self) -> str:
         return f"{self._what} of the {self._parent_description}"
@@ -176,6 +177,13 @@ class View(Access):
         (normally a scratchpad) at every step, and resumes from it: in this process, or after
         a restart once the fork is merged. It yields what ``index.iter()`` yields."""
         return persistent_iter(False, self._access, name, index, self)
+
+
+def new_view(owner: Handle, function: Callable[..., int], what: str) -> View:
+    """A view that `function(owner's handle, out)` makes, owned by `owner`."""
+    out = POINTER(_ffi.mdb_access)()
+    owner._call(function, byref(out))
+    return View(out, owner, what)
 
 
 class Snapshot(Access):
@@ -217,17 +225,26 @@ class Fork(Access):
 
     def readonly(self) -> View:
         """A read-only view of the fork, with its unmerged changes."""
-        out = POINTER(_ffi.mdb_access)()
-        self._call(lib.mdb_fork_readonly, byref(out))
-        return View(out, self, "read-only view")
+        return self._owned_child(
+            "read-only view", lambda: new_view(self, lib.mdb_fork_readonly, "read-only view"))
+
+    def _retire_opened(self, what: str) -> None:
+        # The library made every index, view and iterator of the fork stale; the fork goes
+        # on, so they are dropped and opening them again gives fresh ones.
+        with self._lock:
+            opened = list(self._owned.values())
+        for child in opened:
+            child._retire(f"the fork was {what} after it was opened; open it again")
 
     def flush(self) -> None:
         """Makes a checkpoint of the changes, which `rollback` returns to."""
         self._call(lib.mdb_fork_flush)
 
     def rollback(self) -> None:
-        """Discards the changes since the last `flush`; the fork's indexes become stale."""
+        """Discards the changes since the last `flush`. The indexes and views opened from the
+        fork become stale (StaleHandleError); open them again."""
         self._call(lib.mdb_fork_rollback)
+        self._retire_opened("rolled back")
 
     def into_patch(self) -> Patch:
         """Turns the fork into a patch for `Database.merge`. The fork is consumed: it and its
@@ -236,17 +253,19 @@ class Fork(Access):
         self._call(lib.mdb_fork_into_patch, byref(out))
         return Patch(out, self._database)
 
-    def _namespace_call(self, function: Callable[..., int], namespace: str) -> None:
+    def _namespace_call(self, function: Callable[..., int], namespace: str, what: str) -> None:
         encoded = as_name(namespace, "a migration namespace")
         self._call(function, encoded, len(encoded))
+        self._retire_opened(f"{what} the migration {namespace!r}")
 
     def flush_migration(self, namespace: str) -> None:
         """Flushes the migration in `namespace` into the fork: once merged, its migrated indexes
-        replace the old ones. Use a fork made after the migration's last merge. The fork's
-        indexes become stale."""
-        self._namespace_call(lib.mdb_migration_flush, namespace)
+        replace the old ones. Use a fork made after the migration's last merge. The indexes and
+        views opened from the fork become stale."""
+        self._namespace_call(lib.mdb_migration_flush, namespace, "used to flush")
 
     def rollback_migration(self, namespace: str) -> None:
         """Drops the migration in `namespace`: once the fork is merged, its migrated indexes and
-        scratchpad are gone and the old indexes stay. The fork's indexes become stale."""
-        self._namespace_call(lib.mdb_migration_rollback, namespace)
+        scratchpad are gone and the old indexes stay. The indexes and views opened from the fork
+        become stale."""
+        self._namespace_call(lib.mdb_migration_rollback, namespace, "used to roll back")

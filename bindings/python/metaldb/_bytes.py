@@ -56,7 +56,7 @@ def take(out: mdb_bytes) -> bytes:
 
 def lent(pointer: ctypes.c_void_p, length: ctypes.c_size_t) -> bytes:
     """Copies bytes the library lends (valid until its next call on the same object)."""
-    return ctypes.string_at(pointer.value, length.value) if length.value else b""
+    return ctypes.string_at(pointer.value or 0, length.value) if length.value else b""
 
 
 def position_key(key: bytes) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import os
-from ctypes import POINTER, byref
+from ctypes import POINTER, byref, sizeof
 from typing import Any, Generator, Optional, Union
 
 from . import _ffi
@@ -26,7 +26,7 @@ class Compression(enum.IntEnum):
     LZ4HC = _ffi.MDB_COMPRESSION_LZ4HC
     ZLIB = _ffi.MDB_COMPRESSION_ZLIB
     ZSTD = _ffi.MDB_COMPRESSION_ZSTD
-    BZ2 = _ffi.MDB_COMPRESSION_BZ2
+    BZIP2 = _ffi.MDB_COMPRESSION_BZIP2
 
 
 def _compression(value: Union[Compression, str, None]) -> Optional[int]:
@@ -45,7 +45,10 @@ def _compression(value: Union[Compression, str, None]) -> Optional[int]:
 
 
 def _encode_path(path: PathLike) -> bytes:
-    return os.fsencode(path)
+    encoded = os.fsencode(path)
+    if b"\0" in encoded:
+        raise ValueError(f"a database path may not contain NUL: {path!r}")
+    return encoded
 
 
 def open(path: PathLike, *, compression: Union[Compression, str, None] = None,
@@ -68,7 +71,10 @@ def open(path: PathLike, *, compression: Union[Compression, str, None] = None,
     """
     encoded = _encode_path(path)
     options = _ffi.mdb_db_options()
-    lib.mdb_db_options_init(byref(options))
+    # The struct's size as the generated declaration has it: a library of another 1.x minor
+    # version reads (or zero-fills) what it knows of it.
+    call(lib.mdb_db_options_init, byref(options), sizeof(options),
+         context=lambda: "the default database options")
     options.create_if_missing = bool(create_if_missing)
     code = _compression(compression)
     if code is not None:
@@ -104,7 +110,7 @@ class Database(Handle):
     def __init__(self, ptr: Any, path: Optional[str]):
         #: The directory of the database, or None for a temporary one.
         self.path = path
-        super().__init__(ptr, lib.mdb_db_close, None)
+        super().__init__(ptr, lib.mdb_db_free, None)
 
     def _describe(self) -> str:
         return "temporary database" if self.path is None else f"database {self.path!r}"
@@ -118,7 +124,7 @@ class Database(Handle):
     def snapshot(self) -> Snapshot:
         """An isolated, read-only view of the current state."""
         out = POINTER(_ffi.mdb_snapshot)()
-        self._call(lib.mdb_db_snapshot, byref(out))
+        self._call(lib.mdb_snapshot_new, byref(out))
         return Snapshot(out, self)
 
     def merge(self, changes: Union[Patch, Fork], sync: bool = False) -> None:

@@ -29,7 +29,7 @@ class Error(Exception):
         super().__init__(f"{context}: {message}" if context else message)
 
     def __str__(self) -> str:
-        return self.args[0]
+        return str(self.args[0])
 
 
 class InvalidArgumentError(Error, ValueError):
@@ -141,7 +141,7 @@ class ForkedProcessError(Error, RuntimeError):
 
 #: The exception class of each status code the binding knows.
 BY_CODE: Dict[int, Type[Error]] = {
-    cls.code: cls  # type: ignore[misc]
+    cls.code: cls
     for cls in (
         InvalidArgumentError, StorageError, WrongIndexTypeError, BorrowedError,
         StaleHandleError, AbortedError, PanicError, PoisonedError, ReadOnlyError,

@@ -51,7 +51,7 @@ MDB_COMPRESSION_ZLIB = 4
 #: Zstandard compression (needs the `rocksdb_zstd` build feature).
 MDB_COMPRESSION_ZSTD = 5
 #: Bzip2 compression (needs the `rocksdb_bzip2` build feature).
-MDB_COMPRESSION_BZ2 = 6
+MDB_COMPRESSION_BZIP2 = 6
 #: Snappy compression is built in.
 MDB_FEATURE_SNAPPY = 1
 #: LZ4 and LZ4HC compression are built in.
@@ -140,11 +140,11 @@ class mdb_patch(Structure):
 
 
 class mdb_persistent_iters(Structure):
-    """The persistent iterators of one round of `mdb_migration_iter_loop`, lent to the step callback: valid until the callback returns, never freed by the caller."""
+    """The persistent iterators of one round of `mdb_migration_helper_iter_loop`, lent to the step callback: valid until the callback returns, never freed by the caller."""
 
 
 class mdb_snapshot(Structure):
-    """A snapshot of a database, from `mdb_db_snapshot`."""
+    """A snapshot of a database, from `mdb_snapshot_new`."""
 
 
 class mdb_sparse_list(Structure):
@@ -171,6 +171,7 @@ class mdb_db_options(Structure):
     """Options for `mdb_db_open`."""
 
     _fields_ = [
+        ("struct_size", c_size_t),
         ("max_open_files", c_int32),
         ("create_if_missing", c_bool),
         ("compression", c_uint32),
@@ -179,7 +180,7 @@ class mdb_db_options(Structure):
     ]
 
 
-#: The step of `mdb_migration_iter_loop`, called once per round with the helper, the round's persistent iterators and the loop's `user_data`.
+#: The step of `mdb_migration_helper_iter_loop`, called once per round with the helper, the round's persistent iterators and the loop's `user_data`.
 mdb_migration_step = CFUNCTYPE(mdb_status, POINTER(mdb_migration_helper), POINTER(mdb_persistent_iters), c_void_p)
 
 
@@ -266,11 +267,11 @@ FUNCTIONS = {
         'Frees the bytes held by `bytes` and resets it to empty (`data` NULL, `len` 0), so a second call is a harmless no-op.',
     ),
     "mdb_db_options_init": Function(
+        mdb_status,
+        (POINTER(mdb_db_options), c_size_t,),
+        ("options", "struct_size",),
         None,
-        (POINTER(mdb_db_options),),
-        ("options",),
-        None,
-        'Fills `options` with the defaults.',
+        'Fills `options` with the defaults and sets `options->struct_size` to `struct_size`.',
     ),
     "mdb_db_open": Function(
         mdb_status,
@@ -286,19 +287,12 @@ FUNCTIONS = {
         None,
         'Creates an empty database in memory, gone when its last handle is freed.',
     ),
-    "mdb_db_close": Function(
+    "mdb_db_free": Function(
         None,
         (POINTER(mdb_db),),
         ("db",),
         None,
         'Frees a database handle.',
-    ),
-    "mdb_db_snapshot": Function(
-        mdb_status,
-        (POINTER(mdb_db), POINTER(POINTER(mdb_snapshot)),),
-        ("db", "out_snapshot",),
-        None,
-        'Takes a snapshot: an immutable, isolated view of the database now.',
     ),
     "mdb_db_merge": Function(
         mdb_status,
@@ -671,7 +665,7 @@ FUNCTIONS = {
         None,
         "Merges the helper's remaining changes into the database and ends the helper.",
     ),
-    "mdb_migration_iter_loop": Function(
+    "mdb_migration_helper_iter_loop": Function(
         mdb_status,
         (POINTER(mdb_migration_helper), mdb_migration_step, c_void_p,),
         ("helper", "step", "user_data",),
@@ -685,33 +679,33 @@ FUNCTIONS = {
         None,
         'Frees a migration helper handle.',
     ),
-    "mdb_persistent_iters_create_map": Function(
+    "mdb_persistent_iters_new_map": Function(
         mdb_status,
         (POINTER(mdb_persistent_iters), c_char_p, c_size_t, POINTER(mdb_map), POINTER(POINTER(mdb_iter)),),
         ("iters", "name", "name_len", "map", "out_iter",),
         None,
-        "Creates a persistent iterator over a map, for this round of `mdb_migration_iter_loop`: an `mdb_iter` that saves, at every `mdb_iter_next`, the key it will resume from in the entry `name` of the helper's scratchpad, and resumes from the saved key if there is one.",
+        "Creates a persistent iterator over a map, for this round of `mdb_migration_helper_iter_loop`: an `mdb_iter` that saves, at every `mdb_iter_next`, the key it will resume from in the entry `name` of the helper's scratchpad, and resumes from the saved key if there is one.",
     ),
-    "mdb_persistent_iters_create_list": Function(
+    "mdb_persistent_iters_new_list": Function(
         mdb_status,
         (POINTER(mdb_persistent_iters), c_char_p, c_size_t, POINTER(mdb_list), POINTER(POINTER(mdb_iter)),),
         ("iters", "name", "name_len", "list", "out_iter",),
         None,
-        'Creates a persistent iterator over a list for this round, as `mdb_persistent_iters_create_map` does for a map.',
+        'Creates a persistent iterator over a list for this round, as `mdb_persistent_iters_new_map` does for a map.',
     ),
-    "mdb_persistent_iters_create_sparse_list": Function(
+    "mdb_persistent_iters_new_sparse_list": Function(
         mdb_status,
         (POINTER(mdb_persistent_iters), c_char_p, c_size_t, POINTER(mdb_sparse_list), POINTER(POINTER(mdb_iter)),),
-        ("iters", "name", "name_len", "list", "out_iter",),
+        ("iters", "name", "name_len", "sparse_list", "out_iter",),
         None,
-        'Creates a persistent iterator over a sparse list for this round, as `mdb_persistent_iters_create_map` does for a map.',
+        'Creates a persistent iterator over a sparse list for this round, as `mdb_persistent_iters_new_map` does for a map.',
     ),
-    "mdb_persistent_iters_create_key_set": Function(
+    "mdb_persistent_iters_new_key_set": Function(
         mdb_status,
         (POINTER(mdb_persistent_iters), c_char_p, c_size_t, POINTER(mdb_key_set), POINTER(POINTER(mdb_iter)),),
-        ("iters", "name", "name_len", "set", "out_iter",),
+        ("iters", "name", "name_len", "key_set", "out_iter",),
         None,
-        'Creates a persistent iterator over a key set for this round, as `mdb_persistent_iters_create_map` does for a map.',
+        'Creates a persistent iterator over a key set for this round, as `mdb_persistent_iters_new_map` does for a map.',
     ),
     "mdb_persistent_iter_new_map": Function(
         mdb_status,
@@ -730,14 +724,14 @@ FUNCTIONS = {
     "mdb_persistent_iter_new_sparse_list": Function(
         mdb_status,
         (POINTER(mdb_access), c_char_p, c_size_t, POINTER(mdb_sparse_list), POINTER(POINTER(mdb_iter)),),
-        ("access", "name", "name_len", "list", "out_iter",),
+        ("access", "name", "name_len", "sparse_list", "out_iter",),
         None,
         'Creates a persistent iterator over a sparse list, as `mdb_persistent_iter_new_map` does for a map.',
     ),
     "mdb_persistent_iter_new_key_set": Function(
         mdb_status,
         (POINTER(mdb_access), c_char_p, c_size_t, POINTER(mdb_key_set), POINTER(POINTER(mdb_iter)),),
-        ("access", "name", "name_len", "set", "out_iter",),
+        ("access", "name", "name_len", "key_set", "out_iter",),
         None,
         'Creates a persistent iterator over a key set, as `mdb_persistent_iter_new_map` does for a map.',
     ),
@@ -782,6 +776,13 @@ FUNCTIONS = {
         ("patch",),
         None,
         'Frees a patch handle; an unmerged patch is discarded once its children are freed too.',
+    ),
+    "mdb_snapshot_new": Function(
+        mdb_status,
+        (POINTER(mdb_db), POINTER(POINTER(mdb_snapshot)),),
+        ("db", "out_snapshot",),
+        None,
+        'Takes a snapshot: an immutable, isolated view of the database now.',
     ),
     "mdb_snapshot_as_access": Function(
         POINTER(mdb_access),
@@ -895,7 +896,7 @@ FUNCTIONS = {
         None,
         'Copies the last error message of this thread (as `mdb_last_error_message`) into `buf`, NUL-terminated, truncated to `buf_len - 1` bytes.',
     ),
-    "mdb_version_string": Function(
+    "mdb_version_str": Function(
         c_char_p,
         (),
         (),

@@ -18,7 +18,7 @@ import os
 import threading
 import warnings
 import weakref
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Hashable, List, Optional, Tuple, TypeVar
 
 from . import _errors
 from ._lib import lib
@@ -29,6 +29,7 @@ _deferred: List[Tuple[Callable[[Any], None], Any, str]] = []
 _deferred_lock = threading.Lock()
 _live: Dict[str, int] = collections.Counter()
 _live_lock = threading.Lock()
+H = TypeVar("H", bound="Handle")
 
 
 def _after_fork_in_child() -> None:
@@ -80,12 +81,16 @@ def call(function: Callable[..., int], *args: Any, context: Callable[[], str]) -
         raise _errors.from_status(status, message, context())
 
 
-def _collect(free: Callable[[Any], None], ptr: Any, kind: str, description: str, pid: int) -> None:
-    """The finalizer of a handle that was not closed."""
+def _collect(free: Callable[[Any], None], ptr: Any, kind: str, description: Optional[str],
+             pid: int) -> None:
+    """The finalizer of a handle that was not closed; `description` is None for an object
+    owned by another (an index of a fork), which goes when its owner goes: the warning is
+    the owner's."""
     if pid != _pid:
         return  # a forked child's copy of a parent's object: not ours to free
     try:
-        warnings.warn(f"unclosed metaldb {description}", ResourceWarning, stacklevel=2)
+        if description is not None:
+            warnings.warn(f"unclosed metaldb {description}", ResourceWarning, stacklevel=2)
     finally:  # even when warnings are errors (-W error::ResourceWarning)
         if getattr(_state, "depth", 0):
             with _deferred_lock:
@@ -97,38 +102,70 @@ def _collect(free: Callable[[Any], None], ptr: Any, kind: str, description: str,
 
 class Handle:
     """An object that owns one C handle. Closing is idempotent and also closes the objects
-    opened from this one; every object is a context manager that closes on exit."""
+    opened from this one; every object is a context manager that closes on exit.
+
+    An object is either yours (a database, fork, snapshot, patch, helper, iterator, abort
+    handle: close it, or the garbage collector frees it with a ResourceWarning) or owned by
+    the object it was opened from (indexes and views: they live until they or their owner are
+    closed, and the owner hands out the same object for the same address).
+    """
 
     #: The kind of handle, for messages and counts ("map", "fork").
     _kind = "handle"
 
-    def __init__(self, ptr: Any, free: Callable[[Any], None], parent: Optional["Handle"]):
+    def __init__(self, ptr: Any, free: Callable[[Any], None], parent: Optional["Handle"],
+                 owner_key: Optional[Hashable] = None):
+        """`parent` is what the object was opened from. With `owner_key`, the parent owns the
+        object under that key (it holds it, and the object does not hold the parent);
+        without, the parent only tracks it (the object holds the parent)."""
         self._ptr = ptr
         self._free = free
-        self._parent = parent  # keeps the Python parent alive while this object lives
         self._pid = _pid
         self._lock = threading.Condition(threading.Lock())
+        self._open_lock = threading.Lock()
         self._busy = 0
+        self._closing = False
         self._stale: Optional[str] = None
-        self._children: "weakref.WeakValueDictionary[int, Handle]" = (
+        self._owned: Dict[Hashable, Handle] = {}
+        self._tracked: "weakref.WeakValueDictionary[int, Handle]" = (
             weakref.WeakValueDictionary()
         )
-        self._next_child = 0
+        self._parent: Optional[Handle] = None
+        self._owner: Optional["weakref.ref[Handle]"] = None
+        self._owner_key = owner_key
         _count(self._kind, 1)
         self._finalizer = weakref.finalize(
-            self, _collect, free, ptr, self._kind, self._describe(), self._pid
+            self, _collect, free, ptr, self._kind,
+            None if owner_key is not None else self._describe(), self._pid,
         )
         if parent is not None:
-            parent._adopt(self)
+            with parent._lock:
+                orphan = parent._closing
+                if orphan:
+                    pass
+                elif owner_key is not None:
+                    self._owner = weakref.ref(parent)
+                    parent._owned[owner_key] = self
+                else:
+                    self._parent = parent  # keeps the Python parent alive while this lives
+                    parent._tracked[id(self)] = self
+            if orphan:
+                # The parent was closed by another thread while this was being opened.
+                self._release(None)
+                raise _errors.ClosedError(f"the {parent._describe()} is closed")
+
+    def _owned_child(self, key: Hashable, open_child: Callable[[], H]) -> H:
+        """The open object this one owns under `key`, opened by `open_child` if there is
+        none: one handle per index address, as a second writable one would be refused."""
+        with self._open_lock:
+            child = self._owned.get(key)
+            if child is None or child._ptr is None:
+                child = open_child()
+            return child  # type: ignore[return-value]
 
     def _describe(self) -> str:
         """What this object is, for messages: "map 'balances' of a fork"."""
         return self._kind
-
-    def _adopt(self, child: "Handle") -> None:
-        with self._lock:
-            self._next_child += 1
-            self._children[self._next_child] = child
 
     def _check_process(self) -> None:
         if self._pid != _pid:
@@ -142,7 +179,7 @@ class Handle:
         self._check_process()
         with self._lock:
             ptr = self._ptr
-            if ptr is None:
+            if ptr is None or self._closing:
                 if self._stale is not None:
                     raise _errors.StaleHandleError(self._stale, context=self._describe())
                 raise _errors.ClosedError(f"the {self._describe()} is closed")
@@ -163,6 +200,15 @@ class Handle:
         finally:
             self._leave()
 
+    def _call_first(self, function: Callable[..., int], first: Any, *args: Any) -> None:
+        """Calls `function(first, *args)` while this object is held open: `first` is a pointer
+        this object owns or lends (the access of a fork, a round's persistent iterators)."""
+        self._enter()
+        try:
+            call(function, first, *args, context=self._describe)
+        finally:
+            self._leave()
+
     @property
     def closed(self) -> bool:
         """Whether the object was closed (by itself, its parent, or a consuming call)."""
@@ -179,15 +225,28 @@ class Handle:
             self._finalizer.detach()
             self._ptr = None
             return
-        for child in list(self._children.values()):
-            child._release(stale)
         with self._lock:
-            if self._ptr is None:
+            if self._closing:
+                while self._ptr is not None:  # another thread is closing it
+                    self._lock.wait()
                 return
+            # From here no call starts and no child is added: wait for calls in flight.
+            self._closing = True
+            self._stale = stale
             while self._busy:
                 self._lock.wait()
+            children = list(self._owned.values()) + list(self._tracked.values())
+        for child in children:
+            child._release(stale)
+        with self._lock:
             ptr, self._ptr = self._ptr, None
-            self._stale = stale
+            self._owned.clear()
+            self._lock.notify_all()
+        owner = self._owner() if self._owner is not None else None
+        if owner is not None:
+            with owner._lock:
+                if owner._owned.get(self._owner_key) is self:
+                    del owner._owned[self._owner_key]
         if self._finalizer.detach() is not None:
             if _deferred:
                 _drain_deferred()

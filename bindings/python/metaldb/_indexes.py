@@ -6,7 +6,7 @@ import collections.abc
 import threading
 from ctypes import POINTER, byref, c_bool, c_size_t, c_uint64, c_void_p
 from typing import (
-    TYPE_CHECKING, Any, Callable, Generator, Generic, Iterable, Optional, Tuple, TypeVar,
+    TYPE_CHECKING, Any, Callable, Generator, Iterable, Optional, Tuple, TypeVar,
     Union, overload,
 )
 
@@ -22,7 +22,7 @@ T = TypeVar("T")
 _MISSING: Any = object()
 
 
-class Iterator(Handle, collections.abc.Iterator, Generic[T]):
+class Iterator(Handle, collections.abc.Iterator[T]):
     """A C iterator over an index, in key order. While it is open, its index refuses writes
     (BorrowedError). It closes itself at its end; ``with index.iter() as it:`` closes it
     deterministically when the loop stops early."""
@@ -30,13 +30,16 @@ class Iterator(Handle, collections.abc.Iterator, Generic[T]):
     _kind = "iterator"
 
     def __init__(self, ptr: Any, index: "Index", decode: Callable[[bytes, bytes], T],
-                 name: Optional[str] = None):
+                 name: Optional[str] = None, owned: bool = False):
+        """A persistent iterator has a `name`; one of a migration round is `owned` by its
+        index, as it is stale once the round ends (and closed then)."""
         self._index_description = index._describe()
         self._name = name
         self._decode = decode
         self._exhausted = False
         self._next_lock = threading.Lock()
-        super().__init__(ptr, lib.mdb_iter_free, index)
+        super().__init__(ptr, lib.mdb_iter_free, index,
+                         ("persistent iterator", name) if owned else None)
 
     def _describe(self) -> str:
         if self._name is not None:
@@ -78,7 +81,7 @@ class Index(Handle):
         self.name = name
         self.group = group
         self._access_description = access._describe()
-        super().__init__(ptr, free, access)
+        super().__init__(ptr, free, access, owner_key=(self._kind, name, group))
 
     def _describe(self) -> str:
         group = "" if self.group is None else f" (group {self.group!r})"
@@ -127,7 +130,7 @@ def _position(key: bytes, value: bytes) -> int:
     return position_key(key)
 
 
-class MapIndex(Index, collections.abc.MutableMapping):  # MutableMapping[bytes, bytes]
+class MapIndex(Index, collections.abc.MutableMapping[bytes, bytes]):
     """A map from byte keys to byte values, iterated in key order: a ``MutableMapping``.
 
     ``len()`` counts the keys by iterating them. ``keys()``, ``values()`` and ``items()`` are
@@ -211,7 +214,7 @@ class MapIndex(Index, collections.abc.MutableMapping):  # MutableMapping[bytes, 
         return sum(1 for _ in self.keys())
 
 
-class ListIndex(Index, collections.abc.Sequence):  # Sequence[bytes]
+class ListIndex(Index, collections.abc.Sequence[bytes]):
     """A list of byte values at positions 0 to ``len - 1``: a ``Sequence`` that also appends,
     extends, pops from the end, truncates and replaces values in place. Values cannot be
     inserted or deleted in the middle."""
@@ -304,7 +307,7 @@ class ListIndex(Index, collections.abc.Sequence):  # Sequence[bytes]
         return self._generate(lambda: self._open_iter(lib.mdb_list_iter, 0, _value))
 
 
-class SparseListIndex(Index, collections.abc.MutableMapping):  # MutableMapping[int, bytes]
+class SparseListIndex(Index, collections.abc.MutableMapping[int, bytes]):
     """A list whose positions may have gaps: a ``MutableMapping`` from positions to values,
     iterated in order of position, that also pushes at the end (`push`), removes the first
     value (`popleft`) and reports its `capacity` (one past the highest position ever used)."""
@@ -350,7 +353,7 @@ class SparseListIndex(Index, collections.abc.MutableMapping):  # MutableMapping[
         if self.remove(position) is None:
             raise KeyError(position)
 
-    def pop(self, position: int, default: Any = _MISSING) -> Any:  # type: ignore[override]
+    def pop(self, position: int, default: Any = _MISSING) -> Any:
         """Removes and returns the value at `position`; `default`, or KeyError, if none."""
         value = self.remove(position)
         if value is None:
@@ -419,7 +422,7 @@ class SparseListIndex(Index, collections.abc.MutableMapping):  # MutableMapping[
         return self.keys()
 
 
-class KeySet(Index, collections.abc.MutableSet):  # MutableSet[bytes]
+class KeySet(Index, collections.abc.MutableSet[bytes]):
     """A set of byte keys, iterated in key order: a ``MutableSet``. ``len()`` counts the keys
     by iterating them; set operators (``|``, ``&``) return builtin sets."""
 
@@ -429,7 +432,7 @@ class KeySet(Index, collections.abc.MutableSet):  # MutableSet[bytes]
         super().__init__(ptr, lib.mdb_key_set_free, access, name, group)
 
     @classmethod
-    def _from_iterable(cls, iterable: Iterable[bytes]) -> set:  # type: ignore[override]
+    def _from_iterable(cls, iterable: Iterable[bytes]) -> set[bytes]:  # type: ignore[override]
         return set(iterable)
 
     def __contains__(self, key: object) -> bool:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 from ctypes import POINTER, byref, c_bool
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from . import _ffi, _errors
-from ._access import View, persistent_iter
+from ._access import View, new_view, persistent_iter
 from ._bytes import as_name
 from ._handle import Handle
 from ._indexes import Iterator, KeySet, ListIndex, MapIndex, SparseListIndex
@@ -91,7 +91,6 @@ class MigrationHelper(Handle):
         self.namespace = namespace
         #: Aborts the migration from any thread; None for a helper made with abortable=False.
         self.abort_handle = abort_handle
-        self._views: Dict[str, View] = {}
         self._loop_thread: Optional[int] = None
         super().__init__(ptr, lib.mdb_migration_helper_free, database)
 
@@ -115,12 +114,7 @@ class MigrationHelper(Handle):
         return f"migration helper of {self.namespace!r}"
 
     def _view(self, function: Callable[..., int], what: str) -> View:
-        view = self._views.get(what)
-        if view is None or view.closed:
-            out = POINTER(_ffi.mdb_access)()
-            self._call(function, byref(out))
-            view = self._views[what] = View(out, self, what)
-        return view
+        return self._owned_child(what, lambda: new_view(self, function, what))
 
     @property
     def new_data(self) -> View:
@@ -139,8 +133,9 @@ class MigrationHelper(Handle):
         return self._view(lib.mdb_migration_helper_scratchpad, "scratchpad")
 
     def _after_merge(self) -> None:
-        self._views.clear()
-        for child in list(self._children.values()):
+        with self._lock:
+            opened = list(self._owned.values())
+        for child in opened:
             child._retire(f"it was opened from the {self._describe()} before its last merge")
 
     def _refuse_in_loop(self, what: str) -> None:
@@ -198,7 +193,7 @@ class MigrationHelper(Handle):
                                                context=self._describe())
         self._loop_thread = threading.get_ident()
         try:
-            self._call(lib.mdb_migration_iter_loop, callback, None)
+            self._call(lib.mdb_migration_helper_iter_loop, callback, None)
         except _errors.Error:
             if raised:
                 raise raised[0] from None
@@ -210,10 +205,11 @@ class MigrationHelper(Handle):
     def close(self) -> None:
         """Frees the helper and everything opened from it, discarding unmerged changes, and
         releases its abort handle without aborting."""
-        self._refuse_in_loop("close")
         super().close()
 
     def _release(self, stale: Optional[str]) -> None:
+        # Closing waits for calls in flight, and the loop is one until its step returns.
+        self._refuse_in_loop("close")
         super()._release(stale)
         if self.abort_handle is not None:
             self.abort_handle._release(stale)

@@ -61,8 +61,8 @@ def test_iter_context_manager_frees_deterministically(db):
             with pytest.raises(metaldb.BorrowedError):
                 m.clear()
         assert it.closed
-        with pytest.raises(StopIteration):
-            next(it)  # a closed, unexhausted iterator is not silently restarted
+        with pytest.raises(metaldb.ClosedError):
+            next(it)  # closed before its end: not an end
         m.clear()
 
 

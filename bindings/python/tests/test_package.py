@@ -26,6 +26,7 @@ def load_generator():
     spec = importlib.util.spec_from_file_location(
         "gen_ctypes", REPO / "bindings" / "python" / "tools" / "gen_ctypes.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -58,16 +59,26 @@ def test_tests_run_against_the_installed_package_and_its_bundled_library():
 
 
 def wrapped_functions() -> set[str]:
-    """The C functions the package's modules name: `lib.mdb_x`, or "mdb_x" as a string."""
+    """The C functions the package's modules name: as an attribute (`lib.mdb_x`), or as a
+    string ("mdb_x") other than a key of UNWRAPPED."""
     names = set()
     for module in PACKAGE.glob("*.py"):
-        if module.name in ("_ffi.py", "_lib.py"):
+        if module.name == "_ffi.py":
             continue
-        for node in ast.walk(ast.parse(module.read_text())):
-            if isinstance(node, ast.Attribute) and node.attr.startswith("mdb_"):
+        tree = ast.parse(module.read_text())
+        unwrapped_keys = {
+            id(key) for node in ast.walk(tree)
+            if isinstance(node, ast.AnnAssign) or isinstance(node, ast.Assign)
+            for target in ([node.target] if isinstance(node, ast.AnnAssign) else node.targets)
+            if isinstance(target, ast.Name) and target.id == "UNWRAPPED"
+            and isinstance(node.value, ast.Dict)
+            for key in node.value.keys
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in _ffi.FUNCTIONS:
                 names.add(node.attr)
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
-                    and node.value in _ffi.FUNCTIONS:
+            elif isinstance(node, ast.Constant) and node.value in _ffi.FUNCTIONS \
+                    and id(node) not in unwrapped_keys:
                 names.add(node.value)
     return names
 
