@@ -118,12 +118,12 @@ test: fmt-check rust-test lint fuzz-smoke py-test
 # The Python binding (bindings/python). `make wheel` stages `make install` and bundles the
 # shared library it installs into a platform wheel in dist/, built in a venv of its own (the
 # system python3 may lack pip); `make py-test` installs that wheel into a fresh venv and runs
-# the tests against it, with -P so that the source tree is not what gets imported.
+# the tests against it (-P: the current directory is not on sys.path).
 PYTHON ?= python3
 PY_BUILD := $(CARGO_TARGET_DIR)/python
 PY_VENV := $(CARGO_TARGET_DIR)/py-venv
 PYTEST_VERSION ?= 8.3.4
-PIP_FLAGS := --quiet --disable-pip-version-check --root-user-action=ignore
+PIP := PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # Regenerates the ctypes declarations from include/metaldb.h (a test fails when they are stale).
 py-ffi:
@@ -139,16 +139,15 @@ wheel:
 		test -n "$$lib" && cp "$$lib" $(PY_BUILD)/src/metaldb/_native/libmetaldb.so
 	$(PYTHON) -m venv $(PY_BUILD)/venv
 	rm -f dist/metaldb-*.whl
-	$(PY_BUILD)/venv/bin/pip wheel $(PIP_FLAGS) --no-deps --wheel-dir dist $(PY_BUILD)/src
+	$(PIP) $(PY_BUILD)/venv/bin/pip wheel --quiet --no-deps --wheel-dir dist $(PY_BUILD)/src
 	@ls -l dist/metaldb-*.whl
 
 py-test: wheel
 	rm -rf $(PY_VENV)
 	$(PYTHON) -m venv $(PY_VENV)
-	$(PY_VENV)/bin/pip install $(PIP_FLAGS) pytest==$(PYTEST_VERSION) dist/metaldb-*.whl
-	cd $(PY_BUILD) && PYTHONDONTWRITEBYTECODE=1 $(PY_VENV)/bin/python -X dev -P \
-		-W error::ResourceWarning -m pytest -c $(CURDIR)/bindings/python/pyproject.toml \
-		--rootdir $(CURDIR)/bindings/python $(CURDIR)/bindings/python/tests
+	$(PIP) $(PY_VENV)/bin/pip install --quiet pytest==$(PYTEST_VERSION) dist/metaldb-*.whl
+	PYTHONDONTWRITEBYTECODE=1 $(PY_VENV)/bin/python -X dev -P -W error::ResourceWarning \
+		-m pytest -c bindings/python/pyproject.toml --rootdir bindings/python bindings/python/tests
 
 # The benchmarks of BENCHMARKS.md, in an optimized build, which needs RocksDB built with
 # optimizations: the first run compiles it (25 minutes) unless ROCKSDB_LIB_DIR points at an

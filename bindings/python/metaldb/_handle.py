@@ -121,7 +121,10 @@ class Handle:
         self._ptr = ptr
         self._free = free
         self._pid = _pid
-        self._lock = threading.Condition(threading.Lock())
+        # The lock guards the state below; the condition (on the same lock) wakes a closer
+        # waiting for calls in flight. Plain `with self._lock` keeps the per-call cost low.
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
         self._open_lock = threading.Lock()
         self._busy = 0
         self._closing = False
@@ -176,7 +179,8 @@ class Handle:
 
     def _enter(self) -> Any:
         """Marks a call in flight and returns the C handle, or raises if there is none."""
-        self._check_process()
+        if self._pid != _pid:
+            self._check_process()
         with self._lock:
             ptr = self._ptr
             if ptr is None or self._closing:
@@ -189,8 +193,8 @@ class Handle:
     def _leave(self) -> None:
         with self._lock:
             self._busy -= 1
-            if not self._busy:
-                self._lock.notify_all()
+            if not self._busy and self._closing:
+                self._idle.notify_all()
 
     def _call(self, function: Callable[..., int], *args: Any) -> None:
         """Calls `function(handle, *args)` and raises its error."""
@@ -228,20 +232,20 @@ class Handle:
         with self._lock:
             if self._closing:
                 while self._ptr is not None:  # another thread is closing it
-                    self._lock.wait()
+                    self._idle.wait()
                 return
             # From here no call starts and no child is added: wait for calls in flight.
             self._closing = True
             self._stale = stale
             while self._busy:
-                self._lock.wait()
+                self._idle.wait()
             children = list(self._owned.values()) + list(self._tracked.values())
         for child in children:
             child._release(stale)
         with self._lock:
             ptr, self._ptr = self._ptr, None
             self._owned.clear()
-            self._lock.notify_all()
+            self._idle.notify_all()
         owner = self._owner() if self._owner is not None else None
         if owner is not None:
             with owner._lock:

@@ -153,3 +153,22 @@ def test_metaldb_library_takes_precedence_over_the_bundled_copy(tmp_path):
         [sys.executable, "-P", "-c", "import metaldb; print(metaldb.library_path)"],
         env=env, capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.strip() == str(copy)
+
+
+def test_library_lookup_order_is_environment_then_wheel_then_system(monkeypatch, tmp_path):
+    found = []
+    monkeypatch.setattr(_lib.ctypes.util, "find_library",
+                        lambda name: found.append(name) or "libmetaldb.so.1")
+    monkeypatch.setenv("METALDB_LIBRARY", "/from/the/environment.so")
+    assert _lib._locate()[0] == "/from/the/environment.so"
+    monkeypatch.delenv("METALDB_LIBRARY")
+    bundled = tmp_path / "libmetaldb.so"
+    bundled.write_bytes(b"")
+    monkeypatch.setattr(_lib, "BUNDLED", bundled)
+    assert _lib._locate()[0] == str(bundled)
+    monkeypatch.setattr(_lib, "BUNDLED", tmp_path / "not-bundled.so")
+    assert _lib._locate() == ("libmetaldb.so.1", "the system (ctypes.util.find_library)")
+    assert found == ["metaldb"]
+    monkeypatch.setattr(_lib.ctypes.util, "find_library", lambda name: None)
+    with pytest.raises(ImportError, match="METALDB_LIBRARY"):
+        _lib._locate()
