@@ -87,6 +87,13 @@ class Index(Handle):
         group = "" if self.group is None else f" (group {self.group!r})"
         return f"{self._kind} {self.name!r}{group} of the {self._access_description}"
 
+    def _lookup(self, function: Callable[..., int], *args: Any) -> Optional[bytes]:
+        """Calls a C function that hands over bytes (`out_value`, `out_found` last): the
+        bytes, or None when there were none."""
+        value, found = _ffi.mdb_bytes(), c_bool()
+        self._call(function, *args, byref(value), byref(found))
+        return take(value) if found.value else None
+
     def _open_iter(self, function: Callable[..., int], start: Any,
                    decode: Callable[[bytes, bytes], T]) -> Iterator[T]:
         out = POINTER(_ffi.mdb_iter)()
@@ -145,9 +152,8 @@ class MapIndex(Index, collections.abc.MutableMapping[bytes, bytes]):
     def get(self, key: bytes, default: Any = None) -> Any:
         """The value of `key`, or `default`."""
         key = as_bytes(key, "a map key")
-        value, found = _ffi.mdb_bytes(), c_bool()
-        self._call(lib.mdb_map_get, key, len(key), byref(value), byref(found))
-        return take(value) if found.value else default
+        value = self._lookup(lib.mdb_map_get, key, len(key))
+        return default if value is None else value
 
     def __getitem__(self, key: bytes) -> bytes:
         value = self.get(key, _MISSING)
@@ -238,10 +244,6 @@ class ListIndex(Index, collections.abc.Sequence[bytes]):
                 raise IndexError(f"list index out of range for the {self._describe()}")
         return as_position(index, "a list index")
 
-    def _get(self, position: int) -> Optional[bytes]:
-        value, found = _ffi.mdb_bytes(), c_bool()
-        self._call(lib.mdb_list_get, position, byref(value), byref(found))
-        return take(value) if found.value else None
 
     @overload
     def __getitem__(self, index: int) -> bytes: ...
@@ -252,7 +254,7 @@ class ListIndex(Index, collections.abc.Sequence[bytes]):
     def __getitem__(self, index: Union[int, slice]) -> Union[bytes, list[bytes]]:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        value = self._get(self._position(index))
+        value = self._lookup(lib.mdb_list_get, self._position(index))
         if value is None:
             raise IndexError(f"list index {index} out of range for the {self._describe()}")
         return value
@@ -274,17 +276,14 @@ class ListIndex(Index, collections.abc.Sequence[bytes]):
 
     def pop(self) -> bytes:
         """Removes and returns the last value; IndexError if the list is empty."""
-        value, found = _ffi.mdb_bytes(), c_bool()
-        self._call(lib.mdb_list_pop, byref(value), byref(found))
-        if not found.value:
+        value = self._lookup(lib.mdb_list_pop)
+        if value is None:
             raise IndexError(f"pop from the empty {self._describe()}")
-        return take(value)
+        return value
 
     def last(self) -> Optional[bytes]:
         """The last value, or None if the list is empty."""
-        value, found = _ffi.mdb_bytes(), c_bool()
-        self._call(lib.mdb_list_last, byref(value), byref(found))
-        return take(value) if found.value else None
+        return self._lookup(lib.mdb_list_last)
 
     def truncate(self, length: int) -> None:
         """Keeps the first `length` values; does nothing if the list is not longer."""
@@ -319,9 +318,8 @@ class SparseListIndex(Index, collections.abc.MutableMapping[int, bytes]):
 
     def get(self, position: int, default: Any = None) -> Any:
         """The value at `position`, or `default`."""
-        value, found = _ffi.mdb_bytes(), c_bool()
-        self._call(lib.mdb_sparse_list_get, as_position(position), byref(value), byref(found))
-        return take(value) if found.value else default
+        value = self._lookup(lib.mdb_sparse_list_get, as_position(position))
+        return default if value is None else value
 
     def __getitem__(self, position: int) -> bytes:
         value = self.get(position, _MISSING)
@@ -335,19 +333,14 @@ class SparseListIndex(Index, collections.abc.MutableMapping[int, bytes]):
     def swap(self, position: int, value: bytes) -> Optional[bytes]:
         """Stores `value` at `position` and returns the value it replaced, or None."""
         value = as_bytes(value, "a sparse list value")
-        old, found = _ffi.mdb_bytes(), c_bool()
-        self._call(lib.mdb_sparse_list_set, as_position(position), value, len(value),
-                   byref(old), byref(found))
-        return take(old) if found.value else None
+        return self._lookup(lib.mdb_sparse_list_set, as_position(position), value, len(value))
 
     def __setitem__(self, position: int, value: bytes) -> None:
         self.swap(position, value)
 
     def remove(self, position: int) -> Optional[bytes]:
         """Removes the value at `position`, returning it, or None if there was none."""
-        old, found = _ffi.mdb_bytes(), c_bool()
-        self._call(lib.mdb_sparse_list_remove, as_position(position), byref(old), byref(found))
-        return take(old) if found.value else None
+        return self._lookup(lib.mdb_sparse_list_remove, as_position(position))
 
     def __delitem__(self, position: int) -> None:
         if self.remove(position) is None:
@@ -370,11 +363,10 @@ class SparseListIndex(Index, collections.abc.MutableMapping[int, bytes]):
 
     def popleft(self) -> bytes:
         """Removes and returns the value at the lowest position; IndexError if empty."""
-        value, found = _ffi.mdb_bytes(), c_bool()
-        self._call(lib.mdb_sparse_list_pop, byref(value), byref(found))
-        if not found.value:
+        value = self._lookup(lib.mdb_sparse_list_pop)
+        if value is None:
             raise IndexError(f"popleft from the empty {self._describe()}")
-        return take(value)
+        return value
 
     def popitem(self) -> Tuple[int, bytes]:
         """Removes and returns the (position, value) at the lowest position."""
@@ -480,11 +472,6 @@ class Entry(Index):
 
     def __init__(self, ptr: Any, access: "Access", name: str, group: Optional[bytes]):
         super().__init__(ptr, lib.mdb_entry_free, access, name, group)
-
-    def _lookup(self, function: Callable[..., int], *args: Any) -> Optional[bytes]:
-        value, found = _ffi.mdb_bytes(), c_bool()
-        self._call(function, *args, byref(value), byref(found))
-        return take(value) if found.value else None
 
     def get(self) -> Optional[bytes]:
         """The value, or None if the entry is unset."""

@@ -139,3 +139,28 @@ def test_forked_child_refuses_the_parents_objects(db):
     assert m[b"k"] == b"v"
     m.close()
     fork.close()
+
+
+def test_collection_between_a_failure_and_its_message_keeps_the_message(db, monkeypatch):
+    # A garbage collection may run a finalizer between a failed call and the read of its
+    # message on the same thread. A free there would clear the message (every call clears
+    # it), so such frees wait until after the read.
+    garbage: list = [db.fork()]
+    garbage.append(garbage)  # a cycle: only the collector frees it
+    del garbage
+    read_message = _lib.lib.mdb_last_error_message
+
+    def collect_then_read():
+        gc.collect()
+        return read_message()
+
+    monkeypatch.setattr(_lib.lib, "mdb_last_error_message", collect_then_read)
+    with db.fork() as fork:
+        with pytest.warns(ResourceWarning, match="unclosed metaldb fork"):
+            with pytest.raises(metaldb.InvalidArgumentError) as err:
+                fork.map("bad name")
+        assert "bad name" in err.value.message
+    monkeypatch.undo()
+    with db.fork():  # the deferred free happens at the next call
+        pass
+    assert "fork" not in live_handles() or live_handles()["fork"] == 0
