@@ -100,19 +100,38 @@ def test_snapshot_iteration_does_not_see_later_writes(db):
         assert [k for k, _ in items] == [b"k001", b"k002"]
 
 
-def test_persistent_iterator_resumes_from_its_saved_position(disk_db):
-    with disk_db.transaction() as fork:
-        fill(fork.map("m"), 6)
+def take_two(db, name, open_index):
+    """Two items of a persistent iterator over `open_index(fork)`, in a merged transaction."""
+    with db.transaction() as fork:
+        index = open_index(fork)
+        with fork.scratchpad("job").persistent_iter(name, index) as it:
+            return [item for _, item in zip(range(2), it)]
+
+
+def test_persistent_iterator_resumes_after_a_restart(tmp_path):
+    path = tmp_path / "db"
+    with metaldb.open(path) as db, db.transaction() as fork:
+        fill(fork.map("m"), 5)
     seen = []
-    for _ in range(3):
-        with disk_db.transaction() as fork:
-            m = fork.map("m")
-            with fork.scratchpad("job") as scratch:
-                with scratch.persistent_iter("m-position", m) as it:
-                    for _, (key, _value) in zip(range(2), it):
-                        seen.append(key)
-    assert seen == [b"k%03d" % i for i in range(6)]
-    with disk_db.transaction() as fork:
-        m = fork.map("m")
-        with fork.scratchpad("job").persistent_iter("m-position", m) as it:
-            assert list(it) == []  # at its end: yields nothing, even after restarts
+    for _ in range(3):  # a process restart between rounds: the position is in the database
+        with metaldb.open(path) as db:
+            seen += take_two(db, "m-position", lambda fork: fork.map("m"))
+    assert [key for key, _ in seen] == [b"k%03d" % i for i in range(5)]
+    with metaldb.open(path) as db:
+        assert take_two(db, "m-position", lambda fork: fork.map("m")) == []  # at its end
+
+
+def test_persistent_iterators_over_every_iterable_index_kind(db):
+    with db.transaction() as fork:
+        fork.list("l").extend([b"a", b"b", b"c"])
+        fork.sparse_list("s").update({2: b"two", 9: b"nine", 20: b"twenty"})
+        keys = fork.key_set("k")
+        keys |= {b"x", b"y", b"z"}
+    assert take_two(db, "l-pos", lambda fork: fork.list("l")) == [(0, b"a"), (1, b"b")]
+    assert take_two(db, "l-pos", lambda fork: fork.list("l")) == [(2, b"c")]
+    assert take_two(db, "s-pos", lambda fork: fork.sparse_list("s")) == [(2, b"two"), (9, b"nine")]
+    assert take_two(db, "s-pos", lambda fork: fork.sparse_list("s")) == [(20, b"twenty")]
+    assert take_two(db, "k-pos", lambda fork: fork.key_set("k")) == [b"x", b"y"]
+    assert take_two(db, "k-pos", lambda fork: fork.key_set("k")) == [b"z"]
+    with db.fork() as fork, pytest.raises(TypeError, match="not Entry"):
+        fork.scratchpad("job").persistent_iter("e-pos", fork.entry("e"))

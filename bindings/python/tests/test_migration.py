@@ -237,3 +237,32 @@ def test_rollback_drops_the_migration_and_keeps_the_old_data(db):
 def test_invalid_namespace_is_refused(db):
     with pytest.raises(metaldb.InvalidArgumentError):
         db.migration("bad.namespace")
+
+
+def test_iter_loop_migrates_a_list_and_a_key_set_in_rounds(db):
+    with db.transaction() as fork:
+        fork.list("ns.events").extend([b"e%d" % i for i in range(7)])
+        members = fork.key_set("ns.members")
+        members |= {b"m%d" % i for i in range(5)}
+    rounds = []
+
+    def step(helper, iters):
+        rounds.append(1)
+        events = iters.create("events", helper.old_data.list("events"))
+        new_events = helper.new_data.list("events")
+        for position, value in itertools.islice(events, 3):
+            assert position == len(new_events)
+            new_events.append(value.upper())
+        members = iters.create("members", helper.old_data.key_set("members"))
+        new_members = helper.new_data.key_set("members")
+        for key in itertools.islice(members, 2):
+            new_members.add(key.upper())
+
+    with db.migration("ns") as helper:
+        helper.iter_loop(step)
+        helper.finish()
+    assert len(rounds) == 3
+    db.flush_migration("ns")
+    with db.snapshot() as snapshot:
+        assert list(snapshot.list("ns.events")) == [b"E%d" % i for i in range(7)]
+        assert set(snapshot.key_set("ns.members")) == {b"M%d" % i for i in range(5)}
