@@ -18,7 +18,7 @@ INSTALL ?= install
 VERSION := $(shell sed -n 's/^version = "\([^"]*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
-.PHONY: help lib quickstart migration-example install test rust-test fmt-check lint fuzz-build fuzz-smoke fuzz bench bench-c py-ffi wheel py-test
+.PHONY: help lib quickstart migration-example install test rust-test fmt-check lint fuzz-build fuzz-smoke fuzz bench bench-c
 
 help:
 	@echo "make quickstart  build the library and run examples-c/quickstart.c against it"
@@ -119,6 +119,7 @@ test: fmt-check rust-test lint fuzz-smoke py-test
 # shared library it installs into a platform wheel in dist/, built in a venv of its own (the
 # system python3 may lack pip); `make py-test` installs that wheel into a fresh venv and runs
 # the tests against it (-P: the current directory is not on sys.path).
+.PHONY: py-ffi wheel py-test
 PYTHON ?= python3
 PY_BUILD := $(CARGO_TARGET_DIR)/python
 PY_VENV := $(CARGO_TARGET_DIR)/py-venv

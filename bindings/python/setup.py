@@ -6,12 +6,8 @@ on the CPython ABI, so the tag is py3-none-<platform>."""
 from pathlib import Path
 
 from setuptools import setup
+from setuptools.command.bdist_wheel import bdist_wheel
 from setuptools.dist import Distribution
-
-try:
-    from setuptools.command.bdist_wheel import bdist_wheel
-except ImportError:  # setuptools < 70.1
-    from wheel.bdist_wheel import bdist_wheel
 
 BUNDLES_LIBRARY = any((Path(__file__).parent / "metaldb" / "_native").glob("libmetaldb*"))
 

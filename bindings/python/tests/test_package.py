@@ -4,6 +4,7 @@ coverage of the header, the wheel's contents."""
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import importlib.util
 import os
 import subprocess
@@ -56,6 +57,11 @@ def test_tests_run_against_the_installed_package_and_its_bundled_library():
     if "METALDB_LIBRARY" not in os.environ:
         assert Path(metaldb.library_path) == PACKAGE / "_native" / "libmetaldb.so"
     assert (PACKAGE / "py.typed").exists()
+    wheel = importlib.metadata.distribution("metaldb").read_text("WHEEL")
+    assert "Root-Is-Purelib: false" in wheel
+    tags = [line.split(": ")[1] for line in wheel.splitlines() if line.startswith("Tag: ")]
+    assert tags and all(tag.startswith("py3-none-") and not tag.endswith("-any")
+                        for tag in tags), tags
 
 
 def wrapped_functions() -> set[str]:
