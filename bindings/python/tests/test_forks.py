@@ -144,3 +144,40 @@ def test_checkpoint_writes_an_independent_copy(disk_db, tmp_path):
 def test_checkpoint_of_a_temporary_database_is_refused(db, tmp_path):
     with pytest.raises(metaldb.InvalidArgumentError):
         db.checkpoint(tmp_path / "copy")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_writes_merges_and_rollbacks_match_a_dict_model(db, seed):
+    import random
+
+    rng = random.Random(seed)
+    merged: dict = {}
+    for _ in range(20):
+        model = dict(merged)
+        checkpoint = dict(model)
+        with db.fork() as fork:
+            for _ in range(30):
+                m = fork.map("model")
+                key = b"k%d" % rng.randrange(40)
+                action = rng.random()
+                if action < 0.5:
+                    value = bytes(rng.randrange(256) for _ in range(rng.randrange(4)))
+                    m[key] = value
+                    model[key] = value
+                elif action < 0.7:
+                    m.discard(key)
+                    model.pop(key, None)
+                elif action < 0.8:
+                    fork.flush()
+                    checkpoint = dict(model)
+                elif action < 0.85:
+                    fork.rollback()
+                    model = dict(checkpoint)
+                else:
+                    assert m.get(key) == model.get(key)
+            assert dict(fork.map("model").items()) == model
+            if rng.random() < 0.7:
+                db.merge(fork)
+                merged = model
+        with db.snapshot() as snapshot:
+            assert dict(snapshot.map("model").items()) == merged
