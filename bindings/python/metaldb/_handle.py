@@ -25,21 +25,22 @@ from ._lib import lib
 
 _pid = os.getpid()
 _state = threading.local()
+# Appended to and popped from without a lock: both are atomic under the GIL, and a finalizer
+# may run (and append) in the middle of any Python code of the binding, drains included.
 _deferred: List[Tuple[Callable[[Any], None], Any, str]] = []
-_deferred_lock = threading.Lock()
 _live: Dict[str, int] = collections.Counter()
-_live_lock = threading.Lock()
+# Reentrant: a finalizer that runs while this thread updates a count updates one too.
+_live_lock = threading.RLock()
 H = TypeVar("H", bound="Handle")
 
 
 def _after_fork_in_child() -> None:
     # The child must not free or use the parent's handles; its locks may have been held by
     # threads that do not exist in the child.
-    global _pid, _deferred_lock, _live_lock
+    global _pid, _live_lock
     _pid = os.getpid()
     _deferred.clear()
-    _deferred_lock = threading.Lock()
-    _live_lock = threading.Lock()
+    _live_lock = threading.RLock()
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
@@ -57,10 +58,11 @@ def _count(kind: str, delta: int) -> None:
 
 
 def _drain_deferred() -> None:
-    with _deferred_lock:
-        pending = _deferred[:]
-        del _deferred[:]
-    for free, ptr, kind in pending:
+    while _deferred:
+        try:
+            free, ptr, kind = _deferred.pop()
+        except IndexError:  # another thread took the last one
+            return
         free(ptr)
         _count(kind, -1)
 
@@ -93,8 +95,7 @@ def _collect(free: Callable[[Any], None], ptr: Any, kind: str, description: Opti
             warnings.warn(f"unclosed metaldb {description}", ResourceWarning, stacklevel=2)
     finally:  # even when warnings are errors (-W error::ResourceWarning)
         if getattr(_state, "depth", 0):
-            with _deferred_lock:
-                _deferred.append((free, ptr, kind))
+            _deferred.append((free, ptr, kind))
         else:
             free(ptr)
             _count(kind, -1)
@@ -144,12 +145,10 @@ class Handle:
         if parent is not None:
             with parent._lock:
                 orphan = parent._closing
-                if orphan:
-                    pass
-                elif owner_key is not None:
+                if not orphan and owner_key is not None:
                     self._owner = weakref.ref(parent)
                     parent._owned[owner_key] = self
-                else:
+                elif not orphan:
                     self._parent = parent  # keeps the Python parent alive while this lives
                     parent._tracked[id(self)] = self
             if orphan:

@@ -129,19 +129,31 @@ def import_in_subprocess(library: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=60)
 
 
-def test_import_names_both_versions_when_the_library_major_differs(tmp_path):
+def fake_library(tmp_path: Path, version_number: int) -> str:
+    """A shared library whose only function is mdb_version_number."""
     source = tmp_path / "fake.c"
-    source.write_text(textwrap.dedent("""\
+    source.write_text(textwrap.dedent(f"""\
         #include <stdint.h>
-        uint32_t mdb_version_number(void) { return 2003004; }
+        uint32_t mdb_version_number(void) {{ return {version_number}; }}
     """))
     fake = tmp_path / "libfake.so"
     subprocess.run(["cc", "-shared", "-fPIC", "-o", str(fake), str(source)], check=True)
-    result = import_in_subprocess(str(fake))
+    return str(fake)
+
+
+def test_import_names_both_versions_when_the_library_major_differs(tmp_path):
+    result = import_in_subprocess(fake_library(tmp_path, 2003004))
     assert result.returncode != 0
     assert "ImportError" in result.stderr
     assert "2.3.4" in result.stderr, result.stderr
     assert f"supports major version {_lib.SUPPORTED_MAJOR}" in result.stderr, result.stderr
+
+
+def test_import_names_the_functions_an_older_library_lacks(tmp_path):
+    result = import_in_subprocess(fake_library(tmp_path, _ffi.METALDB_VERSION_NUMBER))
+    assert "ImportError" in result.stderr, result.stderr
+    assert "lacks mdb_abort_handle_abort" in result.stderr, result.stderr
+    assert "mdb_fault_injection_arm_panic" not in result.stderr  # optional: test builds only
 
 
 def test_import_names_the_library_it_cannot_load(tmp_path):
