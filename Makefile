@@ -118,12 +118,14 @@ test: fmt-check rust-test lint fuzz-smoke py-test
 # The Python binding (bindings/python). `make wheel` stages `make install` and bundles the
 # shared library it installs into a platform wheel in dist/, built in a venv of its own (the
 # system python3 may lack pip); `make py-test` installs that wheel into a fresh venv and runs
-# the tests against it (-P: the current directory is not on sys.path).
+# the tests against it (-P: the current directory is not on sys.path), mypy checking the
+# shipped type hints among them.
 .PHONY: py-ffi wheel py-test
 PYTHON ?= python3
 PY_BUILD := $(CARGO_TARGET_DIR)/python
 PY_VENV := $(CARGO_TARGET_DIR)/py-venv
 PYTEST_VERSION ?= 8.3.4
+MYPY_VERSION ?= 2.4.1
 PIP := PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # Regenerates the ctypes declarations from include/metaldb.h (a test fails when they are stale).
@@ -146,7 +148,8 @@ wheel:
 py-test: wheel
 	rm -rf $(PY_VENV)
 	$(PYTHON) -m venv $(PY_VENV)
-	$(PIP) $(PY_VENV)/bin/pip install --quiet pytest==$(PYTEST_VERSION) dist/metaldb-*.whl
+	$(PIP) $(PY_VENV)/bin/pip install --quiet pytest==$(PYTEST_VERSION) mypy==$(MYPY_VERSION) \
+		dist/metaldb-*.whl
 	PYTHONDONTWRITEBYTECODE=1 $(PY_VENV)/bin/python -X dev -P -W error::ResourceWarning \
 		-m pytest -c bindings/python/pyproject.toml --rootdir bindings/python bindings/python/tests
 
