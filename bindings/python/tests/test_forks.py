@@ -181,3 +181,18 @@ def test_random_writes_merges_and_rollbacks_match_a_dict_model(db, seed):
                 merged = model
         with db.snapshot() as snapshot:
             assert dict(snapshot.map("model").items()) == merged
+
+
+@pytest.mark.parametrize("compression", list(metaldb.Compression))
+def test_compression_opens_when_built_in_and_fails_clearly_otherwise(tmp_path, compression):
+    feature = compression.name.lower().replace("lz4hc", "lz4")
+    path = tmp_path / "db"
+    if compression is metaldb.Compression.NONE or feature in metaldb.features():
+        with metaldb.open(path, compression=compression) as db:
+            with db.transaction() as fork:
+                fork.map("m")[b"k"] = b"v" * 1000
+        with metaldb.open(path, compression=compression.name.lower()) as db, db.snapshot() as snap:
+            assert snap.map("m")[b"k"] == b"v" * 1000
+    else:
+        with pytest.raises(metaldb.Error, match=f"(?i){compression.name}"):
+            metaldb.open(path, compression=compression)
