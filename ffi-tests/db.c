@@ -35,13 +35,16 @@ static int test_db_options_init_fills_the_defaults(void) {
     return 0;
 }
 
-static int test_db_options_init_refuses_null_and_a_size_below_1_0_and_writes_nothing(void) {
+static int test_db_options_init_refuses_null_and_a_size_out_of_range_and_writes_nothing(void) {
     mdb_db_options options;
     CHECK_STATUS(mdb_db_options_init(NULL, sizeof options), MDB_ERR_INVALID_ARGUMENT);
     CHECK(strstr(mdb_last_error_message(), "options") != NULL);
     memset(&options, 0xAB, sizeof options);
     CHECK_STATUS(mdb_db_options_init(&options, sizeof options - 1), MDB_ERR_INVALID_ARGUMENT);
     CHECK(strstr(mdb_last_error_message(), "struct_size") != NULL);
+    CHECK(options.max_open_files == (int32_t)0xABABABAB);
+    CHECK_STATUS(mdb_db_options_init(&options, 4097), MDB_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(mdb_last_error_message(), "4097") != NULL);
     CHECK(options.max_open_files == (int32_t)0xABABABAB);
     return 0;
 }
@@ -99,6 +102,11 @@ static int test_db_open_refuses_options_not_filled_by_init(void) {
                  MDB_ERR_INVALID_ARGUMENT);
     CHECK(strstr(mdb_last_error_message(), "struct_size is 0") != NULL);
     CHECK(strstr(mdb_last_error_message(), "mdb_db_options_init") != NULL);
+    /* Uninitialised memory: the library must not scan megabytes of "unknown fields". */
+    options.struct_size = (size_t)1 << 40;
+    CHECK_STATUS(mdb_db_open("/nonexistent/metaldb-never-created", &options, &db),
+                 MDB_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(mdb_last_error_message(), "above 4096") != NULL);
     CHECK(db == UNTOUCHED);
     return 0;
 }
@@ -439,7 +447,7 @@ static int test_db_close_of_null_is_a_no_op(void) {
 int main(void) {
     RUN_TEST(test_db_open_temporary_gives_an_empty_database);
     RUN_TEST(test_db_options_init_fills_the_defaults);
-    RUN_TEST(test_db_options_init_refuses_null_and_a_size_below_1_0_and_writes_nothing);
+    RUN_TEST(test_db_options_init_refuses_null_and_a_size_out_of_range_and_writes_nothing);
     RUN_TEST(test_db_open_accepts_a_newer_header_s_options_whose_new_fields_are_zero);
     RUN_TEST(test_db_open_refuses_a_newer_header_s_field_it_does_not_know);
     RUN_TEST(test_db_open_refuses_options_not_filled_by_init);

@@ -110,6 +110,7 @@ static int test_errors_every_entry_point_refuses_null_handles(void) {
     CHECK(open_handles(&h) == 0);
 
     /* Databases. */
+    CHECK_NULL_REFUSED(mdb_db_options_init(NULL, sizeof(mdb_db_options)));
     CHECK_NULL_REFUSED(mdb_db_open(NULL, NULL, &db));
     CHECK_NULL_REFUSED(mdb_snapshot_new(NULL, &snapshot));
     CHECK_NULL_REFUSED(mdb_db_merge(NULL, h.patch));

@@ -652,11 +652,12 @@ void mdb_bytes_free(mdb_bytes *bytes);
  *
  * @param[out] options      The options to fill: `struct_size` writable bytes. Not NULL.
  * @param[in]  struct_size  `sizeof(mdb_db_options)` as the caller's header declares it
- *                          (`sizeof options`), at least the size of the 1.0 struct. Bytes
+ *                          (`sizeof options`): at least the size of the 1.0 struct, at most
+ *                          4096. Bytes
  *                          past the fields this library knows are set to zero, the default
  *                          of every field a newer header adds.
- * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` if `options` is NULL or `struct_size` is below
- *   the 1.0 size (nothing is written then).
+ * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` if `options` is NULL or `struct_size` is out
+ *   of range (nothing is written then).
  *
  * Any thread may call this.
  */
@@ -671,9 +672,9 @@ mdb_status mdb_db_options_init(mdb_db_options *options,
  * @param[out] out_db   On `MDB_OK`, the new handle; free it with `mdb_db_free`.
  * @return `MDB_OK`;
  *   `MDB_ERR_INVALID_ARGUMENT` if `path` or `out_db` is NULL, `path` is not UTF-8, an
- *   option is unknown, `options->struct_size` is below the 1.0 size (the struct was not
- *   filled by `mdb_db_options_init`), or it is larger than this library knows and a field
- *   this library does not know is not zero;
+ *   option is unknown, `options->struct_size` is below the 1.0 size or above 4096 (the
+ *   struct was not filled by `mdb_db_options_init`), or it is larger than this library
+ *   knows and a field this library does not know is not zero;
  *   `MDB_ERR_STORAGE` if RocksDB cannot open the database (missing and `create_if_missing`
  *   off, locked by another process or handle, damaged, I/O error), with RocksDB's text;
  *   `MDB_ERR_INCOMPATIBLE_VERSION` if it was written with another on-disk format version;

@@ -95,6 +95,11 @@ macro_rules! for_each_option_field {
     };
 }
 
+/// The largest `struct_size` accepted, far above any 1.x struct: a larger one means a struct
+/// that `mdb_db_options_init` did not fill (uninitialised memory), whose "unknown bytes" the
+/// library must not scan.
+const OPTIONS_SIZE_MAX: usize = 4096;
+
 /// Whether the field at `offset` of `len` bytes lies within a caller's struct of `size` bytes.
 fn field_fits(size: usize, offset: usize, len: usize) -> bool {
     offset + len <= size
@@ -107,6 +112,13 @@ fn check_struct_size(size: usize) -> Result<(), FfiError> {
             "mdb_db_options.struct_size is {}, below {}, the size of mdb_db_options in metaldb \
              1.0: fill the struct with mdb_db_options_init(&options, sizeof options)",
             size, OPTIONS_SIZE_1_0
+        )));
+    }
+    if size > OPTIONS_SIZE_MAX {
+        return Err(FfiError::invalid_argument(format_args!(
+            "mdb_db_options.struct_size is {}, above {}: fill the struct with \
+             mdb_db_options_init(&options, sizeof options)",
+            size, OPTIONS_SIZE_MAX
         )));
     }
     Ok(())
@@ -257,11 +269,12 @@ impl Default for mdb_db_options {
 ///
 /// @param[out] options      The options to fill: `struct_size` writable bytes. Not NULL.
 /// @param[in]  struct_size  `sizeof(mdb_db_options)` as the caller's header declares it
-///                          (`sizeof options`), at least the size of the 1.0 struct. Bytes
+///                          (`sizeof options`): at least the size of the 1.0 struct, at most
+///                          4096. Bytes
 ///                          past the fields this library knows are set to zero, the default
 ///                          of every field a newer header adds.
-/// @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` if `options` is NULL or `struct_size` is below
-///   the 1.0 size (nothing is written then).
+/// @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` if `options` is NULL or `struct_size` is out
+///   of range (nothing is written then).
 ///
 /// Any thread may call this.
 #[no_mangle]
@@ -287,9 +300,9 @@ pub unsafe extern "C" fn mdb_db_options_init(
 /// @param[out] out_db   On `MDB_OK`, the new handle; free it with `mdb_db_free`.
 /// @return `MDB_OK`;
 ///   `MDB_ERR_INVALID_ARGUMENT` if `path` or `out_db` is NULL, `path` is not UTF-8, an
-///   option is unknown, `options->struct_size` is below the 1.0 size (the struct was not
-///   filled by `mdb_db_options_init`), or it is larger than this library knows and a field
-///   this library does not know is not zero;
+///   option is unknown, `options->struct_size` is below the 1.0 size or above 4096 (the
+///   struct was not filled by `mdb_db_options_init`), or it is larger than this library
+///   knows and a field this library does not know is not zero;
 ///   `MDB_ERR_STORAGE` if RocksDB cannot open the database (missing and `create_if_missing`
 ///   off, locked by another process or handle, damaged, I/O error), with RocksDB's text;
 ///   `MDB_ERR_INCOMPATIBLE_VERSION` if it was written with another on-disk format version;
