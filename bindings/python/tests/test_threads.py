@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -86,3 +87,51 @@ def test_close_waits_for_a_call_in_flight_on_another_thread(db):
     thread.join()
     assert result in ([2000], ["closed"])
     assert m.closed
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_closing_while_other_threads_use_the_objects_raises_cleanly(seed):
+    import random
+
+    from metaldb._handle import live_handles
+
+    before = live_handles()
+    db = metaldb.temporary()
+    fork = db.fork()
+    for i in range(50):
+        fork.map("m")[b"%03d" % i] = b"v"
+    snapshot = db.snapshot()
+    expected = (metaldb.ClosedError, metaldb.StaleHandleError, metaldb.BorrowedError)
+    unexpected = []
+
+    def use(i: int) -> None:
+        rng = random.Random(seed * 100 + i)
+        for _ in range(300):
+            try:
+                action = rng.randrange(4)
+                if action == 0:
+                    fork.map("m")[b"x%d" % i] = b"y"
+                elif action == 1:
+                    sum(1 for _ in fork.map("m").items())
+                elif action == 2:
+                    snapshot.map("m").get(b"001")
+                else:
+                    with db.fork() as own:
+                        own.list("l").append(b"z")
+            except expected:
+                pass
+            except BaseException as exc:  # anything else is a bug of the binding
+                unexpected.append(repr(exc))
+
+    threads = [threading.Thread(target=use, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    closer = random.Random(seed)
+    time.sleep(closer.random() / 50)  # while the threads are busy
+    closer.choice([fork, snapshot, db]).close()
+    for obj in (fork, snapshot, db):
+        obj.close()
+    for thread in threads:
+        thread.join()
+    assert unexpected == []
+    assert live_handles() == before
