@@ -123,10 +123,15 @@ def test_versions_of_binding_and_library_agree():
     assert "snappy" in metaldb.features()
 
 
+def python(code: str, library: str, **kwargs) -> subprocess.CompletedProcess:
+    """Runs `code` in a new interpreter with METALDB_LIBRARY set, outside the source tree."""
+    return subprocess.run([sys.executable, "-c", code], cwd=Path(library).parent,
+                          env=dict(os.environ, METALDB_LIBRARY=library), capture_output=True,
+                          text=True, timeout=60, **kwargs)
+
+
 def import_in_subprocess(library: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, METALDB_LIBRARY=library)
-    return subprocess.run([sys.executable, "-P", "-c", "import metaldb"], env=env,
-                          capture_output=True, text=True, timeout=60)
+    return python("import metaldb", library)
 
 
 def fake_library(tmp_path: Path, version_number: int) -> str:
@@ -166,10 +171,7 @@ def test_import_names_the_library_it_cannot_load(tmp_path):
 def test_metaldb_library_takes_precedence_over_the_bundled_copy(tmp_path):
     copy = tmp_path / "libmetaldb-copy.so"
     copy.write_bytes(Path(metaldb.library_path).read_bytes())
-    env = dict(os.environ, METALDB_LIBRARY=str(copy))
-    result = subprocess.run(
-        [sys.executable, "-P", "-c", "import metaldb; print(metaldb.library_path)"],
-        env=env, capture_output=True, text=True, timeout=60, check=True)
+    result = python("import metaldb; print(metaldb.library_path)", str(copy), check=True)
     assert result.stdout.strip() == str(copy)
 
 
