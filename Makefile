@@ -18,7 +18,7 @@ INSTALL ?= install
 VERSION := $(shell sed -n 's/^version = "\([^"]*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
-.PHONY: help lib quickstart migration-example install test rust-test fmt-check lint fuzz-build fuzz-smoke fuzz bench bench-c
+.PHONY: help lib quickstart migration-example install test rust-test fmt-check lint fuzz-build fuzz-smoke fuzz abi-check abi-baseline bench bench-c
 
 help:
 	@echo "make quickstart  build the library and run examples-c/quickstart.c against it"
@@ -26,6 +26,8 @@ help:
 	@echo "make install     install the header, libraries and metaldb.pc under PREFIX (/usr/local)"
 	@echo "make test        run every test: formatting, clippy, Rust tests, C tests (plain, ASan+UBSan, valgrind), a fuzz run"
 	@echo "make lint        formatting and clippy"
+	@echo "make abi-check   compare the built library and header with the 1.x ABI baseline (abi/metaldb-1.abi)"
+	@echo "make abi-baseline  regenerate abi/metaldb-1.abi from the built library (README, \"ABI stability\")"
 	@echo "make wheel       build the Python binding's wheel, bundling the library, into dist/"
 	@echo "make py-test     build the wheel, install it into a fresh venv and run the Python tests"
 	@echo "make fuzz        fuzz the C ABI for FUZZ_SECONDS (3600), growing fuzz/corpus/c_abi"
@@ -113,7 +115,19 @@ fuzz-smoke: fuzz-build
 fuzz: fuzz-build
 	$(FUZZ_RUN) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 fuzz/corpus/c_abi
 
-test: fmt-check rust-test lint fuzz-smoke py-test
+# The 1.x ABI (README, "ABI stability"): the header's prototypes, struct layouts, typedefs and
+# constants and the library's versioned exports, as abi/abi.py extracts them, against the
+# committed baseline. Additions pass; a removal or a change fails with a report.
+ABI_BASELINE := abi/metaldb-$(MAJOR).abi
+ABI_LIBRARY := $(LIBDIR)/libmetaldb.so
+
+abi-check: lib
+	python3 abi/test_abi.py
+	python3 abi/abi.py check $(ABI_BASELINE) include/metaldb.h $(ABI_LIBRARY)
+
+abi-baseline: lib
+	python3 abi/abi.py dump include/metaldb.h $(ABI_LIBRARY) > $(ABI_BASELINE).new
+	mv $(ABI_BASELINE).new $(ABI_BASELINE)
 
 # The Python binding (bindings/python). `make wheel` stages `make install` and bundles the
 # shared library it installs into a platform wheel in dist/, built in a venv of its own (the
@@ -152,6 +166,8 @@ py-test: wheel
 		dist/metaldb-*.whl
 	PYTHONDONTWRITEBYTECODE=1 $(PY_VENV)/bin/python -X dev -P -W error::ResourceWarning \
 		-m pytest -c bindings/python/pyproject.toml --rootdir bindings/python bindings/python/tests
+
+test: fmt-check rust-test lint fuzz-smoke abi-check py-test
 
 # The benchmarks of BENCHMARKS.md, in an optimized build, which needs RocksDB built with
 # optimizations: the first run compiles it (25 minutes) unless ROCKSDB_LIB_DIR points at an
