@@ -116,14 +116,21 @@ class Access(Handle):
         """Opens the entry `name` (in the group `group`)."""
         return self._open(Entry, name, group)
 
-    def index_type(self, name: str, group: Optional[bytes] = None) -> Optional[IndexType]:
-        """The type of the index at the address, or None if there is none."""
+    def index_type(self, name: str, group: Optional[bytes] = None
+                   ) -> Union[IndexType, int, None]:
+        """The type of the index at the address, or None if there is none; the number of a
+        type this binding does not know, from a newer library."""
         encoded = as_name(name, "an index name")
         key, key_len = as_group(group)
         index_type, found = c_uint32(), c_bool()
         self._call_access(lib.mdb_access_index_type, encoded, len(encoded), key, key_len,
                           byref(index_type), byref(found))
-        return IndexType(index_type.value) if found.value else None
+        if not found.value:
+            return None
+        try:
+            return IndexType(index_type.value)
+        except ValueError:
+            return index_type.value
 
     def _view(self, function: str, name: str, kind: str) -> "View":
         encoded = as_name(name, f"a {kind}")

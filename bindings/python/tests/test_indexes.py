@@ -231,3 +231,14 @@ def test_prefixed_views_namespace_their_indexes(db):
     with db.snapshot() as snap:
         assert snap.map("app.users")[b"u"] == b"1"
         assert snap.prefixed("app").map("users")[b"u"] == b"1"
+
+
+def test_an_index_type_from_a_newer_library_comes_back_as_its_number(db, monkeypatch):
+    def newer_library(access, name, name_len, key, key_len, out_type, out_found):
+        out_type._obj.value = 200
+        out_found._obj.value = True
+        return 0
+
+    monkeypatch.setattr(metaldb._lib.lib, "mdb_access_index_type", newer_library)
+    with db.snapshot() as snap:
+        assert snap.index_type("anything") == 200
