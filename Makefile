@@ -29,6 +29,8 @@ help:
 	@echo "make go-test     the Go binding (bindings/go): vet, tests under -race and cgocheck=2, against a staged install"
 	@echo "make abi-check   compare the built library and header with the 1.x ABI baseline (abi/metaldb-1.abi)"
 	@echo "make abi-baseline  regenerate abi/metaldb-1.abi from the built library (README, \"ABI stability\")"
+	@echo "make wheel       build the Python binding's wheel, bundling the library, into dist/"
+	@echo "make py-test     build the wheel, install it into a fresh venv and run the Python tests"
 	@echo "make fuzz        fuzz the C ABI for FUZZ_SECONDS (3600), growing fuzz/corpus/c_abi"
 	@echo "make bench       metaldb against raw RocksDB (benches/engine.rs), with the ratio table"
 	@echo "make bench-c     the C ABI against the Rust API (benches/c_abi.rs); BENCH_C_ARGS=--items 1000"
@@ -168,7 +170,45 @@ go-test:
 		> $(GO_STAGE)/fault-injection.log; status=$$?; cat $(GO_STAGE)/fault-injection.log; \
 		test $$status -eq 0 && grep -q '^--- PASS: TestPanicInTheLibrary' $(GO_STAGE)/fault-injection.log
 
-test: fmt-check rust-test lint fuzz-smoke abi-check go-test
+# The Python binding (bindings/python). `make wheel` stages `make install` and bundles the
+# shared library it installs into a platform wheel in dist/, built in a venv of its own (the
+# system python3 may lack pip); `make py-test` installs that wheel into a fresh venv and runs
+# the tests against it (-P: the current directory is not on sys.path), mypy checking the
+# shipped type hints among them.
+.PHONY: py-ffi wheel py-test
+PYTHON ?= python3
+PY_BUILD := $(CARGO_TARGET_DIR)/python
+PY_VENV := $(CARGO_TARGET_DIR)/py-venv
+PYTEST_VERSION ?= 8.3.4
+MYPY_VERSION ?= 2.4.1
+PIP := PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# Regenerates the ctypes declarations from include/metaldb.h (a test fails when they are stale).
+py-ffi:
+	$(PYTHON) bindings/python/tools/gen_ctypes.py
+
+wheel:
+	rm -rf $(PY_BUILD) && mkdir -p $(PY_BUILD)/src
+	$(MAKE) install DESTDIR=$(PY_BUILD)/stage PREFIX=/usr
+	cp -R bindings/python/pyproject.toml bindings/python/setup.py bindings/python/README.md \
+		bindings/python/metaldb $(PY_BUILD)/src/
+	mkdir -p $(PY_BUILD)/src/metaldb/_native
+	lib="$$(find $(PY_BUILD)/stage -name 'libmetaldb.so.$(VERSION)' | head -n 1)" && \
+		test -n "$$lib" && cp "$$lib" $(PY_BUILD)/src/metaldb/_native/libmetaldb.so
+	$(PYTHON) -m venv $(PY_BUILD)/venv
+	rm -f dist/metaldb-*.whl
+	$(PIP) $(PY_BUILD)/venv/bin/pip wheel --quiet --no-deps --wheel-dir dist $(PY_BUILD)/src
+	@ls -l dist/metaldb-*.whl
+
+py-test: wheel
+	rm -rf $(PY_VENV)
+	$(PYTHON) -m venv $(PY_VENV)
+	$(PIP) $(PY_VENV)/bin/pip install --quiet pytest==$(PYTEST_VERSION) mypy==$(MYPY_VERSION) \
+		dist/metaldb-*.whl
+	PYTHONDONTWRITEBYTECODE=1 $(PY_VENV)/bin/python -X dev -P -W error::ResourceWarning \
+		-m pytest -c bindings/python/pyproject.toml --rootdir bindings/python bindings/python/tests
+
+test: fmt-check rust-test lint fuzz-smoke abi-check go-test py-test
 
 # The benchmarks of BENCHMARKS.md, in an optimized build, which needs RocksDB built with
 # optimizations: the first run compiles it (25 minutes) unless ROCKSDB_LIB_DIR points at an
