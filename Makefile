@@ -18,7 +18,7 @@ INSTALL ?= install
 VERSION := $(shell sed -n 's/^version = "\([^"]*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
-.PHONY: help lib quickstart migration-example install test rust-test fmt-check lint fuzz-build fuzz-smoke fuzz bench bench-c
+.PHONY: help lib quickstart migration-example install test rust-test derive-test fmt-check lint fuzz-build fuzz-smoke fuzz bench bench-c
 
 help:
 	@echo "make quickstart  build the library and run examples-c/quickstart.c against it"
@@ -26,6 +26,7 @@ help:
 	@echo "make install     install the header, libraries and metaldb.pc under PREFIX (/usr/local)"
 	@echo "make test        run every test: formatting, clippy, Rust tests, C tests (plain, ASan+UBSan, valgrind), a fuzz run"
 	@echo "make lint        formatting and clippy"
+	@echo "make derive-test the metaldb-derive crate's compile-fail tests (no RocksDB; the derive tests that use metaldb run in rust-test)"
 	@echo "make fuzz        fuzz the C ABI for FUZZ_SECONDS (3600), growing fuzz/corpus/c_abi"
 	@echo "make bench       metaldb against raw RocksDB (benches/engine.rs), with the ratio table"
 	@echo "make bench-c     the C ABI against the Rust API (benches/c_abi.rs); BENCH_C_ARGS=--items 1000"
@@ -72,15 +73,25 @@ TEST_BUILD_ROCKSDB := $${ROCKSDB_LIB_DIR:-$$(dirname "$$(ls $(CARGO_TARGET_DIR)/
 
 # Clippy runs in check mode, another configuration: it checks against the test build's RocksDB,
 # in a target directory of its own so that it never invalidates the test build. The
-# fault-injection feature is checked too, since only the C tests build it.
+# fault-injection feature is checked too, since only the C tests build it. The workspace is
+# the library and metaldb-derive.
 lint: fmt-check lib
 	rocksdb="$(TEST_BUILD_ROCKSDB)" && \
 	ROCKSDB_LIB_DIR="$$rocksdb" ROCKSDB_STATIC=1 SNAPPY_LIB_DIR="$$rocksdb" SNAPPY_STATIC=1 \
 		CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/lint \
-		$(CARGO) clippy --all-targets --features $(FEATURES),fault-injection -- -D warnings
+		$(CARGO) clippy --workspace --all-targets --features $(FEATURES),fault-injection -- -D warnings
 
+# The root package's tests include the derives' behaviour tests (tests/derive_*.rs), the
+# migration examples written with them, and the compile-fail cases that need metaldb
+# (tests/derive_compile_fail.rs: trybuild builds them in a target directory of its own,
+# linking this build's RocksDB, found by the test itself; see that file).
 rust-test:
 	$(CARGO) test --features $(FEATURES)
+
+# The metaldb-derive crate alone: its compile-fail cases (derive/tests/ui) need no metaldb,
+# so they build without RocksDB.
+derive-test:
+	$(CARGO) test -p metaldb-derive
 
 # Fuzzing of the C ABI (RELIABILITY.md, "Fuzzing"): the libFuzzer target fuzz/fuzz_targets/c_abi.rs,
 # built by cargo-fuzz with AddressSanitizer. The stable toolchain accepts cargo-fuzz's nightly
@@ -111,7 +122,7 @@ fuzz-smoke: fuzz-build
 fuzz: fuzz-build
 	$(FUZZ_RUN) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 fuzz/corpus/c_abi
 
-test: fmt-check rust-test lint fuzz-smoke
+test: fmt-check rust-test derive-test lint fuzz-smoke
 
 # The benchmarks of BENCHMARKS.md, in an optimized build, which needs RocksDB built with
 # optimizations: the first run compiles it (25 minutes) unless ROCKSDB_LIB_DIR points at an
