@@ -11,9 +11,9 @@
 //! The generated code names the `metaldb` crate (and `bincode` for `BinaryValue`) by those
 //! names, so the crate using the derives must depend on them under those names.
 //!
-//! The examples below are not compiled here (a proc-macro crate cannot depend on the crate
-//! it generates code for without a cycle); the metaldb repository compiles and runs the same
-//! code in `tests/derive_*.rs`.
+//! The examples below are not compiled as this crate's doc tests (that would make metaldb,
+//! and RocksDB, a dependency of every compile-fail test); metaldb compiles and runs the same
+//! code in its `access::FromAccess` docs and in `tests/derive_*.rs`.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
@@ -23,7 +23,7 @@ mod binary_value;
 mod from_access;
 
 use proc_macro::TokenStream;
-use syn::{parse_macro_input, DeriveInput};
+use syn::DeriveInput;
 
 /// Derives `metaldb::BinaryValue` for a type that implements serde's `Serialize` and
 /// `Deserialize`, encoding it with `bincode` 1.x.
@@ -44,7 +44,7 @@ use syn::{parse_macro_input, DeriveInput};
 ///
 /// # Example
 ///
-/// ```ignore
+/// ```rust
 /// use metaldb_derive::BinaryValue;
 /// use serde::{Deserialize, Serialize};
 ///
@@ -61,10 +61,7 @@ use syn::{parse_macro_input, DeriveInput};
 /// ```
 #[proc_macro_derive(BinaryValue, attributes(binary_value))]
 pub fn binary_value(input: TokenStream) -> TokenStream {
-    let input = parse_macro_input!(input as DeriveInput);
-    binary_value::expand(&input)
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    derive(input, binary_value::expand)
 }
 
 /// Derives `metaldb::access::FromAccess` for a struct whose fields all implement `FromAccess`
@@ -104,7 +101,7 @@ pub fn binary_value(input: TokenStream) -> TokenStream {
 ///
 /// # Example
 ///
-/// ```ignore
+/// ```rust
 /// use metaldb::{access::{Access, FromAccess}, Entry, Group, Lazy, ListIndex, MapIndex};
 /// use metaldb_derive::FromAccess;
 ///
@@ -127,8 +124,16 @@ pub fn binary_value(input: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_derive(FromAccess, attributes(from_access))]
 pub fn from_access(input: TokenStream) -> TokenStream {
-    let input = parse_macro_input!(input as DeriveInput);
-    from_access::expand(&input)
+    derive(input, from_access::expand)
+}
+
+/// Runs `expand` on the item, turning its error into `compile_error!` at the error's span.
+fn derive(
+    input: TokenStream,
+    expand: fn(&DeriveInput) -> syn::Result<proc_macro2::TokenStream>,
+) -> TokenStream {
+    syn::parse::<DeriveInput>(input)
+        .and_then(|input| expand(&input))
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }
