@@ -471,3 +471,31 @@ fn schemas_over_read_only_accesses_read_without_creating() {
     assert_eq!(schema.count.get(), None);
     assert_eq!(schema.group.keys().count(), 0);
 }
+
+/// A schema declared by a `macro_rules!` macro, with field names and types from its caller.
+macro_rules! declare_schema {
+    ($name:ident { $($field:ident: $ty:ty),* $(,)? }) => {
+        #[derive(FromAccess)]
+        struct $name<T: Access> {
+            $($field: $ty,)*
+        }
+    };
+}
+
+declare_schema!(FromMacro {
+    items: ListIndex<T::Base, u8>,
+    flag: Entry<T::Base, bool>,
+});
+
+#[test]
+fn schemas_declared_by_macros_open_their_fields() {
+    let db = TemporaryDB::new();
+    let fork = db.fork();
+    {
+        let mut schema = FromMacro::from_access(&fork, "m".into()).unwrap();
+        schema.items.push(1);
+        schema.flag.set(true);
+    }
+    assert_eq!(fork.get_list::<_, u8>("m.items").len(), 1);
+    assert_eq!(fork.get_entry::<_, bool>("m.flag").get(), Some(true));
+}
