@@ -6,8 +6,11 @@
 
 mod common;
 
+use std::rc::Rc;
+
 use metaldb::{
     access::{Access, AccessErrorKind, CopyAccessExt, FromAccess, Prefixed, RawAccessMut},
+    generic::IntoErased,
     migration::{flush_migration, Migration},
     BinaryKey, Database, Entry, Group, IndexType, KeySetIndex, Lazy, ListIndex, MapIndex,
     SparseListIndex, TemporaryDB,
@@ -230,6 +233,21 @@ fn namespaced_accesses_prefix_every_field() {
     assert_eq!(snapshot.get_entry::<_, u64>("app.count").get(), Some(8));
     let schema = Schema::from_root(Prefixed::new("app", &snapshot)).unwrap();
     assert_eq!(schema.count.get(), Some(8));
+}
+
+#[test]
+fn schemas_open_on_owned_and_erased_accesses() {
+    let db = TemporaryDB::new();
+    // An owned fork: the access is cloned into every field, so it needs only `Clone`.
+    let fork = Rc::new(db.fork());
+    Schema::from_root(Rc::clone(&fork)).unwrap().fill();
+    assert_filled(&*fork, "group", Some(3), "member 3");
+    let fork = Rc::try_unwrap(fork).expect("the schema released the fork");
+
+    // An erased access, as generic code over any kind of access holds it.
+    let erased = Prefixed::new("erased", &fork).into_erased();
+    Schema::from_root(erased).unwrap().fill();
+    assert_filled(&fork, "erased.lazy", None, "lazy");
 }
 
 #[test]
