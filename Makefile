@@ -18,7 +18,7 @@ INSTALL ?= install
 VERSION := $(shell sed -n 's/^version = "\([^"]*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
-.PHONY: help lib quickstart migration-example install test rust-test fmt-check lint fuzz-build fuzz-smoke fuzz go-test abi-check abi-baseline bench bench-c
+.PHONY: help lib quickstart migration-example install test rust-test derive-test fmt-check lint fuzz-build fuzz-smoke fuzz go-test abi-check abi-baseline bench bench-c
 
 help:
 	@echo "make quickstart  build the library and run examples-c/quickstart.c against it"
@@ -26,6 +26,7 @@ help:
 	@echo "make install     install the header, libraries and metaldb.pc under PREFIX (/usr/local)"
 	@echo "make test        run every test: formatting, clippy, Rust tests, C tests (plain, ASan+UBSan, valgrind), a fuzz run"
 	@echo "make lint        formatting and clippy"
+	@echo "make derive-test the metaldb-derive crate's compile-fail tests (no RocksDB; the derive tests that use metaldb run in rust-test)"
 	@echo "make go-test     the Go binding (bindings/go): vet, tests under -race and cgocheck=2, against a staged install"
 	@echo "make abi-check   compare the built library and header with the 1.x ABI baseline (abi/metaldb-1.abi)"
 	@echo "make abi-baseline  regenerate abi/metaldb-1.abi from the built library (README, \"ABI stability\")"
@@ -77,15 +78,25 @@ TEST_BUILD_ROCKSDB := $${ROCKSDB_LIB_DIR:-$$(dirname "$$(ls $(CARGO_TARGET_DIR)/
 
 # Clippy runs in check mode, another configuration: it checks against the test build's RocksDB,
 # in a target directory of its own so that it never invalidates the test build. The
-# fault-injection feature is checked too, since only the C tests build it.
+# fault-injection feature is checked too, since only the C tests build it. The workspace is
+# the library and metaldb-derive.
 lint: fmt-check lib
 	rocksdb="$(TEST_BUILD_ROCKSDB)" && \
 	ROCKSDB_LIB_DIR="$$rocksdb" ROCKSDB_STATIC=1 SNAPPY_LIB_DIR="$$rocksdb" SNAPPY_STATIC=1 \
 		CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/lint \
-		$(CARGO) clippy --all-targets --features $(FEATURES),fault-injection -- -D warnings
+		$(CARGO) clippy --workspace --all-targets --features $(FEATURES),fault-injection -- -D warnings
 
+# The root package's tests include the derives' behaviour tests (tests/derive_*.rs), the
+# migration examples written with them, and the compile-fail cases that need metaldb
+# (tests/derive_compile_fail.rs: trybuild builds them in a target directory of its own,
+# linking this build's RocksDB, found by the test itself; see that file).
 rust-test:
 	$(CARGO) test --features $(FEATURES)
+
+# The metaldb-derive crate alone: its compile-fail cases (derive/tests/ui) need no metaldb,
+# so they build without RocksDB.
+derive-test:
+	$(CARGO) test -p metaldb-derive
 
 # Fuzzing of the C ABI (RELIABILITY.md, "Fuzzing"): the libFuzzer target fuzz/fuzz_targets/c_abi.rs,
 # built by cargo-fuzz with AddressSanitizer. The stable toolchain accepts cargo-fuzz's nightly
@@ -208,7 +219,7 @@ py-test: wheel
 	PYTHONDONTWRITEBYTECODE=1 $(PY_VENV)/bin/python -X dev -P -W error::ResourceWarning \
 		-m pytest -c bindings/python/pyproject.toml --rootdir bindings/python bindings/python/tests
 
-test: fmt-check rust-test lint fuzz-smoke abi-check go-test py-test
+test: fmt-check rust-test derive-test lint fuzz-smoke abi-check go-test py-test
 
 # The benchmarks of BENCHMARKS.md, in an optimized build, which needs RocksDB built with
 # optimizations: the first run compiles it (25 minutes) unless ROCKSDB_LIB_DIR points at an
