@@ -23,6 +23,9 @@
  *   as `const` pointers (`mdb_fork_as_access` and the like) are borrowed: never freed.
  * - Every fallible call returns an `mdb_status`: `MDB_OK` (0) or a positive `MDB_ERR_*` code.
  *   "Not found" is not an error: lookups report it through an `out_found` flag.
+ * - Memory the caller provides for the library to fill is a pointer followed by its size,
+ *   like a byte input: `mdb_last_error_copy(buf, buf_len)`,
+ *   `mdb_db_options_init(options, struct_size)`.
  * - Byte inputs are a pointer and a length; the pointer may be NULL when the length is 0.
  *   Names are UTF-8 with an explicit length (no NUL needed). The library never keeps an input
  *   pointer after a call returns.
