@@ -201,18 +201,70 @@ static int test_db_open_missing_directory_without_create_is_a_storage_error(void
     return 0;
 }
 
-static int test_db_open_regular_file_is_a_storage_error(void) {
-    char dir[256], path[300];
+/* Writes `contents` to the file `name` in `dir`; `path` gets its path. Returns 0 on success,
+ * like a test. */
+static int write_file(const char *dir, const char *name, const char *contents, char path[300]) {
     FILE *file;
-    mdb_db *db = UNTOUCHED;
-    CHECK(harness_make_temp_dir(dir) == 0);
-    snprintf(path, sizeof path, "%s/file", dir);
+    snprintf(path, 300, "%s/%s", dir, name);
     file = fopen(path, "w");
     CHECK(file != NULL);
-    fputs("not a database\n", file);
+    fputs(contents, file);
     fclose(file);
+    return 0;
+}
+
+static int test_db_open_regular_file_is_a_storage_error(void) {
+    char dir[256], path[300];
+    mdb_db *db = UNTOUCHED;
+    CHECK(harness_make_temp_dir(dir) == 0);
+    CHECK(write_file(dir, "file", "not a database\n", path) == 0);
     CHECK_STATUS(mdb_db_open(path, NULL, &db), MDB_ERR_STORAGE);
     CHECK(db == UNTOUCHED);
+    harness_remove_tree(dir);
+    return 0;
+}
+
+/* A directory of garbage with a CURRENT file looks like a database until RocksDB reads it:
+ * the open fails with a storage error and, under valgrind, leaks nothing. */
+static int test_db_open_garbage_directory_is_a_storage_error(void) {
+    char dir[256], path[300];
+    mdb_db *db = UNTOUCHED;
+    CHECK(harness_make_temp_dir(dir) == 0);
+    CHECK(write_file(dir, "CURRENT", "MANIFEST-garbage\n", path) == 0);
+    CHECK_STATUS(mdb_db_open(dir, NULL, &db), MDB_ERR_STORAGE);
+    CHECK(db == UNTOUCHED);
+    CHECK(strlen(mdb_last_error_message()) > 0);
+    harness_remove_tree(dir);
+    return 0;
+}
+
+/* "default" is a valid index name that RocksDB keeps a column family under: it works on the
+ * first merge of a new database. The database's own column families have reserved names. */
+static int test_db_every_valid_name_works_and_kept_names_are_refused(void) {
+    static const char *const reserved[] = {"__DB_METADATA__", "__INDEXES_POOL__",
+                                           "__scratchpad__"};
+    char dir[256];
+    mdb_db *db = NULL;
+    mdb_fork *fork = NULL;
+    mdb_map *map = UNTOUCHED;
+    size_t i;
+    CHECK(harness_make_temp_dir(dir) == 0);
+    CHECK_OK(mdb_db_open(dir, NULL, &db));
+    CHECK(harness_put(db, "default", "k", "v") == 0);
+    CHECK_DB_VALUE(db, "default", "k", "v");
+    CHECK_OK(mdb_fork_new(db, &fork));
+    for (i = 0; i < sizeof reserved / sizeof reserved[0]; i++) {
+        CHECK_STATUS(mdb_access_map(mdb_fork_as_access(fork), reserved[i], strlen(reserved[i]),
+                                    NO_KEY, &map),
+                     MDB_ERR_INVALID_ARGUMENT);
+        CHECK(strstr(mdb_last_error_message(), "reserved") != NULL);
+        CHECK(map == UNTOUCHED);
+    }
+    mdb_fork_free(fork);
+    mdb_db_free(db);
+    CHECK_OK(mdb_db_open(dir, NULL, &db));
+    CHECK_DB_VALUE(db, "default", "k", "v");
+    mdb_db_free(db);
     harness_remove_tree(dir);
     return 0;
 }
@@ -459,6 +511,8 @@ int main(void) {
     RUN_TEST(test_db_open_with_options_and_every_built_in_compression);
     RUN_TEST(test_db_open_missing_directory_without_create_is_a_storage_error);
     RUN_TEST(test_db_open_regular_file_is_a_storage_error);
+    RUN_TEST(test_db_open_garbage_directory_is_a_storage_error);
+    RUN_TEST(test_db_every_valid_name_works_and_kept_names_are_refused);
     RUN_TEST(test_db_open_same_directory_twice_is_a_storage_error);
     RUN_TEST(test_db_open_rejects_invalid_arguments_and_writes_nothing);
     RUN_TEST(test_db_snapshot_does_not_see_later_merges);

@@ -433,6 +433,7 @@ static int test_errors_every_status_has_its_own_static_text(void) {
         MDB_ERR_BORROWED, MDB_ERR_STALE_HANDLE,     MDB_ERR_ABORTED,   MDB_ERR_PANIC,
         MDB_ERR_POISONED, MDB_ERR_READONLY,         MDB_ERR_OUT_OF_RANGE,
         MDB_ERR_INCOMPATIBLE_VERSION, MDB_ERR_CORRUPTION, MDB_ERR_NOT_A_DATABASE,
+        MDB_ERR_CONFLICT,
     };
     size_t i, j, count = sizeof codes / sizeof codes[0];
     const char *unknown = mdb_status_str(9999);
@@ -546,6 +547,24 @@ static int test_errors_every_status_is_reachable_from_c(void) {
     mdb_access_free(new_data);
     mdb_migration_helper_free(helper);
     mdb_abort_handle_free(abort_handle);
+
+    /* MDB_ERR_CONFLICT: two forks create one index with two types. */
+    {
+        mdb_fork *other = NULL;
+        mdb_entry *entry = NULL;
+        CHECK_OK(mdb_fork_new(db, &fork));
+        CHECK_OK(mdb_fork_new(db, &other));
+        CHECK_OK(mdb_access_list(mdb_fork_as_access(fork), NAME("new"), NO_KEY, &list));
+        mdb_list_free(list);
+        CHECK_OK(mdb_access_entry(mdb_fork_as_access(other), NAME("new"), NO_KEY, &entry));
+        mdb_entry_free(entry);
+        COMMIT(db, fork);
+        CHECK_OK(mdb_fork_into_patch(other, &patch));
+        CHECK_STATUS(mdb_db_merge(db, patch), MDB_ERR_CONFLICT);
+        CHECK(check_message_is_set() == 0);
+        mdb_patch_free(patch);
+        mdb_fork_free(other);
+    }
 
     mdb_db_free(db);
     harness_remove_tree(dir);

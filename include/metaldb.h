@@ -67,7 +67,7 @@
  * | Codes | Use |
  * |---|---|
  * | 0 | `MDB_OK` |
- * | 1-99 | general engine and ABI errors, assigned in order (14 is reserved for `MDB_ERR_CONFLICT`) |
+ * | 1-99 | general engine and ABI errors, assigned in order |
  * | 100-199 | reserved: errors specific to one storage backend |
  * | 200-299 | reserved: migration and schema errors |
  * | 300-999 | reserved for kinds not yet foreseen, assigned in blocks of 100 |
@@ -502,6 +502,13 @@ typedef mdb_status (*mdb_migration_step)(mdb_migration_helper *helper,
  */
 #define MDB_ERR_NOT_A_DATABASE 13
 
+/**
+ * A merge was refused: its fork created an index that a fork merged after it was made had
+ * created with another type. The message names the index and both types; nothing was
+ * written, and the patch is consumed.
+ */
+#define MDB_ERR_CONFLICT 14
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -713,6 +720,11 @@ void mdb_db_free(mdb_db *db);
 /**
  * Applies a patch to the database atomically.
  *
+ * Indexes that the patch's fork created get their final identifiers here, so forks of one
+ * database may create indexes concurrently: two new indexes never share their data, and an
+ * index that several forks created receives the writes of each, the later merge winning
+ * key by key.
+ *
  * @param[in] db     The database. Not NULL.
  * @param[in] patch  The patch to apply. Not NULL. Consumed whatever the result (unless an
  *                   argument is NULL or the patch is poisoned): the handle and its children
@@ -721,9 +733,12 @@ void mdb_db_free(mdb_db *db);
  *   `MDB_ERR_STALE_HANDLE` if the patch was already merged;
  *   `MDB_ERR_POISONED` if an earlier call panicked on the patch or its children: nothing is
  *   written, and the patch can only be freed;
- *   `MDB_ERR_STORAGE` if the write failed: then nothing of the patch was written.
+ *   `MDB_ERR_STORAGE` if the write failed: then nothing of the patch was written;
+ *   `MDB_ERR_CONFLICT` if the patch created an index that a merge since its fork was made
+ *   created with another type, and `MDB_ERR_CORRUPTION` if the stored identifier counter or
+ *   index metadata does not decode: nothing of the patch was written in either case.
  *
- * Blocks on I/O. Any thread may call this. Rust: `Database::merge`.
+ * Blocks on I/O; merges are serialised. Any thread may call this. Rust: `Database::merge`.
  */
 mdb_status mdb_db_merge(mdb_db *db,
                         mdb_patch *patch);

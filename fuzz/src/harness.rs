@@ -66,7 +66,6 @@ struct Db {
 /// overlaps it.
 struct Merge {
     touched: BTreeSet<Addr>,
-    created: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,10 +90,9 @@ struct Family {
     state: State,
     /// The state `mdb_fork_rollback` returns to.
     checkpoint: State,
-    /// Every address changed since the base state (conservatively: every successful write).
+    /// Every address changed since the base state (conservatively: every successful write),
+    /// and every index created since (it took an identifier).
     touched: BTreeSet<Addr>,
-    /// Whether an index was created since the base state (it took an identifier).
-    created: bool,
     /// Live handles of the family: the parent's and its children's.
     handles: usize,
     /// For a helper: whether its migration was aborted.
@@ -354,7 +352,6 @@ impl Harness {
             checkpoint: state.clone(),
             state,
             touched: BTreeSet::new(),
-            created: false,
             handles: 1,
             aborted: false,
         });
@@ -712,6 +709,9 @@ impl Harness {
         if let Some(family) = family {
             expect.error_if(self.families[family].consumed, MDB_ERR_STALE_HANDLE);
         }
+        if let (Some(db), Some(family)) = (db, family) {
+            expect.maybe_if(self.changes_index_types(db, family), MDB_ERR_CONFLICT);
+        }
         let succeeded = check(op, status, &expect);
         if let (Some(db), Some(family)) = (db, family) {
             if !self.families[family].consumed {
@@ -730,22 +730,36 @@ impl Harness {
         family.epoch += 1;
     }
 
+    /// Whether `family` holds an index of another type than `db` holds at the same address:
+    /// the merge may then be refused with `MDB_ERR_CONFLICT` (the fork created it, and a merge
+    /// since created it with another type).
+    fn changes_index_types(&self, db: DbId, family: FamilyId) -> bool {
+        let (family, db) = (&self.families[family], &self.dbs[db]);
+        family
+            .touched
+            .iter()
+            .any(|addr| match (family.state.get(addr), db.state.get(addr)) {
+                (Some(ours), Some(theirs)) => ours.kind() != theirs.kind(),
+                _ => false,
+            })
+    }
+
     /// Merges the changes of `family` into `db`, as the model can tell.
     fn apply_to_db(&mut self, db: DbId, family: FamilyId) {
         let family = &self.families[family];
         let target = &self.dbs[db];
         let same_db = family.db == db;
+        // Merges land key by key, which the model does not follow: a patch that wrote an
+        // address another merge wrote since its base makes the database inexact. Indexes
+        // created by both are such addresses; indexes created by one each are not, since each
+        // gets an identifier of its own.
         let overlaps = !same_db
             || target.merges[family.base_version.min(target.merges.len())..]
                 .iter()
-                .any(|merge| {
-                    (family.created && merge.created)
-                        || merge.touched.intersection(&family.touched).next().is_some()
-                });
-        let exact = family.exact && !(overlaps && (!family.touched.is_empty() || family.created));
+                .any(|merge| merge.touched.intersection(&family.touched).next().is_some());
+        let exact = family.exact && !(overlaps && !family.touched.is_empty());
         let record = Merge {
             touched: family.touched.clone(),
-            created: family.created,
         };
         let changes: Vec<(Addr, Option<Index>)> = family
             .touched
@@ -882,11 +896,10 @@ impl Harness {
     fn derived_family(&mut self, from: FamilyId, kind: FamilyKind) -> FamilyId {
         let from = &self.families[from];
         let (db, state, base) = (from.db, from.state.clone(), from.base_version);
-        let (touched, created, exact) = (from.touched.clone(), from.created, from.exact);
+        let (touched, exact) = (from.touched.clone(), from.exact);
         let id = self.new_family(db, kind, state, base);
         let family = &mut self.families[id];
         family.touched = touched;
-        family.created = created;
         family.exact = exact;
         id
     }
@@ -1192,7 +1205,6 @@ impl Harness {
             if writable && !family.state.contains_key(&addr) {
                 family.state.insert(addr.clone(), Index::empty(kind));
                 family.touch(&addr);
-                family.created = true;
             }
             family.handles += 1;
             let (epoch, id) = (family.epoch, self.id());
@@ -2244,7 +2256,6 @@ impl Harness {
             fam.base_version = version;
             fam.exact = exact;
             fam.touched.clear();
-            fam.created = false;
         }
     }
 
@@ -2379,7 +2390,6 @@ impl Harness {
             let family = &mut self.families[access.family];
             if !family.state.contains_key(&addr) {
                 family.state.insert(addr.clone(), Index::Tombstone);
-                family.created = true;
             }
             family.touch(&addr);
         }
@@ -2463,7 +2473,6 @@ impl Harness {
                 .state
                 .insert(addr.clone(), Index::empty(IndexKind::Entry));
             family.touch(&addr);
-            family.created = true;
         }
         match resume {
             // Saved as ended: the iterator yields nothing and holds no position.
@@ -2874,9 +2883,6 @@ impl Harness {
                     .collect::<Vec<_>>(),
                 "round {round} of the loop copied other entries"
             );
-            if !fam.state.contains_key(&new) {
-                fam.created = true;
-            }
             if let Index::Map(map) = fam
                 .state
                 .entry(new.clone())
@@ -2886,9 +2892,6 @@ impl Harness {
             }
             let next = remaining.front().map(|(key, _)| key.clone());
             let ended = next.is_none();
-            if !fam.state.contains_key(&position) {
-                fam.created = true;
-            }
             fam.state.insert(
                 position.clone(),
                 Index::Entry(Some(model::encode_position(next.as_deref()))),

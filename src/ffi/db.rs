@@ -380,6 +380,11 @@ fn merge(db: *const mdb_db, patch: *mut mdb_patch, sync: bool) -> Result<(), Ffi
 
 /// Applies a patch to the database atomically.
 ///
+/// Indexes that the patch's fork created get their final identifiers here, so forks of one
+/// database may create indexes concurrently: two new indexes never share their data, and an
+/// index that several forks created receives the writes of each, the later merge winning
+/// key by key.
+///
 /// @param[in] db     The database. Not NULL.
 /// @param[in] patch  The patch to apply. Not NULL. Consumed whatever the result (unless an
 ///                   argument is NULL or the patch is poisoned): the handle and its children
@@ -388,9 +393,12 @@ fn merge(db: *const mdb_db, patch: *mut mdb_patch, sync: bool) -> Result<(), Ffi
 ///   `MDB_ERR_STALE_HANDLE` if the patch was already merged;
 ///   `MDB_ERR_POISONED` if an earlier call panicked on the patch or its children: nothing is
 ///   written, and the patch can only be freed;
-///   `MDB_ERR_STORAGE` if the write failed: then nothing of the patch was written.
+///   `MDB_ERR_STORAGE` if the write failed: then nothing of the patch was written;
+///   `MDB_ERR_CONFLICT` if the patch created an index that a merge since its fork was made
+///   created with another type, and `MDB_ERR_CORRUPTION` if the stored identifier counter or
+///   index metadata does not decode: nothing of the patch was written in either case.
 ///
-/// Blocks on I/O. Any thread may call this. Rust: `Database::merge`.
+/// Blocks on I/O; merges are serialised. Any thread may call this. Rust: `Database::merge`.
 #[no_mangle]
 pub unsafe extern "C" fn mdb_db_merge(db: *mut mdb_db, patch: *mut mdb_patch) -> mdb_status {
     ffi_boundary!({ merge(db, patch, false) })
