@@ -180,7 +180,8 @@ def dump(header, library):
         abi["typedef " + name] = type_
     for struct, fields in structs.items():
         size, align = measured[("struct", struct)]
-        growth = "extensible (struct_size)" if fields and fields[0][0] == "struct_size" else "frozen"
+        extensible = fields and fields[0][0] == "struct_size"
+        growth = "extensible (struct_size)" if extensible else "frozen"
         abi["struct " + struct] = "size {}, align {}, {}".format(size, align, growth)
         for field, type_ in fields:
             offset, field_size = measured[("field", "{}.{}".format(struct, field))]
@@ -232,7 +233,9 @@ def compare(baseline, current):
                     size, _, extensible = struct_facts(baseline[struct])
                     offset = int(re.match(r"offset (\d+)", new).group(1))
                     if not extensible:
-                        problem = "added to {}, which is frozen (callers allocate it)".format(struct)
+                        problem = "added to {}, which is frozen (callers allocate it)".format(
+                            struct
+                        )
                     elif offset < size:
                         problem = (
                             "added at offset {} inside the baseline's {} bytes of {}: a new "
@@ -253,10 +256,13 @@ def compare(baseline, current):
             if kind == "struct":
                 old_size, old_align, old_extensible = struct_facts(old)
                 new_size, new_align, new_extensible = struct_facts(new)
-                if old_extensible and new_extensible and new_size > old_size and new_align == old_align:
+                grown = new_size > old_size and new_align == old_align
+                if old_extensible and new_extensible and grown:
                     added.append("{} grew from {} to {} bytes".format(key, old_size, new_size))
                     continue
-            broken.append("changed {}\n      baseline: {}\n      now:      {}".format(key, old, new))
+            broken.append(
+                "changed {}\n      baseline: {}\n      now:      {}".format(key, old, new)
+            )
     return added, broken
 
 

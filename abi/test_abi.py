@@ -110,7 +110,9 @@ class CompareTest(unittest.TestCase):
     def test_a_frozen_struct_cannot_grow_or_move_a_field(self):
         current = changed(struct__mdb_bytes="size 32, align 8, frozen")
         current["field mdb_bytes.extra"] = "offset 24, size 8, size_t"
-        self.assert_broken(current, "added to struct mdb_bytes, which is frozen", "changed struct mdb_bytes")
+        self.assert_broken(
+            current, "added to struct mdb_bytes, which is frozen", "changed struct mdb_bytes"
+        )
         self.assert_broken(
             changed(field__mdb_bytes_DOT_len="offset 16, size 8, size_t"),
             "changed field mdb_bytes.len",

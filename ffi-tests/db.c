@@ -49,6 +49,9 @@ static int test_db_options_init_refuses_null_and_a_size_out_of_range_and_writes_
     return 0;
 }
 
+/* A path that the refused calls below must never reach. */
+#define NEVER_OPENED "/nonexistent/metaldb-never-created"
+
 /* The 1.0 struct followed by a field that a newer header would append. */
 typedef struct {
     mdb_db_options v1_0;
@@ -98,13 +101,13 @@ static int test_db_open_refuses_options_not_filled_by_init(void) {
     mdb_db *db = UNTOUCHED;
     memset(&options, 0, sizeof options); /* struct_size 0 */
     options.create_if_missing = true;
-    CHECK_STATUS(mdb_db_open("/nonexistent/metaldb-never-created", &options, &db),
+    CHECK_STATUS(mdb_db_open(NEVER_OPENED, &options, &db),
                  MDB_ERR_INVALID_ARGUMENT);
     CHECK(strstr(mdb_last_error_message(), "struct_size is 0") != NULL);
     CHECK(strstr(mdb_last_error_message(), "mdb_db_options_init") != NULL);
     /* Uninitialised memory: the library must not scan megabytes of "unknown fields". */
     options.struct_size = (size_t)1 << 40;
-    CHECK_STATUS(mdb_db_open("/nonexistent/metaldb-never-created", &options, &db),
+    CHECK_STATUS(mdb_db_open(NEVER_OPENED, &options, &db),
                  MDB_ERR_INVALID_ARGUMENT);
     CHECK(strstr(mdb_last_error_message(), "above 4096") != NULL);
     CHECK(db == UNTOUCHED);
@@ -117,7 +120,7 @@ static int test_db_open_refuses_a_bool_option_that_is_neither_0_nor_1(void) {
     CHECK_OK(mdb_db_options_init(&options, sizeof options));
     /* A binding may write any byte into a C bool. */
     memset(&options.create_if_missing, 2, 1);
-    CHECK_STATUS(mdb_db_open("/nonexistent/metaldb-never-created", &options, &db),
+    CHECK_STATUS(mdb_db_open(NEVER_OPENED, &options, &db),
                  MDB_ERR_INVALID_ARGUMENT);
     CHECK(strstr(mdb_last_error_message(), "create_if_missing is 2") != NULL);
     CHECK(db == UNTOUCHED);

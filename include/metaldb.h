@@ -12,8 +12,8 @@
  *   `MDB_OK`; on failure they are left untouched. A call that makes a new object is
  *   `mdb_<type>_new` (`mdb_fork_new(db, ...)`, `mdb_snapshot_new(db, ...)`,
  *   `mdb_persistent_iters_new_map(iters, ...)`); an index is opened from an access with
- *   `mdb_access_<index type>`; yes/no state queries are `_is_<adjective>` with an `out_<adjective>`
- *   flag, and lookups report presence through `out_found`.
+ *   `mdb_access_<index type>`; a yes/no question about a handle's state is `_is_<adjective>`
+ *   with an `out_<adjective>` flag, and lookups report presence through `out_found`.
  * - `const` on a handle parameter means the call does not change the object the handle
  *   designates (an index's contents, an iterator's position, a database's contents, a fork's
  *   changes, an abort handle's state). Writing, advancing, consuming and freeing calls take a
@@ -23,6 +23,9 @@
  *   as `const` pointers (`mdb_fork_as_access` and the like) are borrowed: never freed.
  * - Every fallible call returns an `mdb_status`: `MDB_OK` (0) or a positive `MDB_ERR_*` code.
  *   "Not found" is not an error: lookups report it through an `out_found` flag.
+ * - Memory the caller provides for the library to fill is a pointer followed by its size,
+ *   like a byte input: `mdb_last_error_copy(buf, buf_len)`,
+ *   `mdb_db_options_init(options, struct_size)`.
  * - Byte inputs are a pointer and a length; the pointer may be NULL when the length is 0.
  *   Names are UTF-8 with an explicit length (no NUL needed). The library never keeps an input
  *   pointer after a call returns.
@@ -33,8 +36,8 @@
  * - Owned byte outputs come back as an `mdb_bytes`, freed with `mdb_bytes_free` (twice is
  *   harmless). Borrowed outputs (iterator keys and values, messages) say until when they are
  *   valid.
- * - Every handle is freed exactly once by its `_free`, in any order relative
- *   to other handles, from any thread; freeing NULL is a no-op. A child keeps its parent alive:
+ * - Every handle is freed exactly once by its `_free`, in any order relative to other
+ *   handles, from any thread; freeing NULL is a no-op. A child keeps its parent alive:
  *   an index keeps its fork, a fork or snapshot keeps its database, so closing a database with
  *   live children is safe (it closes when the last one is freed).
  * - Consuming calls (`mdb_fork_into_patch`, `mdb_db_merge`, `mdb_fork_rollback`, migration
@@ -51,8 +54,8 @@
  * - `mdb_db_options` grows by the `struct_size` convention: fill it with
  *   `mdb_db_options_init(&options, sizeof options)`. The library reads only the fields that
  *   fit in `struct_size` (later ones keep their defaults), refuses a `struct_size` below the
- *   1.0 size, and accepts a larger one (a newer header) only if every byte it does not know
- *   is zero. New fields are appended at or after the previous release's size, and their zero
+ *   1.0 size or above 4096, and accepts a larger one than it knows (a newer header) only if
+ *   every byte it does not know is zero. New fields are appended at or after the previous release's size, and their zero
  *   value keeps the earlier behaviour.
  * - `mdb_bytes` is frozen: its layout never changes in 1.x.
  *

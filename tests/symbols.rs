@@ -173,7 +173,8 @@ fn fault_injection_library_exports_its_test_only_functions_under_metaldb_test() 
 /// `readelf --dyn-syms --wide` lines for the checker's own tests.
 fn readelf_lines(symbols: &[(&str, &str)]) -> String {
     let mut text = String::from(
-        "Symbol table '.dynsym' contains 9 entries:\n   Num:    Value          Size Type    Bind   Vis      Ndx Name\n",
+        "Symbol table '.dynsym' contains 9 entries:\n   \
+         Num:    Value          Size Type    Bind   Vis      Ndx Name\n",
     );
     for (number, (section, name)) in symbols.iter().enumerate() {
         text.push_str(&format!(
@@ -205,7 +206,8 @@ fn checker_reports_unversioned_foreign_undeclared_wrongly_versioned_and_missing_
         "`mdb_b` is exported without a symbol version",
         "`rust_eh_personality` is exported but is not an mdb_* function",
         "`mdb_extra` is exported but include/metaldb.h does not declare it",
-        "`mdb_fault_injection_arm_panic` has the version `@@METALDB_1.0`, expected `@@METALDB_TEST`",
+        "`mdb_fault_injection_arm_panic` has the version `@@METALDB_1.0`, expected \
+         `@@METALDB_TEST`",
         "`mdb_gone` is declared in include/metaldb.h but not exported",
     ];
     assert_eq!(problems.len(), expected.len(), "{:#?}", problems);
