@@ -48,15 +48,16 @@ SNAPPY_LIB_DIR ?= $(ROCKSDB_LIB_DIR)
 SNAPPY_STATIC ?= 1
 export ROCKSDB_LIB_DIR ROCKSDB_STATIC SNAPPY_LIB_DIR SNAPPY_STATIC
 
-.PHONY: help rocksdb lib release quickstart migration-example install uninstall \
-	test rust-test c-test-release fmt-check lint fuzz-build fuzz-smoke fuzz bench bench-c
+.PHONY: help rocksdb lib release quickstart migration-example install uninstall deb deb-symbols \
+	test rust-test c-test-release deb-test fmt-check lint fuzz-build fuzz-smoke fuzz bench bench-c
 
 help:
 	@echo "make quickstart  build the library and run examples-c/quickstart.c against it"
 	@echo "make migration-example  build the library and run examples-c/migration.c against it"
 	@echo "make install     install the optimized library, header, module map and metaldb.pc under PREFIX (/usr/local)"
 	@echo "make uninstall   remove what make install installed (same PREFIX, LIBDIR, DESTDIR)"
-	@echo "make test        run every test: formatting, clippy, Rust tests, C tests (plain, ASan+UBSan, valgrind), a fuzz run, the installed tree"
+	@echo "make deb         build the Debian packages libmetaldb1 and libmetaldb-dev into dist/"
+	@echo "make test        run every test: formatting, clippy, Rust tests, C tests (plain, ASan+UBSan, valgrind), a fuzz run, the Debian packages"
 	@echo "make lint        formatting and clippy"
 	@echo "make rocksdb     compile RocksDB (optimized) once into $(ROCKSDB_DIR), for every other build"
 	@echo "make fuzz        fuzz the C ABI for FUZZ_SECONDS (3600), growing fuzz/corpus/c_abi"
@@ -160,6 +161,32 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 	rmdir --ignore-fail-on-non-empty $(DESTDIR)$(INCLUDEDIR)/metaldb 2>/dev/null || true
 
+# The Debian packages libmetaldb1 (the shared library), libmetaldb-dev (header, static library,
+# pkg-config file, module map) and libmetaldb1-dbgsym (the debug info), built by
+# dpkg-buildpackage from debian/ (debhelper: see debian/rules), into dist/ with their
+# .buildinfo and .changes. The package version is debian/changelog's, which must be Cargo.toml's.
+DEB_ARCH = $(shell dpkg-architecture -qDEB_HOST_ARCH)
+deb: rocksdb
+	@test "$$(dpkg-parsechangelog -SVersion)" = "$(VERSION)" || \
+		{ echo "debian/changelog's version is not Cargo.toml's ($(VERSION)): add an entry" >&2; exit 1; }
+	mkdir -p dist
+	rm -f dist/libmetaldb*.deb dist/metaldb_*.buildinfo dist/metaldb_*.changes
+	DEB_OUTPUT_DIR=dist dpkg-buildpackage -b -us -uc \
+		--buildinfo-option=-udist --buildinfo-file=dist/metaldb_$(VERSION)_$(DEB_ARCH).buildinfo \
+		--changes-option=-udist --changes-file=dist/metaldb_$(VERSION)_$(DEB_ARCH).changes
+
+# Installs the packages of `make deb` into this machine (root only), builds and runs the quick
+# start from them, and purges them; lintian first. See tests/deb_install.sh.
+deb-test: deb
+	tests/deb_install.sh
+
+# debian/libmetaldb1.symbols lists every exported symbol with the first version that has it;
+# dpkg-shlibdeps computes from it the dependency of programs linked with the library, and once
+# a version has shipped a symbol, the package build of a later version fails if it disappears.
+# This rewrites the file from the optimized library: a new symbol gets version $(VERSION).
+deb-symbols: release
+	debian/update-symbols $(RELEASE_LIB)/libmetaldb.so $(VERSION)
+
 fmt-check:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) fmt --manifest-path fuzz/Cargo.toml -- --check
@@ -210,7 +237,7 @@ fuzz: fuzz-build
 
 # RocksDB first, so that it is compiled once, before anything links it; the optimized library
 # next, which the install tests of rust-test and c-test-release use.
-test: rocksdb fmt-check release rust-test c-test-release lint fuzz-smoke
+test: rocksdb fmt-check release rust-test c-test-release lint fuzz-smoke deb-test
 
 # The benchmarks of BENCHMARKS.md, in an optimized build that links the optimized RocksDB of
 # `make rocksdb`.
