@@ -88,21 +88,22 @@ impl Staged {
         self.path("/usr/include")
     }
 
-    /// pkg-config's answer for metaldb, from this tree only: its directories prefixed with the
-    /// staging directory, as for a sysroot.
+    /// Makes pkg-config, run by `command`, read this tree only, with its directories prefixed
+    /// with the staging directory, as for a sysroot.
+    fn with_pkg_config<'a>(&self, command: &'a mut Command) -> &'a mut Command {
+        command
+            .env("PKG_CONFIG_LIBDIR", self.lib().join("pkgconfig"))
+            .env("PKG_CONFIG_SYSROOT_DIR", &self.root)
+            .env_remove("PKG_CONFIG_PATH")
+    }
+
+    /// pkg-config's answer for metaldb, from this tree.
     fn pkg_config(&self, args: &[&str]) -> Vec<String> {
         require_tool("pkg-config", "pkg-config");
-        run_ok(
-            Command::new("pkg-config")
-                .args(args)
-                .arg("metaldb")
-                .env("PKG_CONFIG_LIBDIR", self.lib().join("pkgconfig"))
-                .env("PKG_CONFIG_SYSROOT_DIR", &self.root)
-                .env_remove("PKG_CONFIG_PATH"),
-        )
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect()
+        run_ok(self.with_pkg_config(Command::new("pkg-config").args(args).arg("metaldb")))
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
     }
 
     /// Runs `program` on a fresh database in `dir` and returns its output, after checking
@@ -359,25 +360,30 @@ fn cmake_example_builds_against_the_installed_library_through_pkg_config() {
     let staged = staged();
     let dir = work_dir("cmake");
     let build = dir.join("build");
-    let with_pkg_config = |command: &mut Command| {
-        command
-            .env("PKG_CONFIG_LIBDIR", staged.lib().join("pkgconfig"))
-            .env("PKG_CONFIG_SYSROOT_DIR", &staged.root)
-            .env_remove("PKG_CONFIG_PATH");
-    };
-    let mut configure = Command::new("cmake");
-    configure
-        .arg("-S")
-        .arg(repo().join("examples-c"))
-        .arg("-B")
-        .arg(&build)
-        .arg(format!("-DCMAKE_C_COMPILER={}", cc()));
-    with_pkg_config(&mut configure);
-    println!("{}", run_ok(&mut configure));
-    let mut compile = Command::new("cmake");
-    compile.arg("--build").arg(&build).arg("--verbose");
-    with_pkg_config(&mut compile);
-    println!("{}", run_ok(&mut compile));
+    println!(
+        "{}",
+        run_ok(
+            staged.with_pkg_config(
+                Command::new("cmake")
+                    .arg("-S")
+                    .arg(repo().join("examples-c"))
+                    .arg("-B")
+                    .arg(&build)
+                    .arg(format!("-DCMAKE_C_COMPILER={}", cc()))
+            )
+        )
+    );
+    println!(
+        "{}",
+        run_ok(
+            staged.with_pkg_config(
+                Command::new("cmake")
+                    .arg("--build")
+                    .arg(&build)
+                    .arg("--verbose")
+            )
+        )
+    );
     // CMake links the library by its full path and puts its directory in the build tree's
     // rpath: the program finds the staged library without LD_LIBRARY_PATH.
     let output = staged.run(&build.join("quickstart"), &dir, None);
