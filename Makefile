@@ -155,8 +155,8 @@ endif
 # metaldb's own once empty; shared directories (lib/, include/, pkgconfig/) stay.
 uninstall:
 	if [ -f $(INSTALLED_SO) ]; then \
-		debug="$(DEBUG_FILE)" && rm -f "$$debug" && \
-		rmdir --ignore-fail-on-non-empty "$$(dirname "$$debug")"; \
+		debug="$(DEBUG_FILE)" && rm -f "$$debug" && dir="$$(dirname "$$debug")" && \
+		{ [ ! -d "$$dir" ] || rmdir --ignore-fail-on-non-empty "$$dir"; }; \
 	fi
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 	rmdir --ignore-fail-on-non-empty $(DESTDIR)$(INCLUDEDIR)/metaldb 2>/dev/null || true

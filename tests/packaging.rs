@@ -55,24 +55,28 @@ struct Staged {
 }
 
 impl Staged {
-    /// Installs into `root`, emptied first.
-    fn install(root: PathBuf, libdir: &str) -> Self {
+    /// Installs into `root`, emptied first, with the `make` variables `extra` besides.
+    fn install(root: PathBuf, libdir: &str, extra: &[&str]) -> Self {
         if root.exists() {
             fs::remove_dir_all(&root).expect("remove an old staging directory");
         }
-        make("install", &Self::variables(&root, libdir));
-        Self {
+        let staged = Self {
             root,
             libdir: libdir.to_owned(),
-        }
+        };
+        make("install", &staged.variables(extra));
+        staged
     }
 
-    fn variables(root: &Path, libdir: &str) -> Vec<String> {
-        vec![
-            format!("DESTDIR={}", root.display()),
+    /// The `make` variables of this tree, and `extra`.
+    fn variables(&self, extra: &[&str]) -> Vec<String> {
+        let mut variables = vec![
+            format!("DESTDIR={}", self.root.display()),
             "PREFIX=/usr".to_owned(),
-            format!("LIBDIR={}", libdir),
-        ]
+            format!("LIBDIR={}", self.libdir),
+        ];
+        variables.extend(extra.iter().map(|variable| variable.to_string()));
+        variables
     }
 
     /// `path` (absolute, as installed) inside the staging directory.
@@ -151,7 +155,7 @@ impl Staged {
 /// `lib` directory.
 fn staged() -> &'static Staged {
     static STAGED: OnceLock<Staged> = OnceLock::new();
-    STAGED.get_or_init(|| Staged::install(scratch_dir("install").join("root"), "/usr/lib"))
+    STAGED.get_or_init(|| Staged::install(scratch_dir("install").join("root"), "/usr/lib", &[]))
 }
 
 /// A fresh work directory for one test's programs.
@@ -454,38 +458,46 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 }
 
 #[test]
-fn uninstall_removes_every_installed_file() {
+fn uninstall_removes_every_installed_file_with_or_without_split_debug_info() {
     let libdir = "/usr/lib/x86_64-linux-gnu";
-    let staged = Staged::install(work_dir("uninstall").join("root"), libdir);
-    // A multiarch directory under the prefix: metaldb.pc names it relative to the prefix.
-    let pc = fs::read_to_string(staged.lib().join("pkgconfig").join("metaldb.pc")).unwrap();
-    assert!(
-        pc.contains("libdir=${prefix}/lib/x86_64-linux-gnu\n"),
-        "{}",
-        pc
-    );
-    let installed = files_under(&staged.root);
-    assert!(
-        installed.len() >= 8,
-        "fewer files installed than expected: {:?}",
-        installed
-    );
-    assert!(
-        installed
+    let dir = work_dir("uninstall");
+    for split_debug in ["yes", "no"] {
+        let split_debug = format!("SPLIT_DEBUG={}", split_debug);
+        let staged = Staged::install(dir.join(&split_debug), libdir, &[&split_debug]);
+        // A multiarch directory under the prefix: metaldb.pc names it relative to the prefix.
+        let pc = fs::read_to_string(staged.lib().join("pkgconfig").join("metaldb.pc")).unwrap();
+        assert!(
+            pc.contains("libdir=${prefix}/lib/x86_64-linux-gnu\n"),
+            "{}",
+            pc
+        );
+        let installed = files_under(&staged.root);
+        let debug_files = installed
             .iter()
-            .any(|file| file.starts_with("usr/lib/debug/.build-id")),
-        "no debug file installed: {:?}",
-        installed
-    );
+            .filter(|file| file.starts_with("usr/lib/debug/.build-id"))
+            .count();
+        assert_eq!(
+            (installed.len(), debug_files),
+            if split_debug.ends_with("yes") {
+                (8, 1)
+            } else {
+                (7, 0)
+            },
+            "{}: not the files expected: {:?}",
+            split_debug,
+            installed
+        );
 
-    make("uninstall", &Staged::variables(&staged.root, libdir));
-    let left = files_under(&staged.root);
-    assert!(
-        left.is_empty(),
-        "make uninstall left these of the installed files {:?}: {:?}",
-        installed,
-        left
-    );
-    // metaldb's own directories go too.
-    assert!(!staged.include().join("metaldb").exists());
+        make("uninstall", &staged.variables(&[&split_debug]));
+        let left = files_under(&staged.root);
+        assert!(
+            left.is_empty(),
+            "{}: make uninstall left these of the installed files {:?}: {:?}",
+            split_debug,
+            installed,
+            left
+        );
+        // metaldb's own directories go too.
+        assert!(!staged.include().join("metaldb").exists());
+    }
 }
