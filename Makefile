@@ -49,7 +49,8 @@ SNAPPY_STATIC ?= 1
 export ROCKSDB_LIB_DIR ROCKSDB_STATIC SNAPPY_LIB_DIR SNAPPY_STATIC
 
 .PHONY: help rocksdb lib release quickstart migration-example install uninstall deb deb-symbols \
-	test rust-test c-test-release deb-test fmt-check lint fuzz-build fuzz-smoke fuzz bench bench-c
+	test rust-test c-test-release deb-test fmt-check lint fuzz-build fuzz-smoke fuzz go-test \
+	abi-check abi-baseline bench bench-c
 
 help:
 	@echo "make quickstart  build the library and run examples-c/quickstart.c against it"
@@ -60,6 +61,11 @@ help:
 	@echo "make test        run every test: formatting, clippy, Rust tests, C tests (plain, ASan+UBSan, valgrind), a fuzz run, the Debian packages"
 	@echo "make lint        formatting and clippy"
 	@echo "make rocksdb     compile RocksDB (optimized) once into $(ROCKSDB_DIR), for every other build"
+	@echo "make go-test     the Go binding (bindings/go): vet, tests under -race and cgocheck=2, against a staged install"
+	@echo "make abi-check   compare the built library and header with the 1.x ABI baseline (abi/metaldb-1.abi)"
+	@echo "make abi-baseline  regenerate abi/metaldb-1.abi from the built library (README, \"ABI stability\")"
+	@echo "make wheel       build the Python binding's wheel, bundling the library, into dist/"
+	@echo "make py-test     build the wheel, install it into a fresh venv and run the Python tests"
 	@echo "make fuzz        fuzz the C ABI for FUZZ_SECONDS (3600), growing fuzz/corpus/c_abi"
 	@echo "make bench       metaldb against raw RocksDB (benches/engine.rs), with the ratio table"
 	@echo "make bench-c     the C ABI (the library make install ships) against the Rust API; BENCH_C_ARGS=--items 1000"
@@ -235,9 +241,101 @@ fuzz-smoke: fuzz-build
 fuzz: fuzz-build
 	$(FUZZ_RUN) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 fuzz/corpus/c_abi
 
+# The 1.x ABI (README, "ABI stability"): the header's prototypes, struct layouts, typedefs and
+# constants and the library's versioned exports, as abi/abi.py extracts them, against the
+# committed baseline. Additions pass; a removal or a change fails with a report. The library
+# checked is the one `make install` ships.
+ABI_BASELINE := abi/metaldb-$(MAJOR).abi
+ABI_LIBRARY := $(RELEASE_LIB)/libmetaldb.so
+
+abi-check: release
+	python3 abi/test_abi.py
+	python3 abi/abi.py check $(ABI_BASELINE) include/metaldb.h $(ABI_LIBRARY)
+
+abi-baseline: release
+	python3 abi/abi.py dump include/metaldb.h $(ABI_LIBRARY) > $(ABI_BASELINE).new
+	mv $(ABI_BASELINE).new $(ABI_BASELINE)
+
+# The Go binding (bindings/go/README.md), tested against the library as `make install` lays it
+# out, in a staging prefix found through pkg-config alone: go vet, the tests under the race
+# detector, the stress and finalizer tests again under cgocheck=2 (which checks every pointer
+# passed to C), a -tags metaldb_static build that must run without libmetaldb.so, a
+# -tags metaldb_nopkgconfig build linked through CGO_CFLAGS/CGO_LDFLAGS alone, and a panic
+# inside the library (the fault-injection build) seen from Go.
+GO ?= go
+GO_STAGE := $(CARGO_TARGET_DIR)/go-stage
+GO_ENV := PKG_CONFIG_PATH=$(GO_STAGE)/lib/pkgconfig LD_LIBRARY_PATH=$(GO_STAGE)/lib
+# The library with the test-only cargo feature fault-injection, as the C tests build it (the
+# same directory and arguments as tests/c_support's fault_injection_lib_dir, so that one build
+# serves both).
+GO_FAULT_INJECTION_TARGET := $(CARGO_TARGET_DIR)/fault-injection
+GO_FAULT_INJECTION := $(GO_FAULT_INJECTION_TARGET)/debug
+
+go-test: rocksdb
+	rm -rf $(GO_STAGE)
+	$(MAKE) install PREFIX=$(GO_STAGE) DESTDIR=
+	cd bindings/go && $(GO_ENV) $(GO) vet ./...
+	cd bindings/go && $(GO_ENV) $(GO) test -race -count=1 ./...
+	cd bindings/go && $(GO_ENV) GODEBUG=cgocheck=2 $(GO) test -count=1 -run 'Stress|Finalizer' ./...
+	cd bindings/go && PKG_CONFIG_PATH=$(GO_STAGE)/lib/pkgconfig \
+		$(GO) test -tags metaldb_static -c -o $(GO_STAGE)/static.test .
+	! readelf -d $(GO_STAGE)/static.test | grep -q libmetaldb
+	cd bindings/go && env -u LD_LIBRARY_PATH $(GO_STAGE)/static.test -test.count=1 \
+		-test.run 'TestLibraryVersion|TestForkIntoPatchMerge|Example'
+	cd bindings/go && CGO_CFLAGS=-I$(GO_STAGE)/include CGO_LDFLAGS="-L$(GO_STAGE)/lib -lmetaldb" \
+		LD_LIBRARY_PATH=$(GO_STAGE)/lib PKG_CONFIG_PATH=/nonexistent \
+		$(GO) test -tags metaldb_nopkgconfig -count=1 -run 'TestLibraryVersion|TestForkIntoPatchMerge' .
+	CARGO_TARGET_DIR=$(GO_FAULT_INJECTION_TARGET) $(CARGO) rustc --lib --crate-type=cdylib \
+		--no-default-features --features rocksdb_snappy,fault-injection --quiet
+	ln -sf libmetaldb.so $(GO_FAULT_INJECTION)/libmetaldb.so.$(MAJOR)
+	cd bindings/go && CGO_CFLAGS="-I$(CURDIR)/include -DMETALDB_FAULT_INJECTION" \
+		CGO_LDFLAGS="-L$(GO_FAULT_INJECTION) -lmetaldb" LD_LIBRARY_PATH=$(GO_FAULT_INJECTION) \
+		$(GO) test -tags metaldb_nopkgconfig,metaldb_fault_injection -count=1 -v -run TestPanicInTheLibrary . \
+		> $(GO_STAGE)/fault-injection.log; status=$$?; cat $(GO_STAGE)/fault-injection.log; \
+		test $$status -eq 0 && grep -q '^--- PASS: TestPanicInTheLibrary' $(GO_STAGE)/fault-injection.log
+
+# The Python binding (bindings/python). `make wheel` stages `make install` and bundles the
+# shared library it installs into a platform wheel in dist/, built in a venv of its own (the
+# system python3 may lack pip); `make py-test` installs that wheel into a fresh venv and runs
+# the tests against it (-P: the current directory is not on sys.path), mypy checking the
+# shipped type hints among them.
+.PHONY: py-ffi wheel py-test
+PYTHON ?= python3
+PY_BUILD := $(CARGO_TARGET_DIR)/python
+PY_VENV := $(CARGO_TARGET_DIR)/py-venv
+PYTEST_VERSION ?= 8.3.4
+MYPY_VERSION ?= 2.4.1
+PIP := PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# Regenerates the ctypes declarations from include/metaldb.h (a test fails when they are stale).
+py-ffi:
+	$(PYTHON) bindings/python/tools/gen_ctypes.py
+
+wheel:
+	rm -rf $(PY_BUILD) && mkdir -p $(PY_BUILD)/src
+	$(MAKE) install DESTDIR=$(PY_BUILD)/stage PREFIX=/usr
+	cp -R bindings/python/pyproject.toml bindings/python/setup.py bindings/python/README.md \
+		bindings/python/metaldb $(PY_BUILD)/src/
+	mkdir -p $(PY_BUILD)/src/metaldb/_native
+	lib="$$(find $(PY_BUILD)/stage -name 'libmetaldb.so.$(VERSION)' | head -n 1)" && \
+		test -n "$$lib" && cp "$$lib" $(PY_BUILD)/src/metaldb/_native/libmetaldb.so
+	$(PYTHON) -m venv $(PY_BUILD)/venv
+	rm -f dist/metaldb-*.whl
+	$(PIP) $(PY_BUILD)/venv/bin/pip wheel --quiet --no-deps --wheel-dir dist $(PY_BUILD)/src
+	@ls -l dist/metaldb-*.whl
+
+py-test: wheel
+	rm -rf $(PY_VENV)
+	$(PYTHON) -m venv $(PY_VENV)
+	$(PIP) $(PY_VENV)/bin/pip install --quiet pytest==$(PYTEST_VERSION) mypy==$(MYPY_VERSION) \
+		dist/metaldb-*.whl
+	PYTHONDONTWRITEBYTECODE=1 $(PY_VENV)/bin/python -X dev -P -W error::ResourceWarning \
+		-m pytest -c bindings/python/pyproject.toml --rootdir bindings/python bindings/python/tests
+
 # RocksDB first, so that it is compiled once, before anything links it; the optimized library
 # next, which the install tests of rust-test and c-test-release use.
-test: rocksdb fmt-check release rust-test c-test-release lint fuzz-smoke deb-test
+test: rocksdb fmt-check release rust-test c-test-release lint fuzz-smoke abi-check go-test py-test \
+	deb-test
 
 # The benchmarks of BENCHMARKS.md, in an optimized build that links the optimized RocksDB of
 # `make rocksdb`.

@@ -1,12 +1,16 @@
 //! Generates `include/metaldb.h` from the C API in `src/ffi`, and sets the shared library's
-//! SONAME.
+//! SONAME and symbol versions.
 
-use std::{env, fs, path::PathBuf};
+use std::{
+    env, fs,
+    path::{Path, PathBuf},
+};
 
 fn main() {
     let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by Cargo"));
     println!("cargo:rerun-if-changed=src/ffi");
     println!("cargo:rerun-if-changed=cbindgen.toml");
+    println!("cargo:rerun-if-changed=metaldb.map");
 
     let major = env::var("CARGO_PKG_VERSION_MAJOR").expect("set by Cargo");
     // Programs linked against libmetaldb.so.MAJOR keep working across compatible releases.
@@ -14,6 +18,8 @@ fn main() {
         "cargo:rustc-cdylib-link-arg=-Wl,-soname,libmetaldb.so.{}",
         major
     );
+
+    version_script(&crate_dir);
 
     let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
         .expect("cbindgen.toml is valid");
@@ -57,4 +63,25 @@ fn version_macros() -> String {
          /** The version of this header as a string. */\n#define METALDB_VERSION_STRING \"{major}.{minor}.{patch}\"\n",
         number = major * 1_000_000 + minor * 1_000 + patch,
     )
+}
+
+/// Passes the version script `metaldb.map` to the link of the shared library, with the node
+/// of the test-only functions in builds with the `fault-injection` feature. The link goes
+/// through `build-aux/linker`, which recognises the script by its file name.
+fn version_script(crate_dir: &Path) {
+    let mut script = fs::read_to_string(crate_dir.join("metaldb.map")).expect("metaldb.map");
+    if env::var_os("CARGO_FEATURE_FAULT_INJECTION").is_some() {
+        // Named exactly, so it wins over METALDB_1.0's `mdb_*` with any linker; a node of
+        // its own keeps it out of the released ABI.
+        script.push_str(
+            "\n/* Test-only (cargo feature `fault-injection`), never shipped. */\n\
+             METALDB_TEST {\n  global:\n    mdb_fault_injection_arm_panic;\n} METALDB_1.0;\n",
+        );
+    }
+    let path = PathBuf::from(env::var("OUT_DIR").expect("set by Cargo")).join("metaldb.map");
+    fs::write(&path, script).expect("OUT_DIR is writable");
+    println!(
+        "cargo:rustc-cdylib-link-arg=-Wl,--version-script={}",
+        path.display()
+    );
 }

@@ -155,7 +155,7 @@ static mdb_db *open_db(const char *workload) {
  * the data is then read from SST files, not from a memtable whose random shape would make
  * one side's reads cheaper than the other's (see benches/engine.rs). */
 static mdb_db *reopen_db(mdb_db *db, const char *workload) {
-    mdb_db_close(db);
+    mdb_db_free(db);
     return open_db(workload);
 }
 
@@ -194,7 +194,7 @@ static void fill_map(mdb_db *db, uint32_t n, bool sync) {
 /* Opens the map of a snapshot of `db`. */
 static mdb_map *snapshot_map(mdb_db *db, mdb_snapshot **out_snapshot) {
     mdb_map *map = NULL;
-    CHECK(mdb_db_snapshot(db, out_snapshot));
+    CHECK(mdb_snapshot_new(db, out_snapshot));
     CHECK(mdb_access_map(mdb_snapshot_as_access(*out_snapshot), NAME("map"), NULL, 0, &map));
     return map;
 }
@@ -227,7 +227,7 @@ static void map_insert_merge_sync(uint32_t n) {
     report("map_insert_merge_sync", n, time,
            n == 0 || (map_holds(db, 0) && map_holds(db, n - 1)) ? NULL
                                                               : "a written key is missing");
-    mdb_db_close(db);
+    mdb_db_free(db);
 }
 
 static void map_random_reads(uint32_t n) {
@@ -257,7 +257,7 @@ static void map_random_reads(uint32_t n) {
     mdb_map_free(map);
     mdb_snapshot_free(snapshot);
     free(keys);
-    mdb_db_close(db);
+    mdb_db_free(db);
 }
 
 static void map_iteration(uint32_t n) {
@@ -299,7 +299,7 @@ static void map_iteration(uint32_t n) {
                       : (wrong ? "an entry iterated is wrong" : NULL));
     mdb_map_free(map);
     mdb_snapshot_free(snapshot);
-    mdb_db_close(db);
+    mdb_db_free(db);
 }
 
 /* Replaces the list with n 512-byte values in a fork and merges it. */
@@ -333,7 +333,7 @@ static void list_push_merge(uint32_t n) {
     start = now();
     push_list(db, n);
     time = elapsed(start);
-    CHECK(mdb_db_snapshot(db, &snapshot));
+    CHECK(mdb_snapshot_new(db, &snapshot));
     CHECK(mdb_access_list(mdb_snapshot_as_access(snapshot), NAME("list"), NULL, 0, &list));
     CHECK(mdb_list_len(list, &len));
     CHECK(mdb_list_last(list, &last, &found));
@@ -345,7 +345,7 @@ static void list_push_merge(uint32_t n) {
     mdb_bytes_free(&last);
     mdb_list_free(list);
     mdb_snapshot_free(snapshot);
-    mdb_db_close(db);
+    mdb_db_free(db);
 }
 
 static void map_clear_merge(uint32_t n) {
@@ -368,7 +368,7 @@ static void map_clear_merge(uint32_t n) {
     report("map_clear_merge", n, time,
            n == 0 || (!map_holds(db, 0) && !map_holds(db, n - 1)) ? NULL
                                                                 : "a key survived the clear");
-    mdb_db_close(db);
+    mdb_db_free(db);
 }
 
 int main(int argc, char **argv) {

@@ -151,7 +151,7 @@ static mdb_status migrate_chunk(mdb_migration_helper *helper, mdb_persistent_ite
     /* A persistent iterator saves its position in the migration's scratchpad, which is merged
      * with the round: the next round, or a new helper after an abort or a crash, resumes
      * after the last merged entry. */
-    TRY(mdb_persistent_iters_create_map(iters, NAME("balances"), old_balances, &iter));
+    TRY(mdb_persistent_iters_new_map(iters, NAME("balances"), old_balances, &iter));
     for (i = 0; i < CHUNK; i++) {
         const uint8_t *name, *text;
         size_t name_len, text_len;
@@ -189,7 +189,7 @@ static size_t count_migrated(mdb_db *db) {
     const uint8_t *key, *value;
     size_t key_len, value_len, count = 0;
     bool found = false;
-    CHECK(mdb_db_snapshot(db, &snapshot));
+    CHECK(mdb_snapshot_new(db, &snapshot));
     CHECK(mdb_access_migration(mdb_snapshot_as_access(snapshot), NAME(NAMESPACE), &migration));
     CHECK(mdb_access_map(migration, NAME("balances"), NULL, 0, &balances));
     CHECK(mdb_map_iter(balances, NULL, 0, &iter));
@@ -212,7 +212,7 @@ static void check_new_layout(mdb_db *db) {
     mdb_snapshot *snapshot = NULL;
     mdb_map *balances = NULL;
     size_t i;
-    CHECK(mdb_db_snapshot(db, &snapshot));
+    CHECK(mdb_snapshot_new(db, &snapshot));
     CHECK(mdb_access_map(mdb_snapshot_as_access(snapshot), NAME(NAMESPACE ".balances"), NULL, 0,
                          &balances));
     for (i = 0; i < ACCOUNT_COUNT; i++) {
@@ -242,7 +242,7 @@ int main(int argc, char **argv) {
     mdb_abort_handle *abort_handle = NULL;
     CHECK(mdb_migration_helper_new_with_abort(db, NAME(NAMESPACE), &helper, &abort_handle));
     migration_run first = {abort_handle, 3, 0, 0};
-    mdb_status status = mdb_migration_iter_loop(helper, migrate_chunk, &first);
+    mdb_status status = mdb_migration_helper_iter_loop(helper, migrate_chunk, &first);
     EXPECT(status == MDB_ERR_ABORTED);
     printf("first run: %s in round %d\n", mdb_status_str(status), first.rounds);
     /* The aborted helper is unusable: free it. Freeing an abort handle aborts its migration,
@@ -258,7 +258,7 @@ int main(int argc, char **argv) {
      * entry, so no balance is moved twice. */
     migration_run second = {NULL, 0, 0, 0};
     CHECK(mdb_migration_helper_new(db, NAME(NAMESPACE), &helper));
-    CHECK(mdb_migration_iter_loop(helper, migrate_chunk, &second));
+    CHECK(mdb_migration_helper_iter_loop(helper, migrate_chunk, &second));
     /* Merges what is left (nothing here: the loop merged every round) and ends the helper. */
     CHECK(mdb_migration_helper_finish(helper));
     mdb_migration_helper_free(helper);
@@ -275,7 +275,7 @@ int main(int argc, char **argv) {
 
     check_new_layout(db);
     printf("%u balances in the new layout\n", (unsigned)ACCOUNT_COUNT);
-    mdb_db_close(db);
+    mdb_db_free(db);
     printf("done\n");
     return 0;
 }

@@ -27,7 +27,7 @@
 
 int main(int argc, char **argv) {
     const char *path = argc > 1 ? argv[1] : "quickstart.db";
-    printf("metaldb %s (header %s)\n", mdb_version_string(), METALDB_VERSION_STRING);
+    printf("metaldb %s (header %s)\n", mdb_version_str(), METALDB_VERSION_STRING);
 
     mdb_db *db = NULL;
     CHECK(mdb_db_open(path, NULL, &db));
@@ -66,7 +66,7 @@ int main(int argc, char **argv) {
 
     /* Read: a snapshot is an isolated view of the database. */
     mdb_snapshot *snapshot = NULL;
-    CHECK(mdb_db_snapshot(db, &snapshot));
+    CHECK(mdb_snapshot_new(db, &snapshot));
     const mdb_access *reader = mdb_snapshot_as_access(snapshot);
 
     CHECK(mdb_access_map(reader, NAME("balances"), NULL, 0, &balances));
@@ -100,7 +100,7 @@ int main(int argc, char **argv) {
     mdb_list_free(events);
 
     mdb_snapshot_free(snapshot);
-    mdb_db_close(db);
+    mdb_db_free(db);
     printf("done\n");
     return 0;
 }

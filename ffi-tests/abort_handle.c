@@ -48,7 +48,7 @@ static int test_abort_handle_abort_makes_the_next_merge_write_nothing(void) {
     CHECK_OK(mdb_abort_handle_abort(abort_handle));
     mdb_migration_helper_free(helper);
     mdb_abort_handle_free(abort_handle);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -64,7 +64,7 @@ static int test_abort_handle_abort_makes_finish_write_nothing(void) {
     CHECK(is_finished(abort_handle));
     mdb_abort_handle_free(abort_handle);
     mdb_migration_helper_free(helper);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -77,7 +77,7 @@ static int test_abort_handle_free_aborts_the_migration(void) {
     CHECK_STATUS(mdb_migration_helper_finish(helper), MDB_ERR_ABORTED);
     CHECK_MIGRATED_VALUE(db, "ns", "wallets", "k", NULL);
     mdb_migration_helper_free(helper);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -91,7 +91,7 @@ static int test_abort_handle_forget_lets_the_migration_go_on(void) {
     CHECK_OK(mdb_migration_helper_finish(helper));
     CHECK_MIGRATED_VALUE(db, "ns", "wallets", "k", "v");
     mdb_migration_helper_free(helper);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -111,7 +111,7 @@ static int test_abort_handle_is_finished_once_the_helper_is_freed(void) {
     /* A gone helper: aborting does nothing, and is harmless. */
     CHECK_OK(mdb_abort_handle_abort(abort_handle));
     mdb_abort_handle_free(abort_handle);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -135,7 +135,7 @@ static int test_abort_handle_is_not_finished_by_an_aborted_merge(void) {
     mdb_access_free(view);
     CHECK(is_finished(abort_handle));
     mdb_abort_handle_free(abort_handle);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -158,7 +158,7 @@ static int test_abort_handle_is_finished_as_soon_as_finish_consumes_the_helper(v
     mdb_migration_helper_free(helper);
     CHECK(is_finished(abort_handle));
     mdb_abort_handle_forget(abort_handle);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -189,7 +189,7 @@ static int test_abort_handle_aborts_from_another_thread(void) {
     CHECK_MIGRATED_VALUE(db, "ns", "wallets", "k", NULL);
     mdb_migration_helper_free(helper);
     mdb_abort_handle_free(abort_handle);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -208,7 +208,7 @@ static int test_abort_handle_freed_on_another_thread_while_the_helper_works(void
     CHECK(pthread_join(thread, NULL) == 0);
     CHECK_STATUS(mdb_migration_helper_merge(helper), MDB_ERR_ABORTED);
     mdb_migration_helper_free(helper);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -234,7 +234,7 @@ static mdb_status abort_in_round_two(mdb_migration_helper *helper, mdb_persisten
         (status = mdb_migration_helper_old_data(helper, &old_data)) != MDB_OK ||
         (status = mdb_access_map(new_data, NAME("wallets"), NO_KEY, &map)) != MDB_OK ||
         (status = mdb_access_map(old_data, NAME("wallets"), NO_KEY, &old_map)) != MDB_OK ||
-        (status = mdb_persistent_iters_create_map(iters, NAME("pos"), old_map, &iter)) != MDB_OK ||
+        (status = mdb_persistent_iters_new_map(iters, NAME("pos"), old_map, &iter)) != MDB_OK ||
         (status = harness_next(iter, &step)) != MDB_OK) {
         return status;
     }
@@ -261,7 +261,7 @@ static int test_abort_handle_abort_inside_the_loop_stops_it_at_the_next_merge(vo
     mdb_map_free(map);
     COMMIT(db, fork);
     CHECK_OK(mdb_migration_helper_new_with_abort(db, NAME("ns"), &helper, &abort_handle));
-    CHECK_STATUS(mdb_migration_iter_loop(helper, abort_in_round_two, &abort_handle),
+    CHECK_STATUS(mdb_migration_helper_iter_loop(helper, abort_in_round_two, &abort_handle),
                  MDB_ERR_ABORTED);
     CHECK_STATUS(mdb_migration_helper_merge(helper), MDB_ERR_STALE_HANDLE);
     CHECK_MIGRATED_VALUE(db, "ns", "wallets", "round1", "x");
@@ -271,7 +271,7 @@ static int test_abort_handle_abort_inside_the_loop_stops_it_at_the_next_merge(vo
     mdb_migration_helper_free(helper);
     CHECK(is_finished(abort_handle));
     mdb_abort_handle_free(abort_handle);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -280,7 +280,7 @@ static int test_abort_handle_outlives_its_helper_and_database(void) {
     mdb_migration_helper *helper = NULL;
     mdb_abort_handle *abort_handle = NULL;
     CHECK(start(&db, &helper, &abort_handle) == 0);
-    mdb_db_close(db);
+    mdb_db_free(db);
     mdb_migration_helper_free(helper);
     CHECK(is_finished(abort_handle));
     CHECK_OK(mdb_abort_handle_abort(abort_handle));

@@ -28,7 +28,7 @@ static int test_entry_starts_unset_and_holds_one_value(void) {
     CHECK(found);
     mdb_entry_free(entry);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -47,7 +47,7 @@ static int test_entry_empty_value_counts_as_set(void) {
     mdb_bytes_free(&value);
     mdb_entry_free(entry);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -75,7 +75,7 @@ static int test_entry_remove_take_and_swap(void) {
     CHECK(!found);
     mdb_entry_free(entry);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -90,7 +90,7 @@ static int test_entry_value_survives_a_merge_and_is_read_only_in_a_snapshot(void
     CHECK_OK(mdb_entry_set(entry, BYTES("kept")));
     mdb_entry_free(entry);
     COMMIT(db, fork);
-    CHECK_OK(mdb_db_snapshot(db, &snapshot));
+    CHECK_OK(mdb_snapshot_new(db, &snapshot));
     CHECK_OK(mdb_access_entry(mdb_snapshot_as_access(snapshot), NAME("e"), NO_KEY, &entry));
     CHECK_OK(mdb_entry_get(entry, &value, &found));
     CHECK(found && BYTES_EQ(value, "kept"));
@@ -107,7 +107,7 @@ static int test_entry_value_survives_a_merge_and_is_read_only_in_a_snapshot(void
     CHECK(!found);
     mdb_entry_free(entry);
     mdb_snapshot_free(snapshot);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -124,7 +124,7 @@ static int test_entry_wrong_type_and_second_writer_are_refused(void) {
     CHECK(again == UNTOUCHED && list == UNTOUCHED);
     mdb_entry_free(entry);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 

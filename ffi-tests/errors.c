@@ -40,7 +40,7 @@ static int open_handles(handles *h) {
     memset(h, 0, sizeof *h);
     CHECK_OK(mdb_db_open_temporary(&h->db));
     CHECK_OK(mdb_fork_new(h->db, &h->fork));
-    CHECK_OK(mdb_db_snapshot(h->db, &h->snapshot));
+    CHECK_OK(mdb_snapshot_new(h->db, &h->snapshot));
     CHECK_OK(mdb_fork_new(h->db, &other));
     CHECK_OK(mdb_fork_into_patch(other, &h->patch));
     mdb_fork_free(other);
@@ -72,7 +72,7 @@ static void close_handles(handles *h) {
     mdb_patch_free(h->patch);
     mdb_snapshot_free(h->snapshot);
     mdb_fork_free(h->fork);
-    mdb_db_close(h->db);
+    mdb_db_free(h->db);
 }
 
 static mdb_status never_called_step(mdb_migration_helper *helper, mdb_persistent_iters *iters,
@@ -110,8 +110,9 @@ static int test_errors_every_entry_point_refuses_null_handles(void) {
     CHECK(open_handles(&h) == 0);
 
     /* Databases. */
+    CHECK_NULL_REFUSED(mdb_db_options_init(NULL, sizeof(mdb_db_options)));
     CHECK_NULL_REFUSED(mdb_db_open(NULL, NULL, &db));
-    CHECK_NULL_REFUSED(mdb_db_snapshot(NULL, &snapshot));
+    CHECK_NULL_REFUSED(mdb_snapshot_new(NULL, &snapshot));
     CHECK_NULL_REFUSED(mdb_db_merge(NULL, h.patch));
     CHECK_NULL_REFUSED(mdb_db_merge_sync(NULL, h.patch));
     CHECK_NULL_REFUSED(mdb_db_checkpoint(NULL, "/tmp/x"));
@@ -194,12 +195,12 @@ static int test_errors_every_entry_point_refuses_null_handles(void) {
     CHECK_NULL_REFUSED(mdb_migration_helper_scratchpad(NULL, &access));
     CHECK_NULL_REFUSED(mdb_migration_helper_merge(NULL));
     CHECK_NULL_REFUSED(mdb_migration_helper_finish(NULL));
-    CHECK_NULL_REFUSED(mdb_migration_iter_loop(NULL, never_called_step, NULL));
-    CHECK_NULL_REFUSED(mdb_persistent_iters_create_map(NULL, NAME("pos"), h.map, &iter));
-    CHECK_NULL_REFUSED(mdb_persistent_iters_create_list(NULL, NAME("pos"), h.list, &iter));
-    CHECK_NULL_REFUSED(mdb_persistent_iters_create_sparse_list(NULL, NAME("pos"), h.sparse_list,
+    CHECK_NULL_REFUSED(mdb_migration_helper_iter_loop(NULL, never_called_step, NULL));
+    CHECK_NULL_REFUSED(mdb_persistent_iters_new_map(NULL, NAME("pos"), h.map, &iter));
+    CHECK_NULL_REFUSED(mdb_persistent_iters_new_list(NULL, NAME("pos"), h.list, &iter));
+    CHECK_NULL_REFUSED(mdb_persistent_iters_new_sparse_list(NULL, NAME("pos"), h.sparse_list,
                                                                &iter));
-    CHECK_NULL_REFUSED(mdb_persistent_iters_create_key_set(NULL, NAME("pos"), h.key_set, &iter));
+    CHECK_NULL_REFUSED(mdb_persistent_iters_new_key_set(NULL, NAME("pos"), h.key_set, &iter));
     /* Abort handles. */
     CHECK_NULL_REFUSED(mdb_abort_handle_abort(NULL));
     CHECK_NULL_REFUSED(mdb_abort_handle_is_finished(NULL, &found));
@@ -238,7 +239,7 @@ static int test_errors_every_entry_point_refuses_null_outputs_and_inputs(void) {
     /* Databases. */
     CHECK_NULL_REFUSED(mdb_db_open("/tmp/never-created", NULL, NULL));
     CHECK_NULL_REFUSED(mdb_db_open_temporary(NULL));
-    CHECK_NULL_REFUSED(mdb_db_snapshot(h.db, NULL));
+    CHECK_NULL_REFUSED(mdb_snapshot_new(h.db, NULL));
     CHECK_NULL_REFUSED(mdb_db_merge(h.db, NULL));
     CHECK_NULL_REFUSED(mdb_db_merge_sync(h.db, NULL));
     CHECK_NULL_REFUSED(mdb_db_checkpoint(h.db, NULL));
@@ -378,7 +379,7 @@ static int test_errors_every_entry_point_refuses_null_outputs_and_inputs(void) {
     CHECK_NULL_REFUSED(mdb_migration_helper_new_data(h.helper, NULL));
     CHECK_NULL_REFUSED(mdb_migration_helper_old_data(h.helper, NULL));
     CHECK_NULL_REFUSED(mdb_migration_helper_scratchpad(h.helper, NULL));
-    CHECK_NULL_REFUSED(mdb_migration_iter_loop(h.helper, NULL, NULL));
+    CHECK_NULL_REFUSED(mdb_migration_helper_iter_loop(h.helper, NULL, NULL));
     /* Abort handles. */
     CHECK_NULL_REFUSED(mdb_abort_handle_is_finished(h.abort_handle, NULL));
 
@@ -401,7 +402,7 @@ static int test_errors_freeing_null_is_a_no_op_everywhere(void) {
     mdb_abort_handle_free(NULL);
     mdb_access_free(NULL);
     mdb_bytes_free(NULL);
-    mdb_db_close(NULL);
+    mdb_db_free(NULL);
     mdb_entry_free(NULL);
     mdb_fork_free(NULL);
     mdb_iter_free(NULL);
@@ -412,13 +413,12 @@ static int test_errors_freeing_null_is_a_no_op_everywhere(void) {
     mdb_patch_free(NULL);
     mdb_snapshot_free(NULL);
     mdb_sparse_list_free(NULL);
-    mdb_db_options_init(NULL);
     CHECK(strcmp(mdb_last_error_message(), "") == 0);
     return 0;
 }
 
 static int test_errors_calls_without_arguments_never_fail(void) {
-    CHECK(mdb_version_string() != NULL);
+    CHECK(mdb_version_str() != NULL);
     CHECK(mdb_version_number() > 0);
     CHECK((mdb_features() & MDB_FEATURE_SNAPPY) != 0);
     CHECK(mdb_status_str(MDB_OK) != NULL);
@@ -433,6 +433,7 @@ static int test_errors_every_status_has_its_own_static_text(void) {
         MDB_ERR_BORROWED, MDB_ERR_STALE_HANDLE,     MDB_ERR_ABORTED,   MDB_ERR_PANIC,
         MDB_ERR_POISONED, MDB_ERR_READONLY,         MDB_ERR_OUT_OF_RANGE,
         MDB_ERR_INCOMPATIBLE_VERSION, MDB_ERR_CORRUPTION, MDB_ERR_NOT_A_DATABASE,
+        MDB_ERR_CONFLICT,
     };
     size_t i, j, count = sizeof codes / sizeof codes[0];
     const char *unknown = mdb_status_str(9999);
@@ -527,7 +528,7 @@ static int test_errors_every_status_is_reachable_from_c(void) {
     mdb_fork_free(fork);
 
     /* MDB_ERR_READONLY */
-    CHECK_OK(mdb_db_snapshot(db, &snapshot));
+    CHECK_OK(mdb_snapshot_new(db, &snapshot));
     CHECK_OK(mdb_access_list(mdb_snapshot_as_access(snapshot), NAME("l"), NO_KEY, &list));
     CHECK_STATUS(mdb_list_push(list, BYTES("v")), MDB_ERR_READONLY);
     CHECK(check_message_is_set() == 0);
@@ -547,7 +548,25 @@ static int test_errors_every_status_is_reachable_from_c(void) {
     mdb_migration_helper_free(helper);
     mdb_abort_handle_free(abort_handle);
 
-    mdb_db_close(db);
+    /* MDB_ERR_CONFLICT: two forks create one index with two types. */
+    {
+        mdb_fork *other = NULL;
+        mdb_entry *entry = NULL;
+        CHECK_OK(mdb_fork_new(db, &fork));
+        CHECK_OK(mdb_fork_new(db, &other));
+        CHECK_OK(mdb_access_list(mdb_fork_as_access(fork), NAME("new"), NO_KEY, &list));
+        mdb_list_free(list);
+        CHECK_OK(mdb_access_entry(mdb_fork_as_access(other), NAME("new"), NO_KEY, &entry));
+        mdb_entry_free(entry);
+        COMMIT(db, fork);
+        CHECK_OK(mdb_fork_into_patch(other, &patch));
+        CHECK_STATUS(mdb_db_merge(db, patch), MDB_ERR_CONFLICT);
+        CHECK(check_message_is_set() == 0);
+        mdb_patch_free(patch);
+        mdb_fork_free(other);
+    }
+
+    mdb_db_free(db);
     harness_remove_tree(dir);
     return 0;
 }
@@ -592,7 +611,7 @@ static int test_errors_corruption_and_foreign_databases_are_reported(void) {
     CHECK_OK(mdb_access_list(mdb_fork_as_access(fork), NAME("good"), NO_KEY, &list));
     mdb_list_free(list);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
 
     /* MDB_ERR_NOT_A_DATABASE */
     CHECK_STATUS(mdb_db_open(foreign, NULL, &bad), MDB_ERR_NOT_A_DATABASE);
@@ -612,14 +631,14 @@ static int test_errors_message_is_cleared_by_the_next_successful_call(void) {
     memset(copy, 'x', sizeof copy);
     CHECK(mdb_last_error_copy(copy, sizeof copy) == 0);
     CHECK(copy[0] == '\0');
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
 static int test_errors_message_accessors_do_not_clear_the_message(void) {
     char copy[256];
     const char *first;
-    CHECK_STATUS(mdb_db_snapshot(NULL, NULL), MDB_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mdb_snapshot_new(NULL, NULL), MDB_ERR_INVALID_ARGUMENT);
     first = mdb_last_error_message();
     CHECK(strlen(first) > 0);
     CHECK(mdb_last_error_copy(copy, sizeof copy) == strlen(first));

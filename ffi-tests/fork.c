@@ -40,7 +40,7 @@ static int test_fork_changes_reach_the_database_only_when_merged(void) {
     CHECK_DB_VALUE(db, "m", "k", "v");
     mdb_patch_free(patch);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -77,7 +77,7 @@ static int test_fork_readonly_sees_unflushed_changes_and_refuses_writes(void) {
     mdb_map_free(writer);
     mdb_access_free(readonly);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -102,7 +102,7 @@ static int test_fork_flush_keeps_children_usable(void) {
     mdb_access_free(prefixed);
     COMMIT(db, fork);
     CHECK_DB_VALUE(db, "m", "b", "2");
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -133,7 +133,7 @@ static int test_fork_rollback_discards_changes_since_the_flush_and_stales_childr
     COMMIT(db, fork);
     CHECK_DB_VALUE(db, "m", "kept", "1");
     CHECK_DB_VALUE(db, "m", "dropped", NULL);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -160,7 +160,7 @@ static int test_fork_into_patch_consumes_the_fork(void) {
     mdb_fork_free(fork);
     CHECK_OK(mdb_db_merge(db, patch));
     mdb_patch_free(patch);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -184,7 +184,7 @@ static int test_fork_patch_reads_the_changes_read_only(void) {
     CHECK_OK(mdb_db_merge(db, patch));
     mdb_patch_free(patch);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -218,7 +218,7 @@ static int test_fork_patch_into_fork_keeps_the_changes(void) {
     CHECK(check_map_value(mdb_fork_as_access(back), "m", "later", NULL) == 0);
     COMMIT(db, back);
     CHECK_DB_VALUE(db, "m", "k", "v");
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -248,7 +248,7 @@ static int test_fork_prefixed_access_opens_indexes_under_the_prefix(void) {
     mdb_access_free(prefixed);
     COMMIT(db, fork);
     CHECK_DB_VALUE(db, "ns.m", "k", "v");
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -272,7 +272,7 @@ static int test_fork_group_keys_address_distinct_indexes(void) {
                                    &type, &found));
     CHECK(found && type == MDB_INDEX_MAP);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -355,7 +355,7 @@ static int test_fork_null_key_is_outside_the_group_and_an_empty_key_is_a_member(
     mdb_entry_free(entry);
     COMMIT(db, fork);
     CHECK_DB_VALUE(db, "m", "k", "outside");
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -393,7 +393,7 @@ static int test_fork_index_type_reports_each_kind(void) {
     CHECK_STATUS(mdb_access_index_type(access, NAME("bad name"), NO_KEY, &type, &found),
                  MDB_ERR_INVALID_ARGUMENT);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -404,7 +404,7 @@ static int test_fork_a_snapshot_opens_missing_indexes_without_creating_them(void
     uint32_t type = 0;
     bool found = true;
     OPEN_TEMPORARY(db);
-    CHECK_OK(mdb_db_snapshot(db, &snapshot));
+    CHECK_OK(mdb_snapshot_new(db, &snapshot));
     CHECK_OK(mdb_access_map(mdb_snapshot_as_access(snapshot), NAME("missing"), NO_KEY, &map));
     CHECK_OK(mdb_map_contains(map, BYTES("k"), &found));
     CHECK(!found);
@@ -415,7 +415,7 @@ static int test_fork_a_snapshot_opens_missing_indexes_without_creating_them(void
                                    &type, &found));
     CHECK(!found);
     mdb_snapshot_free(snapshot);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 

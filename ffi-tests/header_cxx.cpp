@@ -10,7 +10,9 @@ namespace {
 // Every kind of declaration is used once, so that the compiler checks it.
 mdb_status open_and_read(const char *path) {
     mdb_db_options options;
-    mdb_db_options_init(&options);
+    if (mdb_db_options_init(&options, sizeof options) != MDB_OK) {
+        return MDB_ERR_INVALID_ARGUMENT;
+    }
     options.create_if_missing = false;
     mdb_db *db = nullptr;
     mdb_status status = mdb_db_open(path, &options, &db);
@@ -18,7 +20,7 @@ mdb_status open_and_read(const char *path) {
         return status;
     }
     mdb_snapshot *snapshot = nullptr;
-    status = mdb_db_snapshot(db, &snapshot);
+    status = mdb_snapshot_new(db, &snapshot);
     if (status == MDB_OK) {
         mdb_map *map = nullptr;
         static const char name[] = "balances";
@@ -34,7 +36,7 @@ mdb_status open_and_read(const char *path) {
         }
         mdb_snapshot_free(snapshot);
     }
-    mdb_db_close(db);
+    mdb_db_free(db);
     return status;
 }
 

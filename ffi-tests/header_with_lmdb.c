@@ -37,7 +37,7 @@ int main(void) {
         printf("FAIL mdb_db_open_temporary: %s\n", mdb_last_error_message());
         failures++;
     }
-    mdb_db_close(db);
+    mdb_db_free(db);
     if (mdb_version_number() != METALDB_VERSION_NUMBER) {
         printf("FAIL mdb_version_number\n");
         failures++;

@@ -56,7 +56,7 @@ static int test_iter_walks_a_map_in_key_order(void) {
     mdb_iter_free(iter);
     mdb_map_free(map);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -81,7 +81,7 @@ static int test_iter_of_a_map_starts_at_the_first_key_not_below_from(void) {
     mdb_iter_free(iter);
     mdb_map_free(map);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -92,7 +92,7 @@ static int test_iter_over_an_empty_map_ends_at_once(void) {
     mdb_iter *iter = NULL;
     harness_step s;
     OPEN_TEMPORARY(db);
-    CHECK_OK(mdb_db_snapshot(db, &snapshot));
+    CHECK_OK(mdb_snapshot_new(db, &snapshot));
     CHECK_OK(mdb_access_map(mdb_snapshot_as_access(snapshot), NAME("none"), NO_KEY, &map));
     CHECK_OK(mdb_map_iter(map, NULL, 0, &iter));
     CHECK_OK(harness_next(iter, &s));
@@ -100,7 +100,7 @@ static int test_iter_over_an_empty_map_ends_at_once(void) {
     mdb_iter_free(iter);
     mdb_map_free(map);
     mdb_snapshot_free(snapshot);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -123,7 +123,7 @@ static int test_iter_walks_many_entries_in_order(void) {
     mdb_map_free(map);
     {
         mdb_snapshot *snapshot = NULL;
-        CHECK_OK(mdb_db_snapshot(db, &snapshot));
+        CHECK_OK(mdb_snapshot_new(db, &snapshot));
         CHECK_OK(mdb_access_map(mdb_snapshot_as_access(snapshot), NAME("m"), NO_KEY, &map));
         CHECK_OK(mdb_map_iter(map, NULL, 0, &iter));
         mdb_snapshot_free(snapshot);
@@ -138,7 +138,7 @@ static int test_iter_walks_many_entries_in_order(void) {
     CHECK(!s.found);
     mdb_iter_free(iter);
     mdb_map_free(map);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -174,7 +174,7 @@ static int test_iter_bytes_stay_valid_until_the_next_step(void) {
     mdb_iter_free(second);
     mdb_map_free(map);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -206,7 +206,7 @@ static int test_iter_writing_an_index_during_its_iteration_is_borrowed(void) {
     mdb_map_free(map);
     mdb_map_free(other);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -233,7 +233,7 @@ static int test_iter_over_a_list_lends_big_endian_positions(void) {
     CHECK_OK(mdb_list_push(list, BYTES("three")));
     mdb_list_free(list);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -265,7 +265,7 @@ static int test_iter_over_a_sparse_list_skips_gaps(void) {
     mdb_iter_free(iter);
     mdb_sparse_list_free(list);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -292,7 +292,7 @@ static int test_iter_over_a_key_set_lends_empty_values(void) {
     mdb_iter_free(iter);
     mdb_key_set_free(set);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -318,7 +318,7 @@ static int test_iter_survives_a_flush_at_its_position(void) {
     mdb_iter_free(iter);
     mdb_map_free(map);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -349,7 +349,7 @@ static int test_iter_is_stale_after_rollback_and_into_patch(void) {
     CHECK_OK(mdb_db_merge(db, patch));
     mdb_patch_free(patch);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -382,7 +382,7 @@ static int test_iter_rejects_null_outputs(void) {
     mdb_iter_free(NULL);
     mdb_map_free(map);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 

@@ -30,7 +30,7 @@ static int test_key_set_insert_contains_remove(void) {
     CHECK(!found);
     mdb_key_set_free(set);
     COMMIT(db, fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -50,7 +50,7 @@ static int test_key_set_clear_empties_it(void) {
     CHECK_OK(mdb_access_index_type(mdb_fork_as_access(fork), NAME("ks"), NO_KEY, &type, &found));
     CHECK(found && type == MDB_INDEX_KEY_SET);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -64,7 +64,7 @@ static int test_key_set_from_a_snapshot_is_read_only(void) {
     CHECK_OK(mdb_key_set_insert(set, BYTES("a")));
     mdb_key_set_free(set);
     COMMIT(db, fork);
-    CHECK_OK(mdb_db_snapshot(db, &snapshot));
+    CHECK_OK(mdb_snapshot_new(db, &snapshot));
     CHECK_OK(mdb_access_key_set(mdb_snapshot_as_access(snapshot), NAME("ks"), NO_KEY, &set));
     CHECK_OK(mdb_key_set_contains(set, BYTES("a"), &found));
     CHECK(found);
@@ -75,7 +75,7 @@ static int test_key_set_from_a_snapshot_is_read_only(void) {
     CHECK(found);
     mdb_key_set_free(set);
     mdb_snapshot_free(snapshot);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -92,7 +92,7 @@ static int test_key_set_wrong_type_and_second_writer_are_refused(void) {
     CHECK(again == UNTOUCHED && map == UNTOUCHED);
     mdb_key_set_free(set);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 

@@ -31,7 +31,7 @@ typedef struct {
 
 static void free_any(any_handle handle) {
     switch (handle.kind) {
-    case KIND_DB: mdb_db_close(handle.handle); break;
+    case KIND_DB: mdb_db_free(handle.handle); break;
     case KIND_FORK: mdb_fork_free(handle.handle); break;
     case KIND_SNAPSHOT: mdb_snapshot_free(handle.handle); break;
     case KIND_PATCH: mdb_patch_free(handle.handle); break;
@@ -98,7 +98,7 @@ static int open_everything(handle_set *set) {
     CHECK_OK(mdb_fork_readonly(fork, &readonly));
     CHECK_OK(mdb_access_map(readonly, NAME("other"), NO_KEY, &readonly_map));
     CHECK_OK(mdb_access_prefixed(access, NAME("p"), &prefixed));
-    CHECK_OK(mdb_db_snapshot(db, &snapshot));
+    CHECK_OK(mdb_snapshot_new(db, &snapshot));
     CHECK_OK(mdb_access_map(mdb_snapshot_as_access(snapshot), NAME("m"), NO_KEY, &snapshot_map));
     CHECK_OK(mdb_map_iter(snapshot_map, NULL, 0, &snapshot_iter));
     CHECK_OK(mdb_fork_new(db, &for_patch));
@@ -250,7 +250,7 @@ static int test_lifetimes_bytes_free_twice_is_harmless(void) {
     mdb_bytes_free(&value);
     mdb_map_free(map);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -322,7 +322,7 @@ static int test_lifetimes_children_are_stale_after_into_patch_and_freed_cleanly(
     CHECK_OK(mdb_db_merge(db, patch));
     mdb_patch_free(patch);
     CHECK_DB_VALUE(db, "m", "k", "v");
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -337,8 +337,8 @@ static int test_lifetimes_closed_database_keeps_its_live_children_working(void) 
     OPEN_TEMPORARY(db);
     CHECK(harness_put(db, "m", "k", "before") == 0);
     CHECK_OK(mdb_fork_new(db, &fork));
-    CHECK_OK(mdb_db_snapshot(db, &snapshot));
-    mdb_db_close(db);
+    CHECK_OK(mdb_snapshot_new(db, &snapshot));
+    mdb_db_free(db);
 
     CHECK_OK(mdb_access_map(mdb_fork_as_access(fork), NAME("m"), NO_KEY, &map));
     CHECK_OK(mdb_map_get(map, BYTES("k"), &value, &found));
@@ -376,10 +376,10 @@ static int test_lifetimes_closed_rocksdb_stays_open_until_its_last_child_is_free
     snprintf(path, sizeof path, "%s/db", dir);
     CHECK_OK(mdb_db_open(path, NULL, &db));
     CHECK(harness_put(db, "m", "k", "v") == 0);
-    CHECK_OK(mdb_db_snapshot(db, &snapshot));
+    CHECK_OK(mdb_snapshot_new(db, &snapshot));
     CHECK_OK(mdb_fork_new(db, &fork));
     CHECK_OK(mdb_access_map(mdb_snapshot_as_access(snapshot), NAME("m"), NO_KEY, &map));
-    mdb_db_close(db);
+    mdb_db_free(db);
 
     /* Still open (RocksDB holds its lock), and still readable. */
     CHECK_STATUS(mdb_db_open(path, NULL, &again), MDB_ERR_STORAGE);
@@ -398,7 +398,7 @@ static int test_lifetimes_closed_rocksdb_stays_open_until_its_last_child_is_free
     mdb_map_free(map);
     CHECK_OK(mdb_db_open(path, NULL, &again));
     CHECK_DB_VALUE(again, "m", "k", "v");
-    mdb_db_close(again);
+    mdb_db_free(again);
     harness_remove_tree(dir);
     return 0;
 }
@@ -419,7 +419,7 @@ static int test_lifetimes_an_index_keeps_its_freed_fork_alive(void) {
     CHECK_OK(mdb_map_put(other, BYTES("a"), BYTES("1")));
     CHECK_OK(mdb_map_iter(other, NULL, 0, &iter));
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
 
     CHECK_OK(mdb_map_put(map, BYTES("k"), BYTES("v")));
     CHECK_OK(mdb_map_get(map, BYTES("k"), &value, &found));
@@ -452,7 +452,7 @@ static int test_lifetimes_an_unmerged_patch_is_discarded_when_freed(void) {
     mdb_map_free(map);
     mdb_fork_free(fork);
     CHECK_DB_VALUE(db, "m", "k", NULL);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 

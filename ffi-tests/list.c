@@ -46,7 +46,7 @@ static int test_list_push_appends_and_get_reads_by_position(void) {
     CHECK(check_at(list, UINT64_MAX, NULL) == 0);
     mdb_list_free(list);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -80,7 +80,7 @@ static int test_list_last_and_pop_work_from_the_end(void) {
     CHECK(length(list) == 0);
     mdb_list_free(list);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -102,7 +102,7 @@ static int test_list_set_replaces_and_is_out_of_range_past_the_end(void) {
     CHECK(check_at(list, 2, NULL) == 0);
     mdb_list_free(list);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -131,7 +131,7 @@ static int test_list_truncate_and_clear_shorten_it(void) {
     CHECK_OK(mdb_access_index_type(mdb_fork_as_access(fork), NAME("l"), NO_KEY, &type, &found));
     CHECK(found && type == MDB_INDEX_LIST);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -147,7 +147,7 @@ static int test_list_merged_values_read_from_a_snapshot_read_only(void) {
     CHECK_OK(mdb_list_push(list, BYTES("b")));
     mdb_list_free(list);
     COMMIT(db, fork);
-    CHECK_OK(mdb_db_snapshot(db, &snapshot));
+    CHECK_OK(mdb_snapshot_new(db, &snapshot));
     CHECK_OK(mdb_access_list(mdb_snapshot_as_access(snapshot), NAME("l"), NO_KEY, &list));
     CHECK(length(list) == 2);
     CHECK(check_at(list, 1, "b") == 0);
@@ -159,7 +159,7 @@ static int test_list_merged_values_read_from_a_snapshot_read_only(void) {
     CHECK(length(list) == 2);
     mdb_list_free(list);
     mdb_snapshot_free(snapshot);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -177,7 +177,7 @@ static int test_list_of_a_group_is_addressed_by_its_key(void) {
     mdb_list_free(first);
     mdb_list_free(second);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -197,7 +197,7 @@ static int test_list_wrong_type_and_second_writer_are_refused(void) {
     mdb_map_free(map);
     mdb_list_free(list);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 

@@ -28,7 +28,7 @@ static int test_map_put_get_contains_remove(void) {
     CHECK_OK(mdb_map_remove(map, BYTES("alice")));
     mdb_map_free(map);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -47,7 +47,7 @@ static int test_map_get_of_a_missing_key_leaves_the_value_untouched(void) {
     CHECK(value.data == UNTOUCHED && value.len == 42 && value.capacity == 43);
     mdb_map_free(map);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -70,7 +70,7 @@ static int test_map_empty_keys_and_values_may_be_null(void) {
     CHECK(!found);
     mdb_map_free(map);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -97,7 +97,7 @@ static int test_map_keeps_binary_keys_and_large_values(void) {
 
     {
         mdb_snapshot *snapshot = NULL;
-        CHECK_OK(mdb_db_snapshot(db, &snapshot));
+        CHECK_OK(mdb_snapshot_new(db, &snapshot));
         CHECK_OK(mdb_access_map(mdb_snapshot_as_access(snapshot), NAME("m"), NO_KEY, &map));
         CHECK_OK(mdb_map_get(map, key, sizeof key, &value, &found));
         CHECK(found);
@@ -107,7 +107,7 @@ static int test_map_keeps_binary_keys_and_large_values(void) {
         mdb_snapshot_free(snapshot);
     }
     free(big);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -129,7 +129,7 @@ static int test_map_clear_removes_every_key_and_keeps_the_type(void) {
     CHECK_OK(mdb_access_index_type(mdb_fork_as_access(fork), NAME("m"), NO_KEY, &type, &found));
     CHECK(found && type == MDB_INDEX_MAP);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -156,7 +156,7 @@ static int test_map_invalid_names_are_refused(void) {
     CHECK_OK(mdb_access_map(mdb_fork_as_access(fork), NAME("__ns.m"), NO_KEY, &map));
     mdb_map_free(map);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -174,11 +174,11 @@ static int test_map_opening_another_index_type_is_wrong_type(void) {
     CHECK(map == UNTOUCHED);
     CHECK(strlen(mdb_last_error_message()) > 0);
     COMMIT(db, fork);
-    CHECK_OK(mdb_db_snapshot(db, &snapshot));
+    CHECK_OK(mdb_snapshot_new(db, &snapshot));
     CHECK_STATUS(mdb_access_map(mdb_snapshot_as_access(snapshot), NAME("l"), NO_KEY, &map),
                  MDB_ERR_WRONG_TYPE);
     mdb_snapshot_free(snapshot);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -206,7 +206,7 @@ static int test_map_second_writable_handle_is_borrowed(void) {
     CHECK_OK(mdb_access_map(mdb_fork_as_access(fork), NAME("m"), NO_KEY, &second));
     mdb_map_free(second);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -225,7 +225,7 @@ static int test_map_handles_of_separate_forks_do_not_conflict(void) {
     mdb_map_free(b);
     mdb_fork_free(first);
     mdb_fork_free(second);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -258,7 +258,7 @@ static int test_map_rejects_null_arguments_and_writes_nothing(void) {
     CHECK(found);
     mdb_map_free(map);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 

@@ -47,7 +47,7 @@ static int test_sparse_list_push_stores_at_the_capacity(void) {
     CHECK(check_at(list, 5, "five") == 0);
     mdb_sparse_list_free(list);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -70,7 +70,7 @@ static int test_sparse_list_set_hands_over_the_replaced_value(void) {
     CHECK(check_sizes(list, 2, 3) == 0);
     mdb_sparse_list_free(list);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -104,7 +104,7 @@ static int test_sparse_list_remove_keeps_the_capacity_and_pop_takes_the_first(vo
     CHECK(check_sizes(list, 0, 3) == 0);
     mdb_sparse_list_free(list);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -120,7 +120,7 @@ static int test_sparse_list_clear_resets_length_and_capacity(void) {
     CHECK(check_at(list, 0, NULL) == 0);
     mdb_sparse_list_free(list);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -144,7 +144,7 @@ static int test_sparse_list_positions_at_the_end_of_the_range_are_out_of_range(v
     CHECK(check_at(list, UINT64_MAX - 1, "last") == 0);
     mdb_sparse_list_free(list);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -167,7 +167,7 @@ static int test_sparse_list_read_only_handles_refuse_writes(void) {
     mdb_sparse_list_free(list);
     mdb_access_free(readonly);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 

@@ -87,7 +87,7 @@ static int read_snapshots(worker *w) {
     for (read = 0; read < READS; read++) {
         mdb_snapshot *snapshot = NULL;
         mdb_map *map = NULL;
-        CHECK_OK(mdb_db_snapshot(w->db, &snapshot));
+        CHECK_OK(mdb_snapshot_new(w->db, &snapshot));
         CHECK_OK(mdb_access_map(mdb_snapshot_as_access(snapshot), NAME("shared"), NO_KEY, &map));
         /* Freed early: the map keeps the snapshot alive. */
         mdb_snapshot_free(snapshot);
@@ -160,7 +160,7 @@ static int run_writers_and_readers(mdb_db *db) {
         CHECK(workers[i].failed == 0);
     }
 
-    CHECK_OK(mdb_db_snapshot(db, &snapshot));
+    CHECK_OK(mdb_snapshot_new(db, &snapshot));
     CHECK_OK(mdb_access_map(mdb_snapshot_as_access(snapshot), NAME("shared"), NO_KEY, &map));
     for (i = 0; i < WRITERS; i++) {
         char a[32], log_name[32];
@@ -193,7 +193,7 @@ static int test_threads_writers_and_snapshot_readers_share_a_temporary_database(
     mdb_db *db = NULL;
     OPEN_TEMPORARY(db);
     CHECK(run_writers_and_readers(db) == 0);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -204,7 +204,7 @@ static int test_threads_writers_and_snapshot_readers_share_a_rocksdb_database(vo
     snprintf(path, sizeof path, "%s/db", dir);
     CHECK_OK(mdb_db_open(path, NULL, &db));
     CHECK(run_writers_and_readers(db) == 0);
-    mdb_db_close(db);
+    mdb_db_free(db);
     harness_remove_tree(dir);
     return 0;
 }
@@ -212,7 +212,7 @@ static int test_threads_writers_and_snapshot_readers_share_a_rocksdb_database(vo
 enum { FAMILY_THREADS = 4, FAMILY_KEYS = 40 };
 
 typedef struct {
-    const mdb_map *map;
+    mdb_map *map;
     mdb_fork *fork;
     int id;
     int failed;
@@ -272,7 +272,7 @@ static int test_threads_one_fork_family_used_from_several_threads(void) {
     mdb_iter_free(iter);
     mdb_map_free(map);
     COMMIT(db, fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -310,7 +310,7 @@ static int test_threads_one_snapshot_read_from_several_threads(void) {
     int i;
     OPEN_TEMPORARY(db);
     CHECK(harness_put(db, "m", "k", "v") == 0);
-    CHECK_OK(mdb_db_snapshot(db, &snapshot));
+    CHECK_OK(mdb_snapshot_new(db, &snapshot));
     for (i = 0; i < 4; i++) {
         workers[i].snapshot = snapshot;
         workers[i].failed = -1;
@@ -323,7 +323,7 @@ static int test_threads_one_snapshot_read_from_several_threads(void) {
         CHECK(workers[i].failed == 0);
     }
     mdb_snapshot_free(snapshot);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 

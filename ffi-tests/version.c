@@ -5,11 +5,11 @@
 #include "harness.h"
 
 static int test_version_string_of_the_library_matches_the_header(void) {
-    const char *version = mdb_version_string();
+    const char *version = mdb_version_str();
     CHECK(version != NULL);
     CHECK(strcmp(version, METALDB_VERSION_STRING) == 0);
     /* Static: the same pointer every time. */
-    CHECK(mdb_version_string() == version);
+    CHECK(mdb_version_str() == version);
     return 0;
 }
 
@@ -49,7 +49,7 @@ static int test_version_queries_work_from_any_state(void) {
 }
 
 int main(void) {
-    printf("library %s (%lu), header %s\n", mdb_version_string(), (unsigned long)mdb_version_number(),
+    printf("library %s (%lu), header %s\n", mdb_version_str(), (unsigned long)mdb_version_number(),
            METALDB_VERSION_STRING);
     RUN_TEST(test_version_string_of_the_library_matches_the_header);
     RUN_TEST(test_version_number_of_the_library_matches_the_header);

@@ -9,7 +9,18 @@
  *
  * - Functions are named `mdb_<object>_<verb>`. Arguments come in the order: receiver, inputs,
  *   outputs. Output parameters are named `out_*` and are written only when the call returns
- *   `MDB_OK`; on failure they are left untouched.
+ *   `MDB_OK`; on failure they are left untouched. A call that makes a new object is
+ *   `mdb_<type>_new` (`mdb_fork_new(db, ...)`, `mdb_snapshot_new(db, ...)`,
+ *   `mdb_persistent_iters_new_map(iters, ...)`); an index is opened from an access with
+ *   `mdb_access_<index type>`; yes/no state queries are `_is_<adjective>` with an `out_<adjective>`
+ *   flag, and lookups report presence through `out_found`.
+ * - `const` on a handle parameter means the call does not change the object the handle
+ *   designates (an index's contents, an iterator's position, a database's contents, a fork's
+ *   changes, an abort handle's state). Writing, advancing, consuming and freeing calls take a
+ *   non-const pointer. `const` is shallow, as in C: a call on a `const` handle may make a new
+ *   handle (opening an index, forking, starting an iteration), and writing through that new
+ *   handle is allowed. `const` says nothing about threads (see "Threads"). Handles returned
+ *   as `const` pointers (`mdb_fork_as_access` and the like) are borrowed: never freed.
  * - Every fallible call returns an `mdb_status`: `MDB_OK` (0) or a positive `MDB_ERR_*` code.
  *   "Not found" is not an error: lookups report it through an `out_found` flag.
  * - Byte inputs are a pointer and a length; the pointer may be NULL when the length is 0.
@@ -22,13 +33,44 @@
  * - Owned byte outputs come back as an `mdb_bytes`, freed with `mdb_bytes_free` (twice is
  *   harmless). Borrowed outputs (iterator keys and values, messages) say until when they are
  *   valid.
- * - Every handle is freed exactly once by its `_free` (or `mdb_db_close`), in any order relative
+ * - Every handle is freed exactly once by its `_free`, in any order relative
  *   to other handles, from any thread; freeing NULL is a no-op. A child keeps its parent alive:
  *   an index keeps its fork, a fork or snapshot keeps its database, so closing a database with
  *   live children is safe (it closes when the last one is freed).
  * - Consuming calls (`mdb_fork_into_patch`, `mdb_db_merge`, `mdb_fork_rollback`, migration
  *   flush, rollback and helper merges) make the children of what they consume stale: those
  *   calls then fail with `MDB_ERR_STALE_HANDLE`, and the handles can still be freed.
+ *
+ * @section abi ABI stability
+ *
+ * The shared library is `libmetaldb.so.1` (SONAME) for all of 1.x: within 1.x, functions,
+ * types and constants are only added (every export carries the symbol version `METALDB_1.0`,
+ * or a later node for later additions), never removed or changed; removing or changing
+ * anything means `libmetaldb.so.2`. Caller-allocated structs:
+ *
+ * - `mdb_db_options` grows by the `struct_size` convention: fill it with
+ *   `mdb_db_options_init(&options, sizeof options)`. The library reads only the fields that
+ *   fit in `struct_size` (later ones keep their defaults), refuses a `struct_size` below the
+ *   1.0 size, and accepts a larger one (a newer header) only if every byte it does not know
+ *   is zero. New fields are appended at or after the previous release's size, and their zero
+ *   value keeps the earlier behaviour.
+ * - `mdb_bytes` is frozen: its layout never changes in 1.x.
+ *
+ * Values may grow too: a newer 1.x library may return status codes, index types
+ * (`MDB_INDEX_*`) and feature bits this header does not define; treat unknown ones as "other".
+ *
+ * @section status Status codes
+ *
+ * | Codes | Use |
+ * |---|---|
+ * | 0 | `MDB_OK` |
+ * | 1-99 | general engine and ABI errors, assigned in order |
+ * | 100-199 | reserved: errors specific to one storage backend |
+ * | 200-299 | reserved: migration and schema errors |
+ * | 300-999 | reserved for kinds not yet foreseen, assigned in blocks of 100 |
+ * | 1000 and up | never returned by metaldb: free for a binding's own codes |
+ *
+ * A code keeps its meaning for ever; a retired code is never reused.
  *
  * @section threads Threads
  *
@@ -142,7 +184,7 @@
 /**
  * Bzip2 compression (needs the `rocksdb_bzip2` build feature).
  */
-#define MDB_COMPRESSION_BZ2 6
+#define MDB_COMPRESSION_BZIP2 6
 
 /**
  * Snappy compression is built in.
@@ -269,7 +311,7 @@ typedef struct mdb_migration_helper mdb_migration_helper;
 typedef struct mdb_patch mdb_patch;
 
 /**
- * The persistent iterators of one round of `mdb_migration_iter_loop`, lent to the step
+ * The persistent iterators of one round of `mdb_migration_helper_iter_loop`, lent to the step
  * callback: valid until the callback returns, never freed by the caller. The loop ends once
  * every iterator created through it in a round has reached its end.
  *
@@ -278,7 +320,7 @@ typedef struct mdb_patch mdb_patch;
 typedef struct mdb_persistent_iters mdb_persistent_iters;
 
 /**
- * A snapshot of a database, from `mdb_db_snapshot`. Indexes opened from it are read-only and
+ * A snapshot of a database, from `mdb_snapshot_new`. Indexes opened from it are read-only and
  * never see later merges. Any thread may use it; calls on one snapshot and its children are
  * serialised by a lock.
  */
@@ -296,7 +338,10 @@ typedef struct mdb_sparse_list mdb_sparse_list;
 
 /**
  * The result of every fallible metaldb call: `MDB_OK` (0) on success, a positive
- * `MDB_ERR_*` code on failure. Codes are stable: a retired code is never reused.
+ * `MDB_ERR_*` code on failure. Codes are stable: a code keeps its meaning, and a retired code
+ * is never reused. A newer 1.x library may return codes this header does not define: treat
+ * an unknown code as a failure (`mdb_status_str` gives `"unknown status code"`). The ranges
+ * are in the header's conventions ("Status codes").
  */
 typedef uint32_t mdb_status;
 
@@ -304,6 +349,10 @@ typedef uint32_t mdb_status;
  * Bytes owned by the caller, returned by lookups and iterators that copy their output.
  *
  * Free with `mdb_bytes_free`. `data` is NULL when `len` is 0. Do not change the fields.
+ *
+ * The caller allocates it (usually on the stack) and the library fills it, with no size
+ * field: its layout (`data`, `len`, `capacity`, in that order) is frozen for all of 1.x. A
+ * different layout would be a new major version and SONAME.
  */
 typedef struct {
   /**
@@ -321,9 +370,22 @@ typedef struct {
 } mdb_bytes;
 
 /**
- * Options for `mdb_db_open`. Fill with `mdb_db_options_init`, then change fields.
+ * Options for `mdb_db_open`. Fill with `mdb_db_options_init(&options, sizeof options)`, then
+ * change fields.
+ *
+ * The struct grows in 1.x by the `struct_size` convention: a release only appends fields, at
+ * or after the previous release's size, whose zero value keeps the earlier behaviour. The
+ * library reads only the fields that fit in `struct_size`, so a program built against an
+ * older header keeps working (later fields take their defaults), and a program built against
+ * a newer header works with an older library as long as it leaves the fields that library
+ * does not know at zero.
  */
 typedef struct {
+  /**
+   * The size of the struct as the caller's header declares it, set by
+   * `mdb_db_options_init`. Do not change it.
+   */
+  size_t struct_size;
   /**
    * Most files RocksDB keeps open; 0 or negative means no limit. Default: no limit.
    */
@@ -348,7 +410,7 @@ typedef struct {
 } mdb_db_options;
 
 /**
- * The step of `mdb_migration_iter_loop`, called once per round with the helper, the
+ * The step of `mdb_migration_helper_iter_loop`, called once per round with the helper, the
  * round's persistent iterators and the loop's `user_data`. It may call any function on the
  * helper's family except `mdb_migration_helper_merge`, `_finish` and `_free` on `helper`.
  * Returning anything but `MDB_OK` stops the loop, which returns that status.
@@ -437,6 +499,13 @@ typedef mdb_status (*mdb_migration_step)(mdb_migration_helper *helper,
  */
 #define MDB_ERR_NOT_A_DATABASE 13
 
+/**
+ * A merge was refused: its fork created an index that a fork merged after it was made had
+ * created with another type. The message names the index and both types; nothing was
+ * written, and the patch is consumed.
+ */
+#define MDB_ERR_CONFLICT 14
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -445,7 +514,7 @@ extern "C" {
  * Aborts the migration of the helper this handle belongs to, and keeps the handle.
  *
  * The helper's step that is running goes on, but its next merge (`mdb_migration_helper_merge`,
- * `mdb_migration_helper_finish`, a round of `mdb_migration_iter_loop`) writes nothing and
+ * `mdb_migration_helper_finish`, a round of `mdb_migration_helper_iter_loop`) writes nothing and
  * returns `MDB_ERR_ABORTED`; the helper is then unusable. Aborting twice, or after the helper
  * is gone, does nothing more.
  *
@@ -455,7 +524,7 @@ extern "C" {
  * Any thread, concurrently with the helper. Rust: dropping the `AbortHandle` (without the
  * free).
  */
-mdb_status mdb_abort_handle_abort(const mdb_abort_handle *handle);
+mdb_status mdb_abort_handle_abort(mdb_abort_handle *handle);
 
 /**
  * Tells whether the helper of this handle is gone, as `AbortHandle::is_finished` tells in
@@ -468,7 +537,7 @@ mdb_status mdb_abort_handle_abort(const mdb_abort_handle *handle);
  *   in any order.
  *
  * Until then the helper is not gone, even after a merge that failed or was aborted
- * (`mdb_migration_helper_merge`, `mdb_migration_iter_loop`): such a helper is unusable, and
+ * (`mdb_migration_helper_merge`, `mdb_migration_helper_iter_loop`): such a helper is unusable, and
  * gone once freed as above.
  *
  * @param[in]  handle        The abort handle. Not NULL.
@@ -586,23 +655,33 @@ void mdb_access_free(mdb_access *access);
 void mdb_bytes_free(mdb_bytes *bytes);
 
 /**
- * Fills `options` with the defaults.
+ * Fills `options` with the defaults and sets `options->struct_size` to `struct_size`.
  *
- * @param[out] options  The options to fill. NULL is a no-op.
+ * @param[out] options      The options to fill: `struct_size` writable bytes. Not NULL.
+ * @param[in]  struct_size  `sizeof(mdb_db_options)` as the caller's header declares it
+ *                          (`sizeof options`): at least the size of the 1.0 struct, at most
+ *                          4096. Bytes
+ *                          past the fields this library knows are set to zero, the default
+ *                          of every field a newer header adds.
+ * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` if `options` is NULL or `struct_size` is out
+ *   of range (nothing is written then).
  *
  * Any thread may call this.
  */
-void mdb_db_options_init(mdb_db_options *options);
+mdb_status mdb_db_options_init(mdb_db_options *options,
+                               size_t struct_size);
 
 /**
  * Opens (or creates) the RocksDB database in the directory `path`.
  *
  * @param[in]  path     NUL-terminated UTF-8 path of the database directory. Not NULL.
- * @param[in]  options  Options, or NULL for the defaults (`mdb_db_options_init`).
- * @param[out] out_db   On `MDB_OK`, the new handle; free it with `mdb_db_close`.
+ * @param[in]  options  Options filled by `mdb_db_options_init`, or NULL for the defaults.
+ * @param[out] out_db   On `MDB_OK`, the new handle; free it with `mdb_db_free`.
  * @return `MDB_OK`;
- *   `MDB_ERR_INVALID_ARGUMENT` if `path` or `out_db` is NULL, `path` is not UTF-8 or an
- *   option is unknown;
+ *   `MDB_ERR_INVALID_ARGUMENT` if `path` or `out_db` is NULL, `path` is not UTF-8, an
+ *   option is unknown, `options->struct_size` is below the 1.0 size or above 4096 (the
+ *   struct was not filled by `mdb_db_options_init`), or it is larger than this library
+ *   knows and a field this library does not know is not zero;
  *   `MDB_ERR_STORAGE` if RocksDB cannot open the database (missing and `create_if_missing`
  *   off, locked by another process or handle, damaged, I/O error), with RocksDB's text;
  *   `MDB_ERR_INCOMPATIBLE_VERSION` if it was written with another on-disk format version;
@@ -620,7 +699,7 @@ mdb_status mdb_db_open(const char *path,
 /**
  * Creates an empty database in memory, gone when its last handle is freed. For tests.
  *
- * @param[out] out_db  On `MDB_OK`, the new handle; free it with `mdb_db_close`.
+ * @param[out] out_db  On `MDB_OK`, the new handle; free it with `mdb_db_free`.
  * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` if `out_db` is NULL.
  *
  * Any thread may call this. Rust: `TemporaryDB::new`.
@@ -633,22 +712,15 @@ mdb_status mdb_db_open_temporary(mdb_db **out_db);
  *
  * `db` may be NULL (a no-op). Call exactly once per handle, from any thread.
  */
-void mdb_db_close(mdb_db *db);
-
-/**
- * Takes a snapshot: an immutable, isolated view of the database now.
- *
- * @param[in]  db            The database. Not NULL.
- * @param[out] out_snapshot  On `MDB_OK`, the new handle; free it with `mdb_snapshot_free`.
- * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` if an argument is NULL.
- *
- * Any thread may call this. Rust: `Database::snapshot`.
- */
-mdb_status mdb_db_snapshot(const mdb_db *db,
-                           mdb_snapshot **out_snapshot);
+void mdb_db_free(mdb_db *db);
 
 /**
  * Applies a patch to the database atomically.
+ *
+ * Indexes that the patch's fork created get their final identifiers here, so forks of one
+ * database may create indexes concurrently: two new indexes never share their data, and an
+ * index that several forks created receives the writes of each, the later merge winning
+ * key by key.
  *
  * @param[in] db     The database. Not NULL.
  * @param[in] patch  The patch to apply. Not NULL. Consumed whatever the result (unless an
@@ -658,11 +730,14 @@ mdb_status mdb_db_snapshot(const mdb_db *db,
  *   `MDB_ERR_STALE_HANDLE` if the patch was already merged;
  *   `MDB_ERR_POISONED` if an earlier call panicked on the patch or its children: nothing is
  *   written, and the patch can only be freed;
- *   `MDB_ERR_STORAGE` if the write failed: then nothing of the patch was written.
+ *   `MDB_ERR_STORAGE` if the write failed: then nothing of the patch was written;
+ *   `MDB_ERR_CONFLICT` if the patch created an index that a merge since its fork was made
+ *   created with another type, and `MDB_ERR_CORRUPTION` if the stored identifier counter or
+ *   index metadata does not decode: nothing of the patch was written in either case.
  *
- * Blocks on I/O. Any thread may call this. Rust: `Database::merge`.
+ * Blocks on I/O; merges are serialised. Any thread may call this. Rust: `Database::merge`.
  */
-mdb_status mdb_db_merge(const mdb_db *db,
+mdb_status mdb_db_merge(mdb_db *db,
                         mdb_patch *patch);
 
 /**
@@ -670,7 +745,7 @@ mdb_status mdb_db_merge(const mdb_db *db,
  *
  * Same arguments, statuses and ownership as `mdb_db_merge`. Rust: `Database::merge_sync`.
  */
-mdb_status mdb_db_merge_sync(const mdb_db *db,
+mdb_status mdb_db_merge_sync(mdb_db *db,
                              mdb_patch *patch);
 
 /**
@@ -755,7 +830,7 @@ mdb_status mdb_entry_exists(const mdb_entry *entry,
  *
  * Rust: `Entry::set`.
  */
-mdb_status mdb_entry_set(const mdb_entry *entry,
+mdb_status mdb_entry_set(mdb_entry *entry,
                          const uint8_t *value,
                          size_t value_len);
 
@@ -765,7 +840,7 @@ mdb_status mdb_entry_set(const mdb_entry *entry,
  * @param[in] entry  The entry. Not NULL.
  * @return as `mdb_entry_set`. Rust: `Entry::remove`.
  */
-mdb_status mdb_entry_remove(const mdb_entry *entry);
+mdb_status mdb_entry_remove(mdb_entry *entry);
 
 /**
  * Unsets the entry and hands over the value it held.
@@ -776,7 +851,7 @@ mdb_status mdb_entry_remove(const mdb_entry *entry);
  * @param[out] out_found  On `MDB_OK`, whether the entry held a value.
  * @return as `mdb_entry_set`. Rust: `Entry::take`.
  */
-mdb_status mdb_entry_take(const mdb_entry *entry,
+mdb_status mdb_entry_take(mdb_entry *entry,
                           mdb_bytes *out_value,
                           bool *out_found);
 
@@ -790,7 +865,7 @@ mdb_status mdb_entry_take(const mdb_entry *entry,
  * @param[out] out_found  On `MDB_OK`, whether the entry held a value.
  * @return as `mdb_entry_set`. Rust: `Entry::swap`.
  */
-mdb_status mdb_entry_swap(const mdb_entry *entry,
+mdb_status mdb_entry_swap(mdb_entry *entry,
                           const uint8_t *value,
                           size_t value_len,
                           mdb_bytes *out_value,
@@ -904,7 +979,7 @@ void mdb_fork_free(mdb_fork *fork);
  *
  * Rust: `Iterator::next` of `Entries`.
  */
-mdb_status mdb_iter_next(const mdb_iter *iter,
+mdb_status mdb_iter_next(mdb_iter *iter,
                          const uint8_t **out_key,
                          size_t *out_key_len,
                          const uint8_t **out_value,
@@ -976,7 +1051,7 @@ mdb_status mdb_key_set_contains(const mdb_key_set *key_set,
  *
  * Rust: `KeySetIndex::insert`.
  */
-mdb_status mdb_key_set_insert(const mdb_key_set *key_set,
+mdb_status mdb_key_set_insert(mdb_key_set *key_set,
                               const uint8_t *key,
                               size_t key_len);
 
@@ -985,7 +1060,7 @@ mdb_status mdb_key_set_insert(const mdb_key_set *key_set,
  *
  * Arguments and statuses as `mdb_key_set_insert`. Rust: `KeySetIndex::remove`.
  */
-mdb_status mdb_key_set_remove(const mdb_key_set *key_set,
+mdb_status mdb_key_set_remove(mdb_key_set *key_set,
                               const uint8_t *key,
                               size_t key_len);
 
@@ -995,7 +1070,7 @@ mdb_status mdb_key_set_remove(const mdb_key_set *key_set,
  * @param[in] key_set  The key set. Not NULL.
  * @return as `mdb_key_set_insert`. Rust: `KeySetIndex::clear`.
  */
-mdb_status mdb_key_set_clear(const mdb_key_set *key_set);
+mdb_status mdb_key_set_clear(mdb_key_set *key_set);
 
 /**
  * Starts an iteration over the set's keys in byte order, from the first key `>= from`. The
@@ -1111,7 +1186,7 @@ mdb_status mdb_list_len(const mdb_list *list,
  *
  * Rust: `ListIndex::push`.
  */
-mdb_status mdb_list_push(const mdb_list *list,
+mdb_status mdb_list_push(mdb_list *list,
                          const uint8_t *value,
                          size_t value_len);
 
@@ -1124,7 +1199,7 @@ mdb_status mdb_list_push(const mdb_list *list,
  * @param[out] out_found  On `MDB_OK`, false if the list was empty (nothing changed).
  * @return as `mdb_list_push`. Rust: `ListIndex::pop`.
  */
-mdb_status mdb_list_pop(const mdb_list *list,
+mdb_status mdb_list_pop(mdb_list *list,
                         mdb_bytes *out_value,
                         bool *out_found);
 
@@ -1140,7 +1215,7 @@ mdb_status mdb_list_pop(const mdb_list *list,
  *
  * Rust: `ListIndex::set`.
  */
-mdb_status mdb_list_set(const mdb_list *list,
+mdb_status mdb_list_set(mdb_list *list,
                         uint64_t position,
                         const uint8_t *value,
                         size_t value_len);
@@ -1153,7 +1228,7 @@ mdb_status mdb_list_set(const mdb_list *list,
  * @param[in] len   The length to keep.
  * @return as `mdb_list_push`. Rust: `ListIndex::truncate`.
  */
-mdb_status mdb_list_truncate(const mdb_list *list,
+mdb_status mdb_list_truncate(mdb_list *list,
                              uint64_t len);
 
 /**
@@ -1162,7 +1237,7 @@ mdb_status mdb_list_truncate(const mdb_list *list,
  * @param[in] list  The list. Not NULL.
  * @return as `mdb_list_push`. Rust: `ListIndex::clear`.
  */
-mdb_status mdb_list_clear(const mdb_list *list);
+mdb_status mdb_list_clear(mdb_list *list);
 
 /**
  * Starts an iteration over the list's values in order of position, from `from_position` on.
@@ -1265,7 +1340,7 @@ mdb_status mdb_map_contains(const mdb_map *map,
  *
  * Rust: `MapIndex::put`.
  */
-mdb_status mdb_map_put(const mdb_map *map,
+mdb_status mdb_map_put(mdb_map *map,
                        const uint8_t *key,
                        size_t key_len,
                        const uint8_t *value,
@@ -1276,7 +1351,7 @@ mdb_status mdb_map_put(const mdb_map *map,
  *
  * Arguments and statuses as `mdb_map_put`, without the value. Rust: `MapIndex::remove`.
  */
-mdb_status mdb_map_remove(const mdb_map *map,
+mdb_status mdb_map_remove(mdb_map *map,
                           const uint8_t *key,
                           size_t key_len);
 
@@ -1286,7 +1361,7 @@ mdb_status mdb_map_remove(const mdb_map *map,
  * @param[in] map  The map. Not NULL.
  * @return as `mdb_map_put`. Rust: `MapIndex::clear`.
  */
-mdb_status mdb_map_clear(const mdb_map *map);
+mdb_status mdb_map_clear(mdb_map *map);
 
 /**
  * Starts an iteration over the map's entries in key order, from the first key `>= from`.
@@ -1434,7 +1509,7 @@ mdb_status mdb_migration_helper_finish(mdb_migration_helper *helper);
  *
  * Each round calls `step(helper, iters, user_data)`. The step opens views of the helper,
  * creates persistent iterators over old indexes through `iters`
- * (`mdb_persistent_iters_create_map` and friends), takes a bounded number of entries from
+ * (`mdb_persistent_iters_new_map` and friends), takes a bounded number of entries from
  * them and writes the migrated data. After the step returns, the round's changes are merged
  * (as by `mdb_migration_helper_merge`: every child of the helper becomes stale, so free the
  * round's handles, before or after). The loop ends after the round in which every iterator
@@ -1458,9 +1533,9 @@ mdb_status mdb_migration_helper_finish(mdb_migration_helper *helper);
  *
  * Blocks on I/O at every merge. Rust: `MigrationHelper::iter_loop`.
  */
-mdb_status mdb_migration_iter_loop(mdb_migration_helper *helper,
-                                   mdb_migration_step step,
-                                   void *user_data);
+mdb_status mdb_migration_helper_iter_loop(mdb_migration_helper *helper,
+                                          mdb_migration_step step,
+                                          void *user_data);
 
 /**
  * Frees a migration helper handle. Once the accesses, indexes and iterators opened from the
@@ -1473,7 +1548,7 @@ mdb_status mdb_migration_iter_loop(mdb_migration_helper *helper,
 void mdb_migration_helper_free(mdb_migration_helper *helper);
 
 /**
- * Creates a persistent iterator over a map, for this round of `mdb_migration_iter_loop`: an
+ * Creates a persistent iterator over a map, for this round of `mdb_migration_helper_iter_loop`: an
  * `mdb_iter` that saves, at every `mdb_iter_next`, the key it will resume from in the entry
  * `name` of the helper's scratchpad, and resumes from the saved key if there is one. An
  * iterator whose saved position is its end yields nothing, even if items were added since.
@@ -1497,50 +1572,50 @@ void mdb_migration_helper_free(mdb_migration_helper *helper);
  *
  * Rust: `PersistentIters::create`.
  */
-mdb_status mdb_persistent_iters_create_map(const mdb_persistent_iters *iters,
-                                           const char *name,
-                                           size_t name_len,
-                                           const mdb_map *map,
-                                           mdb_iter **out_iter);
+mdb_status mdb_persistent_iters_new_map(mdb_persistent_iters *iters,
+                                        const char *name,
+                                        size_t name_len,
+                                        const mdb_map *map,
+                                        mdb_iter **out_iter);
 
 /**
  * Creates a persistent iterator over a list for this round, as
- * `mdb_persistent_iters_create_map` does for a map. Its keys are 8-byte big-endian positions.
+ * `mdb_persistent_iters_new_map` does for a map. Its keys are 8-byte big-endian positions.
  *
- * Arguments (`list` for `map`), statuses and ownership as `mdb_persistent_iters_create_map`.
+ * Arguments (`list` for `map`), statuses and ownership as `mdb_persistent_iters_new_map`.
  * Rust: `PersistentIters::create`.
  */
-mdb_status mdb_persistent_iters_create_list(const mdb_persistent_iters *iters,
-                                            const char *name,
-                                            size_t name_len,
-                                            const mdb_list *list,
-                                            mdb_iter **out_iter);
+mdb_status mdb_persistent_iters_new_list(mdb_persistent_iters *iters,
+                                         const char *name,
+                                         size_t name_len,
+                                         const mdb_list *list,
+                                         mdb_iter **out_iter);
 
 /**
  * Creates a persistent iterator over a sparse list for this round, as
- * `mdb_persistent_iters_create_map` does for a map. Its keys are 8-byte big-endian positions.
+ * `mdb_persistent_iters_new_map` does for a map. Its keys are 8-byte big-endian positions.
  *
- * Arguments (`list` for `map`), statuses and ownership as `mdb_persistent_iters_create_map`.
+ * Arguments (`sparse_list` for `map`), statuses and ownership as `mdb_persistent_iters_new_map`.
  * Rust: `PersistentIters::create`.
  */
-mdb_status mdb_persistent_iters_create_sparse_list(const mdb_persistent_iters *iters,
-                                                   const char *name,
-                                                   size_t name_len,
-                                                   const mdb_sparse_list *list,
-                                                   mdb_iter **out_iter);
+mdb_status mdb_persistent_iters_new_sparse_list(mdb_persistent_iters *iters,
+                                                const char *name,
+                                                size_t name_len,
+                                                const mdb_sparse_list *sparse_list,
+                                                mdb_iter **out_iter);
 
 /**
  * Creates a persistent iterator over a key set for this round, as
- * `mdb_persistent_iters_create_map` does for a map. Its values are empty.
+ * `mdb_persistent_iters_new_map` does for a map. Its values are empty.
  *
- * Arguments (`set` for `map`), statuses and ownership as `mdb_persistent_iters_create_map`.
+ * Arguments (`key_set` for `map`), statuses and ownership as `mdb_persistent_iters_new_map`.
  * Rust: `PersistentIters::create`.
  */
-mdb_status mdb_persistent_iters_create_key_set(const mdb_persistent_iters *iters,
-                                               const char *name,
-                                               size_t name_len,
-                                               const mdb_key_set *set,
-                                               mdb_iter **out_iter);
+mdb_status mdb_persistent_iters_new_key_set(mdb_persistent_iters *iters,
+                                            const char *name,
+                                            size_t name_len,
+                                            const mdb_key_set *key_set,
+                                            mdb_iter **out_iter);
 
 /**
  * Creates a persistent iterator over a map: an `mdb_iter` that saves, at every
@@ -1592,26 +1667,26 @@ mdb_status mdb_persistent_iter_new_list(const mdb_access *access,
  * Creates a persistent iterator over a sparse list, as `mdb_persistent_iter_new_map` does for
  * a map. Its keys are 8-byte big-endian positions.
  *
- * Arguments (`list` for `map`), statuses and ownership as `mdb_persistent_iter_new_map`.
+ * Arguments (`sparse_list` for `map`), statuses and ownership as `mdb_persistent_iter_new_map`.
  * Rust: `PersistentIter::new`.
  */
 mdb_status mdb_persistent_iter_new_sparse_list(const mdb_access *access,
                                                const char *name,
                                                size_t name_len,
-                                               const mdb_sparse_list *list,
+                                               const mdb_sparse_list *sparse_list,
                                                mdb_iter **out_iter);
 
 /**
  * Creates a persistent iterator over a key set, as `mdb_persistent_iter_new_map` does for a
  * map. Its values are empty.
  *
- * Arguments (`set` for `map`), statuses and ownership as `mdb_persistent_iter_new_map`.
+ * Arguments (`key_set` for `map`), statuses and ownership as `mdb_persistent_iter_new_map`.
  * Rust: `PersistentIter::new`.
  */
 mdb_status mdb_persistent_iter_new_key_set(const mdb_access *access,
                                            const char *name,
                                            size_t name_len,
-                                           const mdb_key_set *set,
+                                           const mdb_key_set *key_set,
                                            mdb_iter **out_iter);
 
 /**
@@ -1677,7 +1752,7 @@ mdb_status mdb_migration_rollback(mdb_fork *fork,
  *
  * Rust: `Migration::create_tombstone`.
  */
-mdb_status mdb_migration_create_tombstone(const mdb_access *access,
+mdb_status mdb_migration_create_tombstone(mdb_access *access,
                                           const char *name,
                                           size_t name_len,
                                           const uint8_t *key,
@@ -1711,6 +1786,18 @@ mdb_status mdb_patch_into_fork(mdb_patch *patch,
  * `patch` may be NULL (a no-op). Call exactly once per handle, from any thread.
  */
 void mdb_patch_free(mdb_patch *patch);
+
+/**
+ * Takes a snapshot: an immutable, isolated view of the database now.
+ *
+ * @param[in]  db            The database. Not NULL.
+ * @param[out] out_snapshot  On `MDB_OK`, the new handle; free it with `mdb_snapshot_free`.
+ * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` if an argument is NULL.
+ *
+ * Any thread may call this. Rust: `Database::snapshot`.
+ */
+mdb_status mdb_snapshot_new(const mdb_db *db,
+                            mdb_snapshot **out_snapshot);
 
 /**
  * Returns the snapshot as an access, to open indexes from. The access is borrowed: valid as
@@ -1814,7 +1901,7 @@ mdb_status mdb_sparse_list_capacity(const mdb_sparse_list *sparse_list,
  *
  * Rust: `SparseListIndex::push`.
  */
-mdb_status mdb_sparse_list_push(const mdb_sparse_list *sparse_list,
+mdb_status mdb_sparse_list_push(mdb_sparse_list *sparse_list,
                                 const uint8_t *value,
                                 size_t value_len);
 
@@ -1834,7 +1921,7 @@ mdb_status mdb_sparse_list_push(const mdb_sparse_list *sparse_list,
  *
  * Rust: `SparseListIndex::set`.
  */
-mdb_status mdb_sparse_list_set(const mdb_sparse_list *sparse_list,
+mdb_status mdb_sparse_list_set(mdb_sparse_list *sparse_list,
                                uint64_t position,
                                const uint8_t *value,
                                size_t value_len,
@@ -1856,7 +1943,7 @@ mdb_status mdb_sparse_list_set(const mdb_sparse_list *sparse_list,
  *
  * Rust: `SparseListIndex::remove`.
  */
-mdb_status mdb_sparse_list_remove(const mdb_sparse_list *sparse_list,
+mdb_status mdb_sparse_list_remove(mdb_sparse_list *sparse_list,
                                   uint64_t position,
                                   mdb_bytes *out_value,
                                   bool *out_found);
@@ -1871,7 +1958,7 @@ mdb_status mdb_sparse_list_remove(const mdb_sparse_list *sparse_list,
  * @param[out] out_found    On `MDB_OK`, false if the list was empty (nothing changed).
  * @return as `mdb_sparse_list_remove`. Rust: `SparseListIndex::pop`.
  */
-mdb_status mdb_sparse_list_pop(const mdb_sparse_list *sparse_list,
+mdb_status mdb_sparse_list_pop(mdb_sparse_list *sparse_list,
                                mdb_bytes *out_value,
                                bool *out_found);
 
@@ -1882,7 +1969,7 @@ mdb_status mdb_sparse_list_pop(const mdb_sparse_list *sparse_list,
  * @param[in] sparse_list  The sparse list. Not NULL.
  * @return as `mdb_sparse_list_remove`. Rust: `SparseListIndex::clear`.
  */
-mdb_status mdb_sparse_list_clear(const mdb_sparse_list *sparse_list);
+mdb_status mdb_sparse_list_clear(mdb_sparse_list *sparse_list);
 
 /**
  * Starts an iteration over the values present, in order of position, from `from_position`
@@ -1947,7 +2034,7 @@ size_t mdb_last_error_copy(char *buf,
  * The version of the library as a NUL-terminated string, such as `"1.0.0"`; static, never
  * freed. Compare with `METALDB_VERSION_STRING`, the version of the header. Any thread.
  */
-const char *mdb_version_string(void);
+const char *mdb_version_str(void);
 
 /**
  * The version of the library as one number, `MAJOR * 1000000 + MINOR * 1000 + PATCH`, as

@@ -10,7 +10,10 @@ use std::{
 };
 
 use crate::{
-    views::{AsReadonly, Change, ChangeSet, RawAccess, RawAccessMut, ResolvedAddress, ViewChanges},
+    views::{
+        identifiers, AsReadonly, Change, ChangeSet, RawAccess, RawAccessMut, ResolvedAddress,
+        ViewChanges,
+    },
     Result,
 };
 
@@ -96,8 +99,7 @@ impl Snapshot for Box<dyn Snapshot> {
 /// # Consistency
 ///
 /// Merges are atomic, but there is no conflict detection: two forks made from the same state
-/// both apply, last merge wins per key. Forks that create indexes must be merged sequentially
-/// (fork, merge, then fork again), or both may hand out the same identifier:
+/// both apply, last merge wins per key:
 ///
 /// ```
 /// use metaldb::{access::CopyAccessExt, Database, TemporaryDB};
@@ -113,6 +115,26 @@ impl Snapshot for Box<dyn Snapshot> {
 /// let list = snapshot.get_list::<_, u32>("list");
 /// assert_eq!(list.len(), 1);
 /// assert_eq!(list.iter().collect::<Vec<_>>(), vec![4, 2, 3]);
+/// ```
+///
+/// Forks may create indexes concurrently, unlike in metaldb 1.0.0: a merge gives the indexes
+/// its patch created their final identifiers, so two new indexes never share their data, and
+/// an index that both forks created receives the writes of both, as above. A patch that
+/// created an index with another type than a merge since gave it fails with a conflict and
+/// writes nothing.
+///
+/// ```
+/// use metaldb::{access::CopyAccessExt, Database, TemporaryDB};
+///
+/// let db = TemporaryDB::new();
+/// let (first, second) = (db.fork(), db.fork());
+/// first.get_map(("wallets", "alice")).put(&1_u8, 10_u64);
+/// second.get_map(("wallets", "bob")).put(&1_u8, 20_u64);
+/// db.merge(first.into_patch()).unwrap();
+/// db.merge(second.into_patch()).unwrap();
+/// let snapshot = db.snapshot();
+/// assert_eq!(snapshot.get_map::<_, u8, u64>(("wallets", "alice")).get(&1), Some(10));
+/// assert_eq!(snapshot.get_map::<_, u8, u64>(("wallets", "bob")).get(&1), Some(20));
 /// ```
 pub trait Database: Send + Sync + 'static {
     /// Returns an isolated snapshot of the current state.
@@ -162,8 +184,11 @@ pub trait DatabaseExt: Database {
     /// # Errors
     ///
     /// Returns the error of the merge.
-    fn merge_with_backup(&self, patch: Patch) -> Result<Patch> {
+    fn merge_with_backup(&self, mut patch: Patch) -> Result<Patch> {
         let snapshot = self.snapshot();
+        // The undo patch names the addresses the merge writes, so the identifiers of new
+        // indexes are made final first; the merge then finds nothing left to renumber.
+        patch.rebase(self.snapshot())?;
         let mut reverse: HashMap<ResolvedAddress, ViewChanges> = HashMap::new();
         for (address, changes) in &patch.changes {
             let undo = reverse.entry(address.clone()).or_default();
@@ -210,6 +235,32 @@ impl fmt::Debug for Patch {
 }
 
 impl Patch {
+    /// Whether the patch created indexes, whose identifiers a merge must make final.
+    pub(crate) fn creates_indexes(&self) -> bool {
+        identifiers::creates_indexes(&self.changes)
+    }
+
+    /// Makes final the identifiers that this patch gave to the indexes it created, against
+    /// `current`: the database as the patch will land on it, which must not change until the
+    /// patch is written. Backends call it under their merge lock (see `views::identifiers`).
+    ///
+    /// # Errors
+    ///
+    /// A conflict if the patch created an index that a merge since its fork was made created
+    /// with another type; corruption if stored metadata does not decode. The patch is then
+    /// unchanged.
+    pub(crate) fn assign_identifiers(&mut self, current: &dyn Snapshot) -> Result<()> {
+        identifiers::assign(&*self.snapshot, &mut self.changes, current)
+    }
+
+    /// Makes the identifiers of new indexes final against `current` and makes it the base of
+    /// the patch, as if the fork had been made from it.
+    fn rebase(&mut self, current: Box<dyn Snapshot>) -> Result<()> {
+        self.assign_identifiers(&*current)?;
+        self.snapshot = current;
+        Ok(())
+    }
+
     /// The changes, per address, for a backend to apply.
     pub(crate) fn into_changes(self) -> HashMap<ResolvedAddress, ViewChanges> {
         self.changes

@@ -32,6 +32,8 @@ pub(crate) enum ErrorKind {
     Corruption,
     /// The directory holds a RocksDB database that metaldb did not write.
     NotADatabase,
+    /// A merge would give one index two types: two forks created it, each with its own.
+    Conflict,
 }
 
 impl Error {

@@ -62,7 +62,7 @@ fn round_key(writer: usize, round: u64) -> Vec<u8> {
 /// # Safety
 ///
 /// `db` must be a live database handle.
-unsafe fn write_rounds(db: *const mdb_db, writer: usize, rounds: u64) {
+unsafe fn write_rounds(db: *mut mdb_db, writer: usize, rounds: u64) {
     for round in 1..=rounds {
         // SAFETY: per the caller; the handles are opened and freed within the fork's life.
         unsafe {
@@ -101,7 +101,7 @@ unsafe fn read_snapshots(db: *const mdb_db, done: &AtomicBool) -> u64 {
         // SAFETY: per the caller; every handle is freed once, children before their parent is
         // not required (children keep it alive).
         unsafe {
-            check(mdb_db_snapshot(db, &mut snapshot), "mdb_db_snapshot");
+            check(mdb_snapshot_new(db, &mut snapshot), "mdb_snapshot_new");
             let access = mdb_snapshot_as_access(snapshot);
             let map = open_map(access, "shared").expect("open the shared map");
             for (writer, last) in last.iter_mut().enumerate() {
@@ -205,7 +205,7 @@ fn concurrent_merges_and_snapshot_readers_through_the_c_abi_lose_nothing() {
     // SAFETY: live handles, each freed once.
     unsafe {
         let mut snapshot = ptr::null_mut();
-        check(mdb_db_snapshot(db.0, &mut snapshot), "mdb_db_snapshot");
+        check(mdb_snapshot_new(db.0, &mut snapshot), "mdb_snapshot_new");
         let access = mdb_snapshot_as_access(snapshot);
         let map = open_map(access, "shared").expect("open the shared map");
         let keys: BTreeSet<Vec<u8>> = map_entries(map).into_iter().map(|(key, _)| key).collect();
@@ -230,7 +230,7 @@ fn concurrent_merges_and_snapshot_readers_through_the_c_abi_lose_nothing() {
         assert_eq!(keys.len() as u64, WRITERS as u64 * (2 + rounds) + 1);
         mdb_map_free(map);
         mdb_snapshot_free(snapshot);
-        mdb_db_close(db.0);
+        mdb_db_free(db.0);
     }
     println!(
         "{WRITERS} writers merged {} patches while {READERS} readers checked {} snapshots, in {:?}",
@@ -267,7 +267,7 @@ struct FamilyWork {
 /// valid to call (and report the stale handle) until freed.
 unsafe fn use_the_family(
     fork: *mut mdb_fork,
-    map: *const mdb_map,
+    map: *mut mdb_map,
     map_name: &str,
     thread_number: usize,
     keys: u64,
@@ -416,7 +416,7 @@ fn a_fork_family_shared_by_threads_keeps_every_write_that_returned_ok() {
             mdb_map_free(map.0);
             mdb_fork_free(fork.0);
             let mut snapshot = ptr::null_mut();
-            check(mdb_db_snapshot(db.0, &mut snapshot), "mdb_db_snapshot");
+            check(mdb_snapshot_new(db.0, &mut snapshot), "mdb_snapshot_new");
             let map = open_map(mdb_snapshot_as_access(snapshot), &map_name).expect("open");
             let keys = map_entries(map).into_iter().map(|(key, _)| key).collect();
             mdb_map_free(map);
@@ -441,7 +441,7 @@ fn a_fork_family_shared_by_threads_keeps_every_write_that_returned_ok() {
         flushes_total += works.iter().map(|work| work.flushes).sum::<u64>();
     }
     // SAFETY: closed once.
-    unsafe { mdb_db_close(db.0) };
+    unsafe { mdb_db_free(db.0) };
     println!(
         "{families} fork families of {FAMILY_THREADS} threads each: {written_total} writes \
          returned MDB_OK, {borrowed_total} second handles refused, {flushes_total} flushes, \
@@ -453,6 +453,17 @@ fn a_fork_family_shared_by_threads_keeps_every_write_that_returned_ok() {
 const MIGRATIONS: usize = 6;
 /// Entries each helper step writes.
 const STEP_ENTRIES: u64 = 5;
+
+/// How far one helper has got, shared with the thread that aborts it.
+#[derive(Default)]
+struct Progress {
+    /// Merge calls begun.
+    merges_begun: AtomicU64,
+    /// Merge calls returned, whatever their status.
+    merges_returned: AtomicU64,
+    /// `merges_begun` once the abort (or the free of the abort handle) had returned.
+    begun_when_aborted: AtomicU64,
+}
 
 /// What one helper thread saw.
 #[derive(Debug)]
@@ -472,7 +483,7 @@ struct HelperRun {
 unsafe fn run_helper(
     helper: *mut mdb_migration_helper,
     steps: u64,
-    progress: &AtomicU64,
+    progress: &Progress,
 ) -> HelperRun {
     for step in 0..steps {
         let mut new_data = ptr::null_mut();
@@ -489,8 +500,9 @@ unsafe fn run_helper(
             }
             mdb_map_free(map);
             mdb_access_free(new_data);
+            progress.merges_begun.fetch_add(1, Ordering::SeqCst);
             let status = mdb_migration_helper_merge(helper);
-            progress.fetch_add(1, Ordering::SeqCst);
+            progress.merges_returned.fetch_add(1, Ordering::SeqCst);
             if status != MDB_OK {
                 return HelperRun {
                     merged_steps: step,
@@ -518,16 +530,19 @@ fn abort_handles_fired_from_other_threads_stop_helpers_between_merges() {
     // handle, each from a thread of its own: once the helper has made a random number of
     // merge calls (one more than it will make stops it at the end), then after a random
     // delay, so that the abort lands anywhere in a step.
+    // The first two are aborted at once, long before their last step (100 in CI), so that
+    // the run surely holds aborts of both kinds.
     let plans: Vec<(bool, u64, Duration)> = (0..MIGRATIONS)
-        .map(|i| {
-            (
+        .map(|i| match i {
+            0 | 1 => (i == 0, 0, Duration::ZERO),
+            _ => (
                 i.is_multiple_of(2),
                 rng.gen_range(0..=steps),
                 Duration::from_micros(rng.gen_range(0..1_000)),
-            )
+            ),
         })
         .collect();
-    let progress: Vec<AtomicU64> = (0..MIGRATIONS).map(|_| AtomicU64::new(0)).collect();
+    let progress: Vec<Progress> = (0..MIGRATIONS).map(|_| Progress::default()).collect();
     let mut helpers = Vec::new();
     for i in 0..MIGRATIONS {
         let namespace = format!("ns{i}");
@@ -559,7 +574,7 @@ fn abort_handles_fired_from_other_threads_stop_helpers_between_merges() {
                 run
             }));
             scope.spawn(move || {
-                while progress.load(Ordering::SeqCst) < merges {
+                while progress.merges_returned.load(Ordering::SeqCst) < merges {
                     thread::yield_now();
                 }
                 thread::sleep(delay);
@@ -585,6 +600,9 @@ fn abort_handles_fired_from_other_threads_stop_helpers_between_merges() {
                         mdb_abort_handle_free(abort_handle.get());
                     }
                 }
+                // Only merges begun by now may still succeed.
+                let begun = progress.merges_begun.load(Ordering::SeqCst);
+                progress.begun_when_aborted.store(begun, Ordering::SeqCst);
             });
         }
         runners
@@ -604,10 +622,18 @@ fn abort_handles_fired_from_other_threads_stop_helpers_between_merges() {
         if run.end == MDB_ERR_ABORTED {
             aborted += 1;
         }
+        let begun_when_aborted = progress[i].begun_when_aborted.load(Ordering::SeqCst);
+        assert!(
+            run.merged_steps <= begun_when_aborted,
+            "migration {i}: {} merges succeeded, but the abort had returned when {} had begun: \
+             the abort must take effect at the next merge (seed {seed})",
+            run.merged_steps,
+            begun_when_aborted
+        );
         // SAFETY: live handles, each freed once.
         unsafe {
             let mut snapshot = ptr::null_mut();
-            check(mdb_db_snapshot(db.0, &mut snapshot), "mdb_db_snapshot");
+            check(mdb_snapshot_new(db.0, &mut snapshot), "mdb_snapshot_new");
             let namespace = format!("ns{i}");
             let (namespace, len) = name(&namespace);
             let mut migration = ptr::null_mut();
@@ -636,8 +662,13 @@ fn abort_handles_fired_from_other_threads_stop_helpers_between_merges() {
             mdb_snapshot_free(snapshot);
         }
     }
+    assert!(
+        aborted >= 2,
+        "the helpers aborted at once must end MDB_ERR_ABORTED: \
+         {runs:?} (seed {seed})"
+    );
     // SAFETY: closed once.
-    unsafe { mdb_db_close(db.0) };
+    unsafe { mdb_db_free(db.0) };
     println!(
         "{MIGRATIONS} helpers of up to {steps} steps, aborted from other threads: {aborted} \
          stopped by the abort, after {:?} merged steps; {:?}",

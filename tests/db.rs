@@ -584,25 +584,6 @@ fn snapshots_are_isolated_from_later_merges() {
     }
 }
 
-#[test]
-fn non_sequential_forks_overwrite_each_other() {
-    for db in backends() {
-        let db = db.db();
-        let (first, second) = (db.fork(), db.fork());
-        first.get_map::<_, u8, u8>(("map", &1_u8)).put(&1, 1);
-        second.get_map::<_, u8, u8>(("map", &2_u8)).put(&2, 2);
-        db.merge(first.into_patch()).unwrap();
-        db.merge(second.into_patch()).unwrap();
-        // Both forks handed out identifier 1; the second one's metadata wins and the two
-        // members now share one key space.
-        let snapshot = db.snapshot();
-        assert_eq!(pool_counter(snapshot.as_ref()), 1);
-        assert_eq!(snapshot.index_type(("map", &1_u8)), Some(IndexType::Map));
-        let second_map = snapshot.get_map::<_, u8, u8>(("map", &2_u8));
-        assert_eq!(second_map.iter().collect::<Vec<_>>(), vec![(1, 1), (2, 2)]);
-    }
-}
-
 // ---- Metadata -------------------------------------------------------------------------
 
 #[test]

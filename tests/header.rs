@@ -1,23 +1,19 @@
 //! The C header and the shared library as shipped: the committed `include/metaldb.h` is the
 //! one the build generates, the versions agree (Cargo, header macros, runtime), every
 //! declaration is documented, every export runs inside the panic boundary, and the shared
-//! library exports only `mdb_*`, none of the test-only functions, under the SONAME
-//! `libmetaldb.so.<major>`.
+//! library has the SONAME `libmetaldb.so.<major>` (its exports: `tests/symbols.rs`).
 
 mod c_support;
 
 use std::{ffi::CStr, fs, os::raw::c_char, path::Path, process::Command};
 
-use c_support::{
-    header_declarations, header_functions, header_test_only_functions, include_dir, repo,
-    require_tool, run, run_ok, shared_library,
-};
+use c_support::{header_declarations, include_dir, repo, require_tool, run, shared_library};
 
 // Links the library, whose exported functions are declared below.
 extern crate metaldb;
 
 extern "C" {
-    fn mdb_version_string() -> *const c_char;
+    fn mdb_version_str() -> *const c_char;
     fn mdb_version_number() -> u32;
 }
 
@@ -95,7 +91,7 @@ fn cargo_version_header_macros_and_runtime_version_agree() {
 
     // SAFETY: both take no argument; the string is static and NUL-terminated.
     let (runtime, runtime_number) =
-        unsafe { (CStr::from_ptr(mdb_version_string()), mdb_version_number()) };
+        unsafe { (CStr::from_ptr(mdb_version_str()), mdb_version_number()) };
     assert_eq!(runtime.to_str().unwrap(), cargo);
     assert_eq!(runtime_number, number);
 }
@@ -328,53 +324,6 @@ fn only_src_ffi_exports_functions() {
     let mut found = Vec::new();
     visit(&repo().join("src"), &mut found);
     assert!(found.is_empty(), "exports outside src/ffi: {:?}", found);
-}
-
-#[test]
-fn shared_library_exports_only_mdb_functions() {
-    require_tool("nm", "binutils");
-    let library = shared_library();
-    let symbols = run_ok(
-        Command::new("nm")
-            .args(["-D", "--defined-only"])
-            .arg(&library),
-    );
-    let names: Vec<&str> = symbols
-        .lines()
-        .filter_map(|line| line.split_whitespace().nth(2))
-        .collect();
-    let foreign: Vec<&&str> = names
-        .iter()
-        .filter(|name| !name.starts_with("mdb_"))
-        .collect();
-    assert!(
-        foreign.is_empty(),
-        "{} exports symbols outside the mdb_ API: {:?}",
-        library.display(),
-        foreign
-    );
-    // And every function of the header is exported.
-    let header = header();
-    let missing: Vec<String> = header_functions(&header)
-        .into_iter()
-        .filter(|name| !names.contains(&name.as_str()))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "declared but not exported: {:?}",
-        missing
-    );
-    // But nothing of the test-only API.
-    let test_only: Vec<String> = header_test_only_functions(&header)
-        .into_iter()
-        .filter(|name| names.contains(&name.as_str()))
-        .collect();
-    assert!(
-        test_only.is_empty(),
-        "{} exports test-only functions (cargo feature `fault-injection`): {:?}",
-        library.display(),
-        test_only
-    );
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::{collections::BTreeSet, path::Path};
 
 use ::rocksdb::{IteratorMode, Options, DB};
 use metaldb::{
-    access::{AccessExt, CopyAccessExt},
+    access::{AccessExt, CopyAccessExt, FromAccess},
     migration::{Migration, Scratchpad},
     DBOptions, Database, Group, IndexType, MapIndex, RocksDB,
 };
@@ -79,6 +79,55 @@ fn fresh_database_holds_only_the_version_record() {
         vec![(b"version".to_vec(), vec![0])]
     );
     assert!(cf_entries(&raw, "default").is_empty());
+}
+
+/// The column families a database keeps for itself. RocksDB's `default` is the only one a
+/// valid index name can name: the others start with `__` and have no dot, which makes them
+/// reserved names (`bad_input.rs` checks that they are refused).
+const KEPT_COLUMN_FAMILIES: [&str; 4] = ["default", DB_METADATA, INDEXES_POOL, "__scratchpad__"];
+
+#[test]
+fn an_index_named_default_lives_in_rocksdbs_default_column_family() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        // The first merge of a new database, with no reopen in between.
+        let db = RocksDB::open(dir.path(), &DBOptions::default()).unwrap();
+        let fork = db.fork();
+        fork.get_map::<_, u8, u8>("default").put(&1, 10);
+        fork.get_entry(("default", &2_u8)).set(20_u8);
+        db.merge(fork.into_patch()).unwrap();
+        let snapshot = db.snapshot();
+        assert_eq!(snapshot.get_map::<_, u8, u8>("default").get(&1), Some(10));
+        assert_eq!(snapshot.get_entry(("default", &2_u8)).get(), Some(20_u8));
+    }
+
+    let raw = open_raw(dir.path());
+    assert_eq!(
+        cf_entries(&raw, "default"),
+        vec![(cat(&[&le64(1), &[1]]), vec![10]), (le64(2), vec![20])]
+    );
+    drop(raw);
+    let db = RocksDB::open(dir.path(), &DBOptions::default()).unwrap();
+    let fork = db.fork();
+    fork.get_map::<_, u8, u8>("default").put(&3, 30);
+    db.merge(fork.into_patch()).unwrap();
+    let snapshot = db.snapshot();
+    let map = snapshot.get_map::<_, u8, u8>("default");
+    assert_eq!(map.iter().collect::<Vec<_>>(), vec![(1, 10), (3, 30)]);
+    assert_eq!(
+        column_families(dir.path()),
+        set_of(&["default", DB_METADATA, INDEXES_POOL])
+    );
+}
+
+#[test]
+fn only_default_among_the_kept_column_families_is_a_valid_index_name() {
+    let db = metaldb::TemporaryDB::new();
+    let fork = db.fork();
+    for name in KEPT_COLUMN_FAMILIES {
+        let valid = metaldb::MapIndex::<_, u8, u8>::from_access(&fork, name.into()).is_ok();
+        assert_eq!(valid, name == "default", "{name}");
+    }
 }
 
 #[test]

@@ -69,7 +69,7 @@ static int test_fault_injection_panic_poisons_every_handle_of_its_fork_family(vo
     mdb_map_free(map);
     mdb_access_free(readonly);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -80,7 +80,7 @@ static int test_fault_injection_panic_poisons_a_snapshot_family(void) {
     bool found = false;
     OPEN_TEMPORARY(db);
     CHECK(harness_put(db, "m", "k", "v") == 0);
-    CHECK_OK(mdb_db_snapshot(db, &snapshot));
+    CHECK_OK(mdb_snapshot_new(db, &snapshot));
     CHECK_OK(mdb_access_map(mdb_snapshot_as_access(snapshot), NAME("m"), NO_KEY, &map));
     mdb_fault_injection_arm_panic();
     CHECK_PANICS(mdb_map_contains(map, BYTES("k"), &found));
@@ -93,7 +93,7 @@ static int test_fault_injection_panic_poisons_a_snapshot_family(void) {
     CHECK_DB_VALUE(db, "m", "k", "w");
     mdb_map_free(map);
     mdb_snapshot_free(snapshot);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -115,7 +115,7 @@ static int test_fault_injection_poisoned_patch_cannot_be_merged_and_writes_nothi
     mdb_patch_free(patch);
     CHECK(harness_put(db, "m", "k", "v") == 0);
     CHECK_DB_VALUE(db, "m", "k", "v");
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -146,7 +146,7 @@ static int test_fault_injection_poisoned_helper_is_gone_once_freed(void) {
     CHECK_OK(mdb_abort_handle_is_finished(abort_handle, &finished));
     CHECK(finished);
     mdb_abort_handle_free(abort_handle);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 
@@ -158,14 +158,14 @@ static int test_fault_injection_panic_waits_for_a_call_that_locks_a_family(void)
     mdb_map *map = UNTOUCHED;
     mdb_fault_injection_arm_panic();
     OPEN_FORK(db, fork);
-    CHECK_OK(mdb_db_snapshot(db, &snapshot));
+    CHECK_OK(mdb_snapshot_new(db, &snapshot));
     mdb_snapshot_free(snapshot);
     CHECK_PANICS(mdb_access_map(mdb_fork_as_access(fork), NAME("m"), NO_KEY, &map));
     CHECK(map == UNTOUCHED);
     /* One panic per arming. */
     CHECK_DB_VALUE(db, "m", "k", NULL);
     mdb_fork_free(fork);
-    mdb_db_close(db);
+    mdb_db_free(db);
     return 0;
 }
 

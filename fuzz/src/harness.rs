@@ -66,7 +66,6 @@ struct Db {
 /// overlaps it.
 struct Merge {
     touched: BTreeSet<Addr>,
-    created: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,10 +90,9 @@ struct Family {
     state: State,
     /// The state `mdb_fork_rollback` returns to.
     checkpoint: State,
-    /// Every address changed since the base state (conservatively: every successful write).
+    /// Every address changed since the base state (conservatively: every successful write),
+    /// and every index created since (it took an identifier).
     touched: BTreeSet<Addr>,
-    /// Whether an index was created since the base state (it took an identifier).
-    created: bool,
     /// Live handles of the family: the parent's and its children's.
     handles: usize,
     /// For a helper: whether its migration was aborted.
@@ -354,7 +352,6 @@ impl Harness {
             checkpoint: state.clone(),
             state,
             touched: BTreeSet::new(),
-            created: false,
             handles: 1,
             aborted: false,
         });
@@ -583,10 +580,14 @@ impl Harness {
         }
         self.rocksdb_opens += 1;
         let directory = self.directory();
-        // SAFETY: `mdb_db_options_init` fills the struct it is given.
+        // SAFETY: `mdb_db_options_init` fills the struct of the size it is given.
         let mut options = unsafe {
             let mut options = std::mem::zeroed::<mdb_db_options>();
-            mdb_db_options_init(&mut options);
+            let status = mdb_db_options_init(&mut options, std::mem::size_of_val(&options));
+            assert_eq!(
+                status, MDB_OK,
+                "mdb_db_options_init with this header's size"
+            );
             options
         };
         let mut expect = Expect::default();
@@ -660,7 +661,7 @@ impl Harness {
         let (db_ptr, db) = self.db_arg(db);
         let mut snapshot = sentinel();
         // SAFETY: a live handle or NULL, and a valid out-pointer or NULL.
-        let status = unsafe { mdb_db_snapshot(db_ptr, out(nulls.has(0), &mut snapshot)) };
+        let status = unsafe { mdb_snapshot_new(db_ptr, out(nulls.has(0), &mut snapshot)) };
         let mut expect = Expect::default();
         expect.error_if(db.is_none() || nulls.has(0), MDB_ERR_INVALID_ARGUMENT);
         if check(op, status, &expect) {
@@ -708,6 +709,9 @@ impl Harness {
         if let Some(family) = family {
             expect.error_if(self.families[family].consumed, MDB_ERR_STALE_HANDLE);
         }
+        if let (Some(db), Some(family)) = (db, family) {
+            expect.maybe_if(self.changes_index_types(db, family), MDB_ERR_CONFLICT);
+        }
         let succeeded = check(op, status, &expect);
         if let (Some(db), Some(family)) = (db, family) {
             if !self.families[family].consumed {
@@ -726,22 +730,36 @@ impl Harness {
         family.epoch += 1;
     }
 
+    /// Whether `family` holds an index of another type than `db` holds at the same address:
+    /// the merge may then be refused with `MDB_ERR_CONFLICT` (the fork created it, and a merge
+    /// since created it with another type).
+    fn changes_index_types(&self, db: DbId, family: FamilyId) -> bool {
+        let (family, db) = (&self.families[family], &self.dbs[db]);
+        family
+            .touched
+            .iter()
+            .any(|addr| match (family.state.get(addr), db.state.get(addr)) {
+                (Some(ours), Some(theirs)) => ours.kind() != theirs.kind(),
+                _ => false,
+            })
+    }
+
     /// Merges the changes of `family` into `db`, as the model can tell.
     fn apply_to_db(&mut self, db: DbId, family: FamilyId) {
         let family = &self.families[family];
         let target = &self.dbs[db];
         let same_db = family.db == db;
+        // Merges land key by key, which the model does not follow: a patch that wrote an
+        // address another merge wrote since its base makes the database inexact. Indexes
+        // created by both are such addresses; indexes created by one each are not, since each
+        // gets an identifier of its own.
         let overlaps = !same_db
             || target.merges[family.base_version.min(target.merges.len())..]
                 .iter()
-                .any(|merge| {
-                    (family.created && merge.created)
-                        || merge.touched.intersection(&family.touched).next().is_some()
-                });
-        let exact = family.exact && !(overlaps && (!family.touched.is_empty() || family.created));
+                .any(|merge| merge.touched.intersection(&family.touched).next().is_some());
+        let exact = family.exact && !(overlaps && !family.touched.is_empty());
         let record = Merge {
             touched: family.touched.clone(),
-            created: family.created,
         };
         let changes: Vec<(Addr, Option<Index>)> = family
             .touched
@@ -878,11 +896,10 @@ impl Harness {
     fn derived_family(&mut self, from: FamilyId, kind: FamilyKind) -> FamilyId {
         let from = &self.families[from];
         let (db, state, base) = (from.db, from.state.clone(), from.base_version);
-        let (touched, created, exact) = (from.touched.clone(), from.created, from.exact);
+        let (touched, exact) = (from.touched.clone(), from.exact);
         let id = self.new_family(db, kind, state, base);
         let family = &mut self.families[id];
         family.touched = touched;
-        family.created = created;
         family.exact = exact;
         id
     }
@@ -1188,7 +1205,6 @@ impl Harness {
             if writable && !family.state.contains_key(&addr) {
                 family.state.insert(addr.clone(), Index::empty(kind));
                 family.touch(&addr);
-                family.created = true;
             }
             family.handles += 1;
             let (epoch, id) = (family.epoch, self.id());
@@ -2016,10 +2032,10 @@ impl Harness {
         // SAFETY (every free below): a live handle removed from its pool, or NULL.
         match kind {
             HandleKind::Db => match pick!(self.db_handles) {
-                None => unsafe { mdb_db_close(ptr::null_mut()) },
+                None => unsafe { mdb_db_free(ptr::null_mut()) },
                 Some(i) => {
                     let (handle, db) = self.db_handles.remove(i);
-                    unsafe { mdb_db_close(handle) };
+                    unsafe { mdb_db_free(handle) };
                     self.dbs[db].handle_open = false;
                 }
             },
@@ -2240,7 +2256,6 @@ impl Harness {
             fam.base_version = version;
             fam.exact = exact;
             fam.touched.clear();
-            fam.created = false;
         }
     }
 
@@ -2339,10 +2354,12 @@ impl Harness {
 
     fn tombstone(&mut self, op: &Op, access: AccessInfo, name: &Name, key: &GroupKey) {
         let (c_name, c_key) = (name.to_c_name(), key.to_c());
-        // SAFETY: a live access or NULL and string arguments.
+        // SAFETY: a live access or NULL and string arguments. The access may be a borrowed
+        // (const) one, as a caller that casts the const away passes: the library refuses any
+        // access but a writable migration one at run time.
         let status = unsafe {
             mdb_migration_create_tombstone(
-                access.ptr,
+                access.ptr.cast_mut(),
                 c_name.ptr().cast(),
                 c_name.len(),
                 c_key.ptr(),
@@ -2373,7 +2390,6 @@ impl Harness {
             let family = &mut self.families[access.family];
             if !family.state.contains_key(&addr) {
                 family.state.insert(addr.clone(), Index::Tombstone);
-                family.created = true;
             }
             family.touch(&addr);
         }
@@ -2457,7 +2473,6 @@ impl Harness {
                 .state
                 .insert(addr.clone(), Index::empty(IndexKind::Entry));
             family.touch(&addr);
-            family.created = true;
         }
         match resume {
             // Saved as ended: the iterator yields nothing and holds no position.
@@ -2478,7 +2493,7 @@ impl Harness {
         let Some(family) = family else {
             // SAFETY: NULL is rejected before the step is called.
             let status = unsafe {
-                mdb_migration_iter_loop(ptr::null_mut(), Some(copy_step), ptr::null_mut())
+                mdb_migration_helper_iter_loop(ptr::null_mut(), Some(copy_step), ptr::null_mut())
             };
             let mut expect = Expect::default();
             expect.error_if(true, MDB_ERR_INVALID_ARGUMENT);
@@ -2499,7 +2514,7 @@ impl Harness {
         let predicted = self.predict_loop(family, &namespace, source_name.as_deref(), &step);
         // SAFETY: a live helper, a step that keeps to the contract, and its state.
         let status = unsafe {
-            mdb_migration_iter_loop(
+            mdb_migration_helper_iter_loop(
                 helper_ptr,
                 Some(copy_step),
                 (&mut step as *mut CopyStep).cast(),
@@ -2646,7 +2661,7 @@ unsafe extern "C" fn copy_step(
             );
         }
         if status == MDB_OK {
-            status = mdb_persistent_iters_create_map(
+            status = mdb_persistent_iters_new_map(
                 iters,
                 LOOP_ITERATOR.as_ptr().cast(),
                 LOOP_ITERATOR.len(),
@@ -2868,9 +2883,6 @@ impl Harness {
                     .collect::<Vec<_>>(),
                 "round {round} of the loop copied other entries"
             );
-            if !fam.state.contains_key(&new) {
-                fam.created = true;
-            }
             if let Index::Map(map) = fam
                 .state
                 .entry(new.clone())
@@ -2880,9 +2892,6 @@ impl Harness {
             }
             let next = remaining.front().map(|(key, _)| key.clone());
             let ended = next.is_none();
-            if !fam.state.contains_key(&position) {
-                fam.created = true;
-            }
             fam.state.insert(
                 position.clone(),
                 Index::Entry(Some(model::encode_position(next.as_deref()))),
@@ -2952,7 +2961,7 @@ impl Harness {
                 mdb_abort_handle_forget(abort.ptr);
             }
             for (db, _) in self.db_handles.drain(..) {
-                mdb_db_close(db);
+                mdb_db_free(db);
             }
         }
         for db in 0..self.dbs.len() {
@@ -2979,7 +2988,7 @@ impl Harness {
             self.verify_db(self.dbs.len() - 1);
             let (handle, _) = self.db_handles.pop().expect("just added");
             // SAFETY: the handle opened above.
-            unsafe { mdb_db_close(handle) };
+            unsafe { mdb_db_free(handle) };
         }
         if let Some(directory) = &self.directory {
             std::fs::remove_dir_all(directory).expect("the temporary directory is removable");
@@ -3001,7 +3010,7 @@ impl Harness {
         let mut snapshot = ptr::null_mut();
         // SAFETY: a live database handle, and handles freed below.
         unsafe {
-            assert_eq!(mdb_db_snapshot(handle, &mut snapshot), MDB_OK);
+            assert_eq!(mdb_snapshot_new(handle, &mut snapshot), MDB_OK);
             let root = mdb_snapshot_as_access(snapshot);
             let state = self.dbs[db].state.clone();
             let addrs: BTreeSet<Addr> = state

@@ -579,7 +579,7 @@ pub enum AbortCall {
     Free,
 }
 
-/// What the step of `mdb_migration_iter_loop` does in each round: copy up to `batch` entries
+/// What the step of `mdb_migration_helper_iter_loop` does in each round: copy up to `batch` entries
 /// of the old map `source` into the new map of the same name, through a persistent iterator;
 /// or fail with a status in round `fail_in_round`.
 #[derive(Debug, Clone, Arbitrary)]

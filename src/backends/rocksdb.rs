@@ -97,6 +97,52 @@ impl From<DBOptions> for rocksdb::Options {
     }
 }
 
+/// The column families of the database at `path`, as `rocksdb::DB::list_cf` lists them.
+///
+/// rust-rocksdb 0.25's `list_cf` returns early when the listing fails and never frees the
+/// (empty) array that RocksDB's C API allocated all the same, so every failed open of a
+/// damaged database leaked it. This frees the array and the message on every path.
+#[allow(unsafe_code)]
+fn list_column_families(path: &Path) -> Result<Vec<String>> {
+    use std::{ffi::CStr, os::unix::ffi::OsStrExt, ptr};
+
+    use librocksdb_sys as ffi;
+
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|_| {
+        Error::new(format!(
+            "{} contains a NUL byte: it cannot name a database",
+            path.display()
+        ))
+    })?;
+    let mut len = 0;
+    let mut error = ptr::null_mut();
+    // SAFETY: the options are RocksDB's defaults, freed below; the path is NUL-terminated;
+    // RocksDB writes `len` and, on failure, a malloc'ed message to `error`.
+    let names = unsafe {
+        let options = ffi::rocksdb_options_create();
+        let names =
+            ffi::rocksdb_list_column_families(options, c_path.as_ptr(), &mut len, &mut error);
+        ffi::rocksdb_options_destroy(options);
+        names
+    };
+    // SAFETY: on success `names` holds `len` NUL-terminated strings; both the array and the
+    // message come from RocksDB's allocator and are freed once, here.
+    unsafe {
+        let listed = (0..len)
+            .map(|i| CStr::from_ptr(*names.add(i)).to_string_lossy().into_owned())
+            .collect();
+        if !names.is_null() {
+            ffi::rocksdb_list_column_families_destroy(names, len);
+        }
+        if error.is_null() {
+            return Ok(listed);
+        }
+        let message = CStr::from_ptr(error).to_string_lossy().into_owned();
+        ffi::rocksdb_free(error.cast());
+        Err(Error::new(message))
+    }
+}
+
 /// A database stored on disk by RocksDB. Clones share one open database.
 #[derive(Clone)]
 pub struct RocksDB {
@@ -107,9 +153,10 @@ struct Inner {
     db: rocksdb::DB,
     /// Options for column families created after opening.
     options: rocksdb::Options,
-    /// Serialises column family creation, so that concurrent merges that both find a column
-    /// family missing do not both try to create it.
-    cf_creation: Mutex<()>,
+    /// Held by a merge from before it assigns identifiers (`Patch::assign_identifiers`) until
+    /// its batch is written, so that the identifiers are final against the state the batch
+    /// lands on. It also serialises column family creation.
+    merge_lock: Mutex<()>,
 }
 
 impl fmt::Debug for RocksDB {
@@ -142,26 +189,30 @@ impl RocksDB {
             )));
         }
         let db_options = rocksdb::Options::from(options);
-        // A RocksDB database exists exactly when its CURRENT file does. Only then is `list_cf`
-        // asked, for two reasons: on any other path it fails and rust-rocksdb 0.25 leaks the
-        // buffer of the failed listing; and where CURRENT exists, a failure means the database
-        // is damaged or unreadable, and RocksDB's reason is the error to report. Without
-        // CURRENT, this opens (or creates) a new database.
+        // A RocksDB database exists exactly when its CURRENT file does. Only then are its
+        // column families listed: where CURRENT exists, a failure means the database is
+        // damaged or unreadable, and RocksDB's reason is the error to report. Without CURRENT,
+        // this opens (or creates) a new database.
         let (db, names) = if path.join(CURRENT_FILE).exists() {
-            let names = rocksdb::DB::list_cf(&rocksdb::Options::default(), path)?;
+            let names = list_column_families(path)?;
             let descriptors = names
                 .iter()
                 .map(|name| ColumnFamilyDescriptor::new(name, db_options.clone()));
             let db = rocksdb::DB::open_cf_descriptors(&db_options, path, descriptors)?;
             (db, names)
         } else {
-            (rocksdb::DB::open(&db_options, path)?, Vec::new())
+            // Opened by name like the other column families, so that an index named
+            // "default", which lives in RocksDB's own default column family as in metaldb
+            // 1.0.0, finds it on the first merge and not only after a reopen.
+            let default = ColumnFamilyDescriptor::new(DEFAULT_COLUMN_FAMILY, db_options.clone());
+            let db = rocksdb::DB::open_cf_descriptors(&db_options, path, [default])?;
+            (db, Vec::new())
         };
         let db = Self {
             inner: Arc::new(Inner {
                 db,
                 options: db_options,
-                cf_creation: Mutex::new(()),
+                merge_lock: Mutex::new(()),
             }),
         };
         db.check_written_by_metaldb(path, &names)?;
@@ -223,18 +274,12 @@ impl RocksDB {
         &self.inner.db
     }
 
+    /// The column family `name`, created if missing. Called under the merge lock.
     fn column_family(&self, name: &str) -> Result<Arc<BoundColumnFamily<'_>>> {
         if let Some(cf) = self.inner.db.cf_handle(name) {
             return Ok(cf);
         }
-        let _creating = self
-            .inner
-            .cf_creation
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if self.inner.db.cf_handle(name).is_none() {
-            self.inner.db.create_cf(name, &self.inner.options)?;
-        }
+        self.inner.db.create_cf(name, &self.inner.options)?;
         Ok(self
             .inner
             .db
@@ -257,7 +302,15 @@ impl RocksDB {
         }
     }
 
-    fn write(&self, patch: Patch, sync: bool) -> Result<()> {
+    fn write(&self, mut patch: Patch, sync: bool) -> Result<()> {
+        let _merging = self
+            .inner
+            .merge_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if patch.creates_indexes() {
+            patch.assign_identifiers(&*self.snapshot())?;
+        }
         let batch = self.write_batch(patch.into_changes())?;
         let mut write_options = WriteOptions::default();
         write_options.set_sync(sync);

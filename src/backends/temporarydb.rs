@@ -48,8 +48,14 @@ impl TemporaryDB {
         Ok(())
     }
 
-    fn apply(&self, patch: Patch) {
+    fn apply(&self, mut patch: Patch) -> Result<()> {
         let mut collections = self.inner.write().expect("Couldn't get write lock");
+        if patch.creates_indexes() {
+            let current = TemporarySnapshot {
+                collections: collections.clone(),
+            };
+            patch.assign_identifiers(&current)?;
+        }
         for (address, changes) in patch.into_changes() {
             let collection = collections.entry(address).or_default();
             let data = Arc::make_mut(collection);
@@ -67,6 +73,7 @@ impl TemporaryDB {
                 }
             }
         }
+        Ok(())
     }
 }
 
@@ -83,8 +90,7 @@ impl Database for TemporaryDB {
     }
 
     fn merge(&self, patch: Patch) -> Result<()> {
-        self.apply(patch);
-        Ok(())
+        self.apply(patch)
     }
 
     fn merge_sync(&self, patch: Patch) -> Result<()> {

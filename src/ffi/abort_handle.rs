@@ -52,7 +52,7 @@ unsafe fn with_handle<R>(
 /// Aborts the migration of the helper this handle belongs to, and keeps the handle.
 ///
 /// The helper's step that is running goes on, but its next merge (`mdb_migration_helper_merge`,
-/// `mdb_migration_helper_finish`, a round of `mdb_migration_iter_loop`) writes nothing and
+/// `mdb_migration_helper_finish`, a round of `mdb_migration_helper_iter_loop`) writes nothing and
 /// returns `MDB_ERR_ABORTED`; the helper is then unusable. Aborting twice, or after the helper
 /// is gone, does nothing more.
 ///
@@ -62,7 +62,7 @@ unsafe fn with_handle<R>(
 /// Any thread, concurrently with the helper. Rust: dropping the `AbortHandle` (without the
 /// free).
 #[no_mangle]
-pub unsafe extern "C" fn mdb_abort_handle_abort(handle: *const mdb_abort_handle) -> mdb_status {
+pub unsafe extern "C" fn mdb_abort_handle_abort(handle: *mut mdb_abort_handle) -> mdb_status {
     ffi_boundary!({ unsafe { with_handle(handle, AbortHandle::abort) } })
 }
 
@@ -76,7 +76,7 @@ pub unsafe extern "C" fn mdb_abort_handle_abort(handle: *const mdb_abort_handle)
 ///   in any order.
 ///
 /// Until then the helper is not gone, even after a merge that failed or was aborted
-/// (`mdb_migration_helper_merge`, `mdb_migration_iter_loop`): such a helper is unusable, and
+/// (`mdb_migration_helper_merge`, `mdb_migration_helper_iter_loop`): such a helper is unusable, and
 /// gone once freed as above.
 ///
 /// @param[in]  handle        The abort handle. Not NULL.
@@ -180,7 +180,7 @@ mod tests {
         let mut finished = false;
         assert_each(MDB_ERR_INVALID_ARGUMENT, &unsafe {
             [
-                mdb_abort_handle_abort(ptr::null()),
+                mdb_abort_handle_abort(ptr::null_mut()),
                 mdb_abort_handle_is_finished(ptr::null(), &mut finished),
                 mdb_abort_handle_is_finished(handle, ptr::null_mut()),
             ]

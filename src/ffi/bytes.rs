@@ -7,6 +7,10 @@ use super::{boundary::ffi_boundary_infallible, handle::Out, status::FfiError};
 /// Bytes owned by the caller, returned by lookups and iterators that copy their output.
 ///
 /// Free with `mdb_bytes_free`. `data` is NULL when `len` is 0. Do not change the fields.
+///
+/// The caller allocates it (usually on the stack) and the library fills it, with no size
+/// field: its layout (`data`, `len`, `capacity`, in that order) is frozen for all of 1.x. A
+/// different layout would be a new major version and SONAME.
 #[repr(C)]
 #[derive(Debug)]
 pub struct mdb_bytes {

@@ -1,13 +1,11 @@
 //! `mdb_db`: an open database.
 
-use std::{ffi::c_char, rc::Rc, sync::Arc};
+use std::{ffi::c_char, sync::Arc};
 
 use super::{
     boundary::{ffi_boundary, ffi_boundary_infallible},
-    family::{Family, Parent},
     handle::{free_handle, into_handle, try_c_str, try_ref, Castable, Out},
     patch::{mdb_patch, take_patch},
-    snapshot::{mdb_snapshot, SnapshotHandle},
     status::{mdb_status, FfiError},
 };
 use crate::{CompressionType, DBOptions, Database, RocksDB, TemporaryDB};
@@ -41,12 +39,23 @@ pub const MDB_COMPRESSION_ZLIB: u32 = 4;
 /// Zstandard compression (needs the `rocksdb_zstd` build feature).
 pub const MDB_COMPRESSION_ZSTD: u32 = 5;
 /// Bzip2 compression (needs the `rocksdb_bzip2` build feature).
-pub const MDB_COMPRESSION_BZ2: u32 = 6;
+pub const MDB_COMPRESSION_BZIP2: u32 = 6;
 
-/// Options for `mdb_db_open`. Fill with `mdb_db_options_init`, then change fields.
+/// Options for `mdb_db_open`. Fill with `mdb_db_options_init(&options, sizeof options)`, then
+/// change fields.
+///
+/// The struct grows in 1.x by the `struct_size` convention: a release only appends fields, at
+/// or after the previous release's size, whose zero value keeps the earlier behaviour. The
+/// library reads only the fields that fit in `struct_size`, so a program built against an
+/// older header keeps working (later fields take their defaults), and a program built against
+/// a newer header works with an older library as long as it leaves the fields that library
+/// does not know at zero.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct mdb_db_options {
+    /// The size of the struct as the caller's header declares it, set by
+    /// `mdb_db_options_init`. Do not change it.
+    pub struct_size: usize,
     /// Most files RocksDB keeps open; 0 or negative means no limit. Default: no limit.
     pub max_open_files: i32,
     /// Create the database if it does not exist. Default: true.
@@ -60,7 +69,163 @@ pub struct mdb_db_options {
     pub max_cache_size: usize,
 }
 
+/// The size of `mdb_db_options` in metaldb 1.0 (40 bytes on 64-bit targets): the smallest
+/// `struct_size` accepted, since every 1.x header declares at least the 1.0 fields. Frozen:
+/// it stays the end of the 1.0 fields when later releases append theirs.
+const OPTIONS_SIZE_1_0: usize = {
+    let end = std::mem::offset_of!(mdb_db_options, max_cache_size) + size_of::<usize>();
+    let align = align_of::<mdb_db_options>();
+    end.div_ceil(align) * align
+};
+
+/// The size of `mdb_db_options` this library knows: bytes past it belong to fields of a newer
+/// header.
+const OPTIONS_SIZE_KNOWN: usize = size_of::<mdb_db_options>();
+
+/// Calls `$each!(field)` for every field after `struct_size`, in declaration order: the one
+/// list that reading and writing the caller's struct share, so a field added later cannot be
+/// read but not written (or the other way round).
+macro_rules! for_each_option_field {
+    ($each:ident) => {
+        $each!(max_open_files);
+        $each!(create_if_missing);
+        $each!(compression);
+        $each!(max_total_wal_size);
+        $each!(max_cache_size);
+    };
+}
+
+/// The largest `struct_size` accepted, far above any 1.x struct: a larger one means a struct
+/// that `mdb_db_options_init` did not fill (uninitialised memory), whose "unknown bytes" the
+/// library must not scan.
+const OPTIONS_SIZE_MAX: usize = 4096;
+
+/// Whether the field at `offset` of `len` bytes lies within a caller's struct of `size` bytes.
+fn field_fits(size: usize, offset: usize, len: usize) -> bool {
+    offset + len <= size
+}
+
+/// Checks a caller's `struct_size` against the sizes this library accepts.
+fn check_struct_size(size: usize) -> Result<(), FfiError> {
+    if size < OPTIONS_SIZE_1_0 {
+        return Err(FfiError::invalid_argument(format_args!(
+            "mdb_db_options.struct_size is {}, below {}, the size of mdb_db_options in metaldb \
+             1.0: fill the struct with mdb_db_options_init(&options, sizeof options)",
+            size, OPTIONS_SIZE_1_0
+        )));
+    }
+    if size > OPTIONS_SIZE_MAX {
+        return Err(FfiError::invalid_argument(format_args!(
+            "mdb_db_options.struct_size is {}, above {}: fill the struct with \
+             mdb_db_options_init(&options, sizeof options)",
+            size, OPTIONS_SIZE_MAX
+        )));
+    }
+    Ok(())
+}
+
 impl mdb_db_options {
+    /// Reads the caller's options: the fields that fit in its `struct_size` (the others keep
+    /// their defaults), after checking that any bytes past the fields this library knows are
+    /// zero.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to an aligned, readable struct of `struct_size` bytes whose first
+    /// field is `struct_size`.
+    unsafe fn read_from(ptr: *const mdb_db_options) -> Result<Self, FfiError> {
+        // SAFETY: every caller's struct starts with `struct_size` (the first 1.0 field).
+        let size = unsafe { std::ptr::addr_of!((*ptr).struct_size).read() };
+        check_struct_size(size)?;
+        if size > OPTIONS_SIZE_KNOWN {
+            // SAFETY: the caller promised `size` readable bytes.
+            let unknown = unsafe {
+                std::slice::from_raw_parts(
+                    ptr.cast::<u8>().add(OPTIONS_SIZE_KNOWN),
+                    size - OPTIONS_SIZE_KNOWN,
+                )
+            };
+            if let Some(at) = unknown.iter().position(|&byte| byte != 0) {
+                return Err(FfiError::invalid_argument(format_args!(
+                    "mdb_db_options.struct_size is {}, larger than the {} bytes this library \
+                     (metaldb {}) knows, and byte {} is not zero: a field of a newer header is \
+                     set that this library cannot honour",
+                    size,
+                    OPTIONS_SIZE_KNOWN,
+                    env!("CARGO_PKG_VERSION"),
+                    OPTIONS_SIZE_KNOWN + at
+                )));
+            }
+        }
+        // A C caller's bool is 0 or 1, but bindings may write any byte there: read it as a
+        // byte, since a Rust `bool` holding another value is undefined behaviour.
+        // SAFETY: the field lies within the 1.0 size checked above.
+        let create_if_missing = unsafe {
+            std::ptr::addr_of!((*ptr).create_if_missing)
+                .cast::<u8>()
+                .read()
+        };
+        if create_if_missing > 1 {
+            return Err(FfiError::invalid_argument(format_args!(
+                "mdb_db_options.create_if_missing is {}: a bool must be 0 or 1",
+                create_if_missing
+            )));
+        }
+        let mut options = Self {
+            struct_size: size,
+            ..Self::default()
+        };
+        macro_rules! read_field {
+            (create_if_missing) => {
+                options.create_if_missing = create_if_missing == 1;
+            };
+            ($field:ident) => {
+                if field_fits(
+                    size,
+                    std::mem::offset_of!(Self, $field),
+                    size_of_val(&options.$field),
+                ) {
+                    // SAFETY: the field lies within the caller's `size` bytes.
+                    options.$field = unsafe { std::ptr::addr_of!((*ptr).$field).read() };
+                }
+            };
+        }
+        for_each_option_field!(read_field);
+        Ok(options)
+    }
+
+    /// Writes the defaults into the caller's struct of `size` bytes: zero everywhere, then
+    /// each field that fits.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to an aligned, writable struct of `size` bytes, with `size` at least
+    /// the 1.0 size.
+    unsafe fn write_defaults(ptr: *mut mdb_db_options, size: usize) {
+        let defaults = Self {
+            struct_size: size,
+            ..Self::default()
+        };
+        // SAFETY: the caller promised `size` writable bytes; zero is the default of every
+        // field a newer header may have appended.
+        unsafe { ptr.cast::<u8>().write_bytes(0, size) };
+        // SAFETY: `struct_size` is the first field, within the 1.0 size.
+        unsafe { std::ptr::addr_of_mut!((*ptr).struct_size).write(size) };
+        macro_rules! write_field {
+            ($field:ident) => {
+                if field_fits(
+                    size,
+                    std::mem::offset_of!(Self, $field),
+                    size_of_val(&defaults.$field),
+                ) {
+                    // SAFETY: the field lies within the caller's `size` bytes.
+                    unsafe { std::ptr::addr_of_mut!((*ptr).$field).write(defaults.$field) };
+                }
+            };
+        }
+        for_each_option_field!(write_field);
+    }
+
     fn to_options(self) -> Result<DBOptions, FfiError> {
         let compression = match self.compression {
             MDB_COMPRESSION_NONE => CompressionType::None,
@@ -69,7 +234,7 @@ impl mdb_db_options {
             MDB_COMPRESSION_LZ4HC => CompressionType::Lz4hc,
             MDB_COMPRESSION_ZLIB => CompressionType::Zlib,
             MDB_COMPRESSION_ZSTD => CompressionType::Zstd,
-            MDB_COMPRESSION_BZ2 => CompressionType::Bz2,
+            MDB_COMPRESSION_BZIP2 => CompressionType::Bz2,
             other => {
                 return Err(FfiError::invalid_argument(format_args!(
                     "unknown compression {}: use one of MDB_COMPRESSION_*",
@@ -90,6 +255,7 @@ impl mdb_db_options {
 impl Default for mdb_db_options {
     fn default() -> Self {
         Self {
+            struct_size: OPTIONS_SIZE_KNOWN,
             max_open_files: 0,
             create_if_missing: true,
             compression: MDB_COMPRESSION_NONE,
@@ -99,28 +265,44 @@ impl Default for mdb_db_options {
     }
 }
 
-/// Fills `options` with the defaults.
+/// Fills `options` with the defaults and sets `options->struct_size` to `struct_size`.
 ///
-/// @param[out] options  The options to fill. NULL is a no-op.
+/// @param[out] options      The options to fill: `struct_size` writable bytes. Not NULL.
+/// @param[in]  struct_size  `sizeof(mdb_db_options)` as the caller's header declares it
+///                          (`sizeof options`): at least the size of the 1.0 struct, at most
+///                          4096. Bytes
+///                          past the fields this library knows are set to zero, the default
+///                          of every field a newer header adds.
+/// @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` if `options` is NULL or `struct_size` is out
+///   of range (nothing is written then).
 ///
 /// Any thread may call this.
 #[no_mangle]
-pub unsafe extern "C" fn mdb_db_options_init(options: *mut mdb_db_options) {
-    ffi_boundary_infallible!((), {
-        if let Ok(options) = Out::new(options, "options") {
-            options.write(mdb_db_options::default());
+pub unsafe extern "C" fn mdb_db_options_init(
+    options: *mut mdb_db_options,
+    struct_size: usize,
+) -> mdb_status {
+    ffi_boundary!({
+        if options.is_null() {
+            return Err(FfiError::null("options"));
         }
+        check_struct_size(struct_size)?;
+        // SAFETY: non-NULL, and the caller promised `struct_size` writable bytes.
+        unsafe { mdb_db_options::write_defaults(options, struct_size) };
+        Ok(())
     })
 }
 
 /// Opens (or creates) the RocksDB database in the directory `path`.
 ///
 /// @param[in]  path     NUL-terminated UTF-8 path of the database directory. Not NULL.
-/// @param[in]  options  Options, or NULL for the defaults (`mdb_db_options_init`).
-/// @param[out] out_db   On `MDB_OK`, the new handle; free it with `mdb_db_close`.
+/// @param[in]  options  Options filled by `mdb_db_options_init`, or NULL for the defaults.
+/// @param[out] out_db   On `MDB_OK`, the new handle; free it with `mdb_db_free`.
 /// @return `MDB_OK`;
-///   `MDB_ERR_INVALID_ARGUMENT` if `path` or `out_db` is NULL, `path` is not UTF-8 or an
-///   option is unknown;
+///   `MDB_ERR_INVALID_ARGUMENT` if `path` or `out_db` is NULL, `path` is not UTF-8, an
+///   option is unknown, `options->struct_size` is below the 1.0 size or above 4096 (the
+///   struct was not filled by `mdb_db_options_init`), or it is larger than this library
+///   knows and a field this library does not know is not zero;
 ///   `MDB_ERR_STORAGE` if RocksDB cannot open the database (missing and `create_if_missing`
 ///   off, locked by another process or handle, damaged, I/O error), with RocksDB's text;
 ///   `MDB_ERR_INCOMPATIBLE_VERSION` if it was written with another on-disk format version;
@@ -139,11 +321,13 @@ pub unsafe extern "C" fn mdb_db_open(
     ffi_boundary!({
         let path = unsafe { try_c_str(path, "path")? };
         let out_db = Out::new(out_db, "out_db")?;
-        // SAFETY: NULL or a pointer to caller-owned options.
-        let options = match unsafe { options.as_ref() } {
-            Some(options) => options.to_options()?,
-            None => mdb_db_options::default().to_options()?,
-        };
+        let options = if options.is_null() {
+            mdb_db_options::default()
+        } else {
+            // SAFETY: non-NULL caller-owned options of `struct_size` bytes, per the contract.
+            unsafe { mdb_db_options::read_from(options)? }
+        }
+        .to_options()?;
         let rocksdb = RocksDB::open(path, &options)?;
         out_db.write(into_handle(DbHandle {
             db: Arc::new(rocksdb.clone()),
@@ -155,7 +339,7 @@ pub unsafe extern "C" fn mdb_db_open(
 
 /// Creates an empty database in memory, gone when its last handle is freed. For tests.
 ///
-/// @param[out] out_db  On `MDB_OK`, the new handle; free it with `mdb_db_close`.
+/// @param[out] out_db  On `MDB_OK`, the new handle; free it with `mdb_db_free`.
 /// @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` if `out_db` is NULL.
 ///
 /// Any thread may call this. Rust: `TemporaryDB::new`.
@@ -176,33 +360,10 @@ pub unsafe extern "C" fn mdb_db_open_temporary(out_db: *mut *mut mdb_db) -> mdb_
 ///
 /// `db` may be NULL (a no-op). Call exactly once per handle, from any thread.
 #[no_mangle]
-pub unsafe extern "C" fn mdb_db_close(db: *mut mdb_db) {
+pub unsafe extern "C" fn mdb_db_free(db: *mut mdb_db) {
     ffi_boundary_infallible!((), {
         // SAFETY: NULL or a live handle from `mdb_db_open*`, freed once per the contract.
         unsafe { free_handle(db) }
-    })
-}
-
-/// Takes a snapshot: an immutable, isolated view of the database now.
-///
-/// @param[in]  db            The database. Not NULL.
-/// @param[out] out_snapshot  On `MDB_OK`, the new handle; free it with `mdb_snapshot_free`.
-/// @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` if an argument is NULL.
-///
-/// Any thread may call this. Rust: `Database::snapshot`.
-#[no_mangle]
-pub unsafe extern "C" fn mdb_db_snapshot(
-    db: *const mdb_db,
-    out_snapshot: *mut *mut mdb_snapshot,
-) -> mdb_status {
-    ffi_boundary!({
-        let db = unsafe { try_ref(db, "db")? };
-        let out_snapshot = Out::new(out_snapshot, "out_snapshot")?;
-        let snapshot = Rc::from(db.db.snapshot());
-        out_snapshot.write(into_handle(SnapshotHandle::root(Family::new(
-            Parent::Snapshot(snapshot),
-        ))));
-        Ok(())
     })
 }
 
@@ -219,6 +380,11 @@ fn merge(db: *const mdb_db, patch: *mut mdb_patch, sync: bool) -> Result<(), Ffi
 
 /// Applies a patch to the database atomically.
 ///
+/// Indexes that the patch's fork created get their final identifiers here, so forks of one
+/// database may create indexes concurrently: two new indexes never share their data, and an
+/// index that several forks created receives the writes of each, the later merge winning
+/// key by key.
+///
 /// @param[in] db     The database. Not NULL.
 /// @param[in] patch  The patch to apply. Not NULL. Consumed whatever the result (unless an
 ///                   argument is NULL or the patch is poisoned): the handle and its children
@@ -227,11 +393,14 @@ fn merge(db: *const mdb_db, patch: *mut mdb_patch, sync: bool) -> Result<(), Ffi
 ///   `MDB_ERR_STALE_HANDLE` if the patch was already merged;
 ///   `MDB_ERR_POISONED` if an earlier call panicked on the patch or its children: nothing is
 ///   written, and the patch can only be freed;
-///   `MDB_ERR_STORAGE` if the write failed: then nothing of the patch was written.
+///   `MDB_ERR_STORAGE` if the write failed: then nothing of the patch was written;
+///   `MDB_ERR_CONFLICT` if the patch created an index that a merge since its fork was made
+///   created with another type, and `MDB_ERR_CORRUPTION` if the stored identifier counter or
+///   index metadata does not decode: nothing of the patch was written in either case.
 ///
-/// Blocks on I/O. Any thread may call this. Rust: `Database::merge`.
+/// Blocks on I/O; merges are serialised. Any thread may call this. Rust: `Database::merge`.
 #[no_mangle]
-pub unsafe extern "C" fn mdb_db_merge(db: *const mdb_db, patch: *mut mdb_patch) -> mdb_status {
+pub unsafe extern "C" fn mdb_db_merge(db: *mut mdb_db, patch: *mut mdb_patch) -> mdb_status {
     ffi_boundary!({ merge(db, patch, false) })
 }
 
@@ -239,7 +408,7 @@ pub unsafe extern "C" fn mdb_db_merge(db: *const mdb_db, patch: *mut mdb_patch) 
 ///
 /// Same arguments, statuses and ownership as `mdb_db_merge`. Rust: `Database::merge_sync`.
 #[no_mangle]
-pub unsafe extern "C" fn mdb_db_merge_sync(db: *const mdb_db, patch: *mut mdb_patch) -> mdb_status {
+pub unsafe extern "C" fn mdb_db_merge_sync(db: *mut mdb_db, patch: *mut mdb_patch) -> mdb_status {
     ffi_boundary!({ merge(db, patch, true) })
 }
 

@@ -139,7 +139,7 @@ pub unsafe extern "C" fn mdb_entry_exists(
 /// Rust: `Entry::set`.
 #[no_mangle]
 pub unsafe extern "C" fn mdb_entry_set(
-    entry: *const mdb_entry,
+    entry: *mut mdb_entry,
     value: *const u8,
     value_len: usize,
 ) -> mdb_status {
@@ -158,7 +158,7 @@ pub unsafe extern "C" fn mdb_entry_set(
 /// @param[in] entry  The entry. Not NULL.
 /// @return as `mdb_entry_set`. Rust: `Entry::remove`.
 #[no_mangle]
-pub unsafe extern "C" fn mdb_entry_remove(entry: *const mdb_entry) -> mdb_status {
+pub unsafe extern "C" fn mdb_entry_remove(entry: *mut mdb_entry) -> mdb_status {
     ffi_boundary!({
         let handle = unsafe { try_ref(entry, "entry")? };
         handle.with_index_mut(|index| {
@@ -177,7 +177,7 @@ pub unsafe extern "C" fn mdb_entry_remove(entry: *const mdb_entry) -> mdb_status
 /// @return as `mdb_entry_set`. Rust: `Entry::take`.
 #[no_mangle]
 pub unsafe extern "C" fn mdb_entry_take(
-    entry: *const mdb_entry,
+    entry: *mut mdb_entry,
     out_value: *mut mdb_bytes,
     out_found: *mut bool,
 ) -> mdb_status {
@@ -199,7 +199,7 @@ pub unsafe extern "C" fn mdb_entry_take(
 /// @return as `mdb_entry_set`. Rust: `Entry::swap`.
 #[no_mangle]
 pub unsafe extern "C" fn mdb_entry_swap(
-    entry: *const mdb_entry,
+    entry: *mut mdb_entry,
     value: *const u8,
     value_len: usize,
     out_value: *mut mdb_bytes,
@@ -241,25 +241,25 @@ mod tests {
         test_support::{assert_each, assert_opener_rejects_nulls, assert_status, lookup, TempFork},
     };
 
-    fn set(entry: *const mdb_entry, value: &[u8]) -> mdb_status {
+    fn set(entry: *mut mdb_entry, value: &[u8]) -> mdb_status {
         unsafe { mdb_entry_set(entry, value.as_ptr(), value.len()) }
     }
 
-    fn get(entry: *const mdb_entry) -> Option<Vec<u8>> {
+    fn get(entry: *mut mdb_entry) -> Option<Vec<u8>> {
         lookup(|value, found| unsafe { mdb_entry_get(entry, value, found) })
     }
 
-    fn take(entry: *const mdb_entry) -> Option<Vec<u8>> {
+    fn take(entry: *mut mdb_entry) -> Option<Vec<u8>> {
         lookup(|value, found| unsafe { mdb_entry_take(entry, value, found) })
     }
 
-    fn swap(entry: *const mdb_entry, value: &[u8]) -> Option<Vec<u8>> {
+    fn swap(entry: *mut mdb_entry, value: &[u8]) -> Option<Vec<u8>> {
         lookup(|old, found| unsafe {
             mdb_entry_swap(entry, value.as_ptr(), value.len(), old, found)
         })
     }
 
-    fn exists(entry: *const mdb_entry) -> bool {
+    fn exists(entry: *mut mdb_entry) -> bool {
         let mut found = false;
         assert_status(unsafe { mdb_entry_exists(entry, &mut found) }, MDB_OK);
         found
@@ -274,7 +274,7 @@ mod tests {
     fn null_arguments_are_rejected_before_any_work() {
         let db = TempFork::new();
         let entry = db.open(mdb_access_entry, "entry");
-        let (null, v) = (ptr::null(), b"v".as_ptr());
+        let (null, v) = (ptr::null_mut(), b"v".as_ptr());
         let (mut value, mut found) = (mdb_bytes::empty(), false);
         assert_each(MDB_ERR_INVALID_ARGUMENT, &unsafe {
             [

@@ -6,7 +6,7 @@ use std::ptr;
 use super::{
     access::{mdb_access, mdb_access_free, mdb_access_index_type},
     access::{mdb_access_migration, mdb_access_prefixed, mdb_access_scratchpad},
-    db::{mdb_db_close, mdb_db_open_temporary},
+    db::{mdb_db_free, mdb_db_open_temporary},
     fork::{mdb_fork_as_access, mdb_fork_free, mdb_fork_new, mdb_fork_readonly},
     fork::{mdb_fork_flush, mdb_fork_into_patch, mdb_fork_rollback},
     iter::{mdb_iter, mdb_iter_free},
@@ -61,12 +61,12 @@ fn open_map(access: *const mdb_access, name: &str) -> Result<*mut mdb_map, mdb_s
     }
 }
 
-fn put(map: *const mdb_map, key: &[u8], value: &[u8]) {
+fn put(map: *mut mdb_map, key: &[u8], value: &[u8]) {
     let status = unsafe { mdb_map_put(map, key.as_ptr(), key.len(), value.as_ptr(), value.len()) };
     assert_status(status, MDB_OK);
 }
 
-fn map_iter(map: *const mdb_map) -> *mut mdb_iter {
+fn map_iter(map: *mut mdb_map) -> *mut mdb_iter {
     let mut iter = ptr::null_mut();
     assert_status(
         unsafe { mdb_map_iter(map, ptr::null(), 0, &mut iter) },
@@ -252,6 +252,6 @@ fn fork_rollback_after_a_migration_flush_keeps_the_flushed_migration() {
         assert_status(mdb_fork_into_patch(fork, &mut patch), MDB_OK);
         mdb_patch_free(patch);
         mdb_fork_free(fork);
-        mdb_db_close(db);
+        mdb_db_free(db);
     }
 }

@@ -185,7 +185,7 @@ fn step(state: &mut FamilyState, id: ChildId) -> Result<bool, FfiError> {
 /// Rust: `Iterator::next` of `Entries`.
 #[no_mangle]
 pub unsafe extern "C" fn mdb_iter_next(
-    iter: *const mdb_iter,
+    iter: *mut mdb_iter,
     out_key: *mut *const u8,
     out_key_len: *mut usize,
     out_value: *mut *const u8,

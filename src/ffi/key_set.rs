@@ -121,7 +121,7 @@ pub unsafe extern "C" fn mdb_key_set_contains(
 /// Rust: `KeySetIndex::insert`.
 #[no_mangle]
 pub unsafe extern "C" fn mdb_key_set_insert(
-    key_set: *const mdb_key_set,
+    key_set: *mut mdb_key_set,
     key: *const u8,
     key_len: usize,
 ) -> mdb_status {
@@ -140,7 +140,7 @@ pub unsafe extern "C" fn mdb_key_set_insert(
 /// Arguments and statuses as `mdb_key_set_insert`. Rust: `KeySetIndex::remove`.
 #[no_mangle]
 pub unsafe extern "C" fn mdb_key_set_remove(
-    key_set: *const mdb_key_set,
+    key_set: *mut mdb_key_set,
     key: *const u8,
     key_len: usize,
 ) -> mdb_status {
@@ -159,7 +159,7 @@ pub unsafe extern "C" fn mdb_key_set_remove(
 /// @param[in] key_set  The key set. Not NULL.
 /// @return as `mdb_key_set_insert`. Rust: `KeySetIndex::clear`.
 #[no_mangle]
-pub unsafe extern "C" fn mdb_key_set_clear(key_set: *const mdb_key_set) -> mdb_status {
+pub unsafe extern "C" fn mdb_key_set_clear(key_set: *mut mdb_key_set) -> mdb_status {
     ffi_boundary!({
         let handle = unsafe { try_ref(key_set, "key_set")? };
         handle.with_index_mut(|index| {
@@ -223,15 +223,15 @@ mod tests {
         },
     };
 
-    fn insert(set: *const mdb_key_set, key: &[u8]) -> mdb_status {
+    fn insert(set: *mut mdb_key_set, key: &[u8]) -> mdb_status {
         unsafe { mdb_key_set_insert(set, key.as_ptr(), key.len()) }
     }
 
-    fn remove(set: *const mdb_key_set, key: &[u8]) -> mdb_status {
+    fn remove(set: *mut mdb_key_set, key: &[u8]) -> mdb_status {
         unsafe { mdb_key_set_remove(set, key.as_ptr(), key.len()) }
     }
 
-    fn contains(set: *const mdb_key_set, key: &[u8]) -> bool {
+    fn contains(set: *mut mdb_key_set, key: &[u8]) -> bool {
         let mut found = false;
         assert_status(
             unsafe { mdb_key_set_contains(set, key.as_ptr(), key.len(), &mut found) },
@@ -241,7 +241,7 @@ mod tests {
     }
 
     /// The keys from `from` on; checks that every value is empty.
-    fn keys(set: *const mdb_key_set, from: &[u8]) -> Vec<Vec<u8>> {
+    fn keys(set: *mut mdb_key_set, from: &[u8]) -> Vec<Vec<u8>> {
         let entries =
             iterate(|iter| unsafe { mdb_key_set_iter(set, from.as_ptr(), from.len(), iter) });
         assert!(entries.iter().all(|(_, value)| value.is_empty()));
@@ -257,7 +257,7 @@ mod tests {
     fn null_arguments_are_rejected_before_any_work() {
         let db = TempFork::new();
         let set = db.open(mdb_access_key_set, "set");
-        let (null, k) = (ptr::null(), b"k".as_ptr());
+        let (null, k) = (ptr::null_mut(), b"k".as_ptr());
         let (mut found, mut iter) = (false, ptr::null_mut());
         assert_each(MDB_ERR_INVALID_ARGUMENT, &unsafe {
             [

@@ -164,7 +164,7 @@ pub unsafe extern "C" fn mdb_list_len(list: *const mdb_list, out_len: *mut u64) 
 /// Rust: `ListIndex::push`.
 #[no_mangle]
 pub unsafe extern "C" fn mdb_list_push(
-    list: *const mdb_list,
+    list: *mut mdb_list,
     value: *const u8,
     value_len: usize,
 ) -> mdb_status {
@@ -187,7 +187,7 @@ pub unsafe extern "C" fn mdb_list_push(
 /// @return as `mdb_list_push`. Rust: `ListIndex::pop`.
 #[no_mangle]
 pub unsafe extern "C" fn mdb_list_pop(
-    list: *const mdb_list,
+    list: *mut mdb_list,
     out_value: *mut mdb_bytes,
     out_found: *mut bool,
 ) -> mdb_status {
@@ -211,7 +211,7 @@ pub unsafe extern "C" fn mdb_list_pop(
 /// Rust: `ListIndex::set`.
 #[no_mangle]
 pub unsafe extern "C" fn mdb_list_set(
-    list: *const mdb_list,
+    list: *mut mdb_list,
     position: u64,
     value: *const u8,
     value_len: usize,
@@ -245,7 +245,7 @@ pub unsafe extern "C" fn mdb_list_set(
 /// @param[in] len   The length to keep.
 /// @return as `mdb_list_push`. Rust: `ListIndex::truncate`.
 #[no_mangle]
-pub unsafe extern "C" fn mdb_list_truncate(list: *const mdb_list, len: u64) -> mdb_status {
+pub unsafe extern "C" fn mdb_list_truncate(list: *mut mdb_list, len: u64) -> mdb_status {
     ffi_boundary!({
         let handle = unsafe { try_ref(list, "list")? };
         handle.with_index_mut(|index| {
@@ -260,7 +260,7 @@ pub unsafe extern "C" fn mdb_list_truncate(list: *const mdb_list, len: u64) -> m
 /// @param[in] list  The list. Not NULL.
 /// @return as `mdb_list_push`. Rust: `ListIndex::clear`.
 #[no_mangle]
-pub unsafe extern "C" fn mdb_list_clear(list: *const mdb_list) -> mdb_status {
+pub unsafe extern "C" fn mdb_list_clear(list: *mut mdb_list) -> mdb_status {
     ffi_boundary!({
         let handle = unsafe { try_ref(list, "list")? };
         handle.with_index_mut(|index| {
@@ -320,19 +320,19 @@ mod tests {
         },
     };
 
-    fn push(list: *const mdb_list, value: &[u8]) -> mdb_status {
+    fn push(list: *mut mdb_list, value: &[u8]) -> mdb_status {
         unsafe { mdb_list_push(list, value.as_ptr(), value.len()) }
     }
 
-    fn set(list: *const mdb_list, position: u64, value: &[u8]) -> mdb_status {
+    fn set(list: *mut mdb_list, position: u64, value: &[u8]) -> mdb_status {
         unsafe { mdb_list_set(list, position, value.as_ptr(), value.len()) }
     }
 
-    fn get(list: *const mdb_list, position: u64) -> Option<Vec<u8>> {
+    fn get(list: *mut mdb_list, position: u64) -> Option<Vec<u8>> {
         lookup(|value, found| unsafe { mdb_list_get(list, position, value, found) })
     }
 
-    fn len(list: *const mdb_list) -> u64 {
+    fn len(list: *mut mdb_list) -> u64 {
         let mut len = u64::MAX;
         assert_status(unsafe { mdb_list_len(list, &mut len) }, MDB_OK);
         len
@@ -351,7 +351,7 @@ mod tests {
     fn null_arguments_are_rejected_before_any_work() {
         let db = TempFork::new();
         let list = db.open(mdb_access_list, "list");
-        let (null, v) = (ptr::null(), b"v".as_ptr());
+        let (null, v) = (ptr::null_mut(), b"v".as_ptr());
         let (mut value, mut found, mut len, mut iter) =
             (mdb_bytes::empty(), false, 0, ptr::null_mut());
         assert_each(MDB_ERR_INVALID_ARGUMENT, &unsafe {

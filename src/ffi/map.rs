@@ -151,7 +151,7 @@ pub unsafe extern "C" fn mdb_map_contains(
 /// Rust: `MapIndex::put`.
 #[no_mangle]
 pub unsafe extern "C" fn mdb_map_put(
-    map: *const mdb_map,
+    map: *mut mdb_map,
     key: *const u8,
     key_len: usize,
     value: *const u8,
@@ -173,7 +173,7 @@ pub unsafe extern "C" fn mdb_map_put(
 /// Arguments and statuses as `mdb_map_put`, without the value. Rust: `MapIndex::remove`.
 #[no_mangle]
 pub unsafe extern "C" fn mdb_map_remove(
-    map: *const mdb_map,
+    map: *mut mdb_map,
     key: *const u8,
     key_len: usize,
 ) -> mdb_status {
@@ -192,7 +192,7 @@ pub unsafe extern "C" fn mdb_map_remove(
 /// @param[in] map  The map. Not NULL.
 /// @return as `mdb_map_put`. Rust: `MapIndex::clear`.
 #[no_mangle]
-pub unsafe extern "C" fn mdb_map_clear(map: *const mdb_map) -> mdb_status {
+pub unsafe extern "C" fn mdb_map_clear(map: *mut mdb_map) -> mdb_status {
     ffi_boundary!({
         let handle = unsafe { try_ref(map, "map")? };
         handle.with_index_mut(|index| {

@@ -71,7 +71,7 @@ impl Castable for mdb_migration_helper {
     type RustType = HelperHandle;
 }
 
-/// The persistent iterators of one round of `mdb_migration_iter_loop`, lent to the step
+/// The persistent iterators of one round of `mdb_migration_helper_iter_loop`, lent to the step
 /// callback: valid until the callback returns, never freed by the caller. The loop ends once
 /// every iterator created through it in a round has reached its end.
 ///
@@ -93,7 +93,7 @@ impl Castable for mdb_persistent_iters {
     type RustType = PersistentItersState;
 }
 
-/// The step of `mdb_migration_iter_loop`, called once per round with the helper, the
+/// The step of `mdb_migration_helper_iter_loop`, called once per round with the helper, the
 /// round's persistent iterators and the loop's `user_data`. It may call any function on the
 /// helper's family except `mdb_migration_helper_merge`, `_finish` and `_free` on `helper`.
 /// Returning anything but `MDB_OK` stops the loop, which returns that status.
@@ -428,7 +428,7 @@ fn all_ended(state: &FamilyState, names: &HashSet<String>) -> Result<bool, FfiEr
 ///
 /// Each round calls `step(helper, iters, user_data)`. The step opens views of the helper,
 /// creates persistent iterators over old indexes through `iters`
-/// (`mdb_persistent_iters_create_map` and friends), takes a bounded number of entries from
+/// (`mdb_persistent_iters_new_map` and friends), takes a bounded number of entries from
 /// them and writes the migrated data. After the step returns, the round's changes are merged
 /// (as by `mdb_migration_helper_merge`: every child of the helper becomes stale, so free the
 /// round's handles, before or after). The loop ends after the round in which every iterator
@@ -452,7 +452,7 @@ fn all_ended(state: &FamilyState, names: &HashSet<String>) -> Result<bool, FfiEr
 ///
 /// Blocks on I/O at every merge. Rust: `MigrationHelper::iter_loop`.
 #[no_mangle]
-pub unsafe extern "C" fn mdb_migration_iter_loop(
+pub unsafe extern "C" fn mdb_migration_helper_iter_loop(
     helper: *mut mdb_migration_helper,
     step: mdb_migration_step,
     user_data: *mut c_void,
@@ -594,7 +594,7 @@ unsafe fn create_in_round<C: Castable<RustType = ChildHandle>>(
     Ok(())
 }
 
-/// Creates a persistent iterator over a map, for this round of `mdb_migration_iter_loop`: an
+/// Creates a persistent iterator over a map, for this round of `mdb_migration_helper_iter_loop`: an
 /// `mdb_iter` that saves, at every `mdb_iter_next`, the key it will resume from in the entry
 /// `name` of the helper's scratchpad, and resumes from the saved key if there is one. An
 /// iterator whose saved position is its end yields nothing, even if items were added since.
@@ -618,8 +618,8 @@ unsafe fn create_in_round<C: Castable<RustType = ChildHandle>>(
 ///
 /// Rust: `PersistentIters::create`.
 #[no_mangle]
-pub unsafe extern "C" fn mdb_persistent_iters_create_map(
-    iters: *const mdb_persistent_iters,
+pub unsafe extern "C" fn mdb_persistent_iters_new_map(
+    iters: *mut mdb_persistent_iters,
     name: *const c_char,
     name_len: usize,
     map: *const mdb_map,
@@ -629,13 +629,13 @@ pub unsafe extern "C" fn mdb_persistent_iters_create_map(
 }
 
 /// Creates a persistent iterator over a list for this round, as
-/// `mdb_persistent_iters_create_map` does for a map. Its keys are 8-byte big-endian positions.
+/// `mdb_persistent_iters_new_map` does for a map. Its keys are 8-byte big-endian positions.
 ///
-/// Arguments (`list` for `map`), statuses and ownership as `mdb_persistent_iters_create_map`.
+/// Arguments (`list` for `map`), statuses and ownership as `mdb_persistent_iters_new_map`.
 /// Rust: `PersistentIters::create`.
 #[no_mangle]
-pub unsafe extern "C" fn mdb_persistent_iters_create_list(
-    iters: *const mdb_persistent_iters,
+pub unsafe extern "C" fn mdb_persistent_iters_new_list(
+    iters: *mut mdb_persistent_iters,
     name: *const c_char,
     name_len: usize,
     list: *const mdb_list,
@@ -645,35 +645,39 @@ pub unsafe extern "C" fn mdb_persistent_iters_create_list(
 }
 
 /// Creates a persistent iterator over a sparse list for this round, as
-/// `mdb_persistent_iters_create_map` does for a map. Its keys are 8-byte big-endian positions.
+/// `mdb_persistent_iters_new_map` does for a map. Its keys are 8-byte big-endian positions.
 ///
-/// Arguments (`list` for `map`), statuses and ownership as `mdb_persistent_iters_create_map`.
+/// Arguments (`sparse_list` for `map`), statuses and ownership as `mdb_persistent_iters_new_map`.
 /// Rust: `PersistentIters::create`.
 #[no_mangle]
-pub unsafe extern "C" fn mdb_persistent_iters_create_sparse_list(
-    iters: *const mdb_persistent_iters,
+pub unsafe extern "C" fn mdb_persistent_iters_new_sparse_list(
+    iters: *mut mdb_persistent_iters,
     name: *const c_char,
     name_len: usize,
-    list: *const mdb_sparse_list,
+    sparse_list: *const mdb_sparse_list,
     out_iter: *mut *mut mdb_iter,
 ) -> mdb_status {
-    ffi_boundary!({ unsafe { create_in_round(iters, name, name_len, list, "list", out_iter) } })
+    ffi_boundary!({
+        unsafe { create_in_round(iters, name, name_len, sparse_list, "sparse_list", out_iter) }
+    })
 }
 
 /// Creates a persistent iterator over a key set for this round, as
-/// `mdb_persistent_iters_create_map` does for a map. Its values are empty.
+/// `mdb_persistent_iters_new_map` does for a map. Its values are empty.
 ///
-/// Arguments (`set` for `map`), statuses and ownership as `mdb_persistent_iters_create_map`.
+/// Arguments (`key_set` for `map`), statuses and ownership as `mdb_persistent_iters_new_map`.
 /// Rust: `PersistentIters::create`.
 #[no_mangle]
-pub unsafe extern "C" fn mdb_persistent_iters_create_key_set(
-    iters: *const mdb_persistent_iters,
+pub unsafe extern "C" fn mdb_persistent_iters_new_key_set(
+    iters: *mut mdb_persistent_iters,
     name: *const c_char,
     name_len: usize,
-    set: *const mdb_key_set,
+    key_set: *const mdb_key_set,
     out_iter: *mut *mut mdb_iter,
 ) -> mdb_status {
-    ffi_boundary!({ unsafe { create_in_round(iters, name, name_len, set, "set", out_iter) } })
+    ffi_boundary!({
+        unsafe { create_in_round(iters, name, name_len, key_set, "key_set", out_iter) }
+    })
 }
 
 /// Creates a persistent iterator outside a loop.
@@ -756,33 +760,37 @@ pub unsafe extern "C" fn mdb_persistent_iter_new_list(
 /// Creates a persistent iterator over a sparse list, as `mdb_persistent_iter_new_map` does for
 /// a map. Its keys are 8-byte big-endian positions.
 ///
-/// Arguments (`list` for `map`), statuses and ownership as `mdb_persistent_iter_new_map`.
+/// Arguments (`sparse_list` for `map`), statuses and ownership as `mdb_persistent_iter_new_map`.
 /// Rust: `PersistentIter::new`.
 #[no_mangle]
 pub unsafe extern "C" fn mdb_persistent_iter_new_sparse_list(
     access: *const mdb_access,
     name: *const c_char,
     name_len: usize,
-    list: *const mdb_sparse_list,
+    sparse_list: *const mdb_sparse_list,
     out_iter: *mut *mut mdb_iter,
 ) -> mdb_status {
-    ffi_boundary!({ unsafe { create_standalone(access, name, name_len, list, "list", out_iter) } })
+    ffi_boundary!({
+        unsafe { create_standalone(access, name, name_len, sparse_list, "sparse_list", out_iter) }
+    })
 }
 
 /// Creates a persistent iterator over a key set, as `mdb_persistent_iter_new_map` does for a
 /// map. Its values are empty.
 ///
-/// Arguments (`set` for `map`), statuses and ownership as `mdb_persistent_iter_new_map`.
+/// Arguments (`key_set` for `map`), statuses and ownership as `mdb_persistent_iter_new_map`.
 /// Rust: `PersistentIter::new`.
 #[no_mangle]
 pub unsafe extern "C" fn mdb_persistent_iter_new_key_set(
     access: *const mdb_access,
     name: *const c_char,
     name_len: usize,
-    set: *const mdb_key_set,
+    key_set: *const mdb_key_set,
     out_iter: *mut *mut mdb_iter,
 ) -> mdb_status {
-    ffi_boundary!({ unsafe { create_standalone(access, name, name_len, set, "set", out_iter) } })
+    ffi_boundary!({
+        unsafe { create_standalone(access, name, name_len, key_set, "key_set", out_iter) }
+    })
 }
 
 /// Runs `finalize` on a fork for the migration in `namespace`, dropping the fork's children.
@@ -879,7 +887,7 @@ pub unsafe extern "C" fn mdb_migration_rollback(
 /// Rust: `Migration::create_tombstone`.
 #[no_mangle]
 pub unsafe extern "C" fn mdb_migration_create_tombstone(
-    access: *const mdb_access,
+    access: *mut mdb_access,
     name: *const c_char,
     name_len: usize,
     key: *const u8,

@@ -185,7 +185,7 @@ pub unsafe extern "C" fn mdb_sparse_list_capacity(
 /// Rust: `SparseListIndex::push`.
 #[no_mangle]
 pub unsafe extern "C" fn mdb_sparse_list_push(
-    sparse_list: *const mdb_sparse_list,
+    sparse_list: *mut mdb_sparse_list,
     value: *const u8,
     value_len: usize,
 ) -> mdb_status {
@@ -220,7 +220,7 @@ pub unsafe extern "C" fn mdb_sparse_list_push(
 /// Rust: `SparseListIndex::set`.
 #[no_mangle]
 pub unsafe extern "C" fn mdb_sparse_list_set(
-    sparse_list: *const mdb_sparse_list,
+    sparse_list: *mut mdb_sparse_list,
     position: u64,
     value: *const u8,
     value_len: usize,
@@ -260,7 +260,7 @@ pub unsafe extern "C" fn mdb_sparse_list_set(
 /// Rust: `SparseListIndex::remove`.
 #[no_mangle]
 pub unsafe extern "C" fn mdb_sparse_list_remove(
-    sparse_list: *const mdb_sparse_list,
+    sparse_list: *mut mdb_sparse_list,
     position: u64,
     out_value: *mut mdb_bytes,
     out_found: *mut bool,
@@ -285,7 +285,7 @@ pub unsafe extern "C" fn mdb_sparse_list_remove(
 /// @return as `mdb_sparse_list_remove`. Rust: `SparseListIndex::pop`.
 #[no_mangle]
 pub unsafe extern "C" fn mdb_sparse_list_pop(
-    sparse_list: *const mdb_sparse_list,
+    sparse_list: *mut mdb_sparse_list,
     out_value: *mut mdb_bytes,
     out_found: *mut bool,
 ) -> mdb_status {
@@ -303,7 +303,7 @@ pub unsafe extern "C" fn mdb_sparse_list_pop(
 /// @param[in] sparse_list  The sparse list. Not NULL.
 /// @return as `mdb_sparse_list_remove`. Rust: `SparseListIndex::clear`.
 #[no_mangle]
-pub unsafe extern "C" fn mdb_sparse_list_clear(sparse_list: *const mdb_sparse_list) -> mdb_status {
+pub unsafe extern "C" fn mdb_sparse_list_clear(sparse_list: *mut mdb_sparse_list) -> mdb_status {
     ffi_boundary!({
         let handle = unsafe { try_ref(sparse_list, "sparse_list")? };
         handle.with_index_mut(|index| {
@@ -365,30 +365,30 @@ mod tests {
         },
     };
 
-    fn push(list: *const mdb_sparse_list, value: &[u8]) -> mdb_status {
+    fn push(list: *mut mdb_sparse_list, value: &[u8]) -> mdb_status {
         unsafe { mdb_sparse_list_push(list, value.as_ptr(), value.len()) }
     }
 
-    fn set(list: *const mdb_sparse_list, position: u64, value: &[u8]) -> Option<Vec<u8>> {
+    fn set(list: *mut mdb_sparse_list, position: u64, value: &[u8]) -> Option<Vec<u8>> {
         lookup(|old, found| unsafe {
             mdb_sparse_list_set(list, position, value.as_ptr(), value.len(), old, found)
         })
     }
 
-    fn get(list: *const mdb_sparse_list, position: u64) -> Option<Vec<u8>> {
+    fn get(list: *mut mdb_sparse_list, position: u64) -> Option<Vec<u8>> {
         lookup(|value, found| unsafe { mdb_sparse_list_get(list, position, value, found) })
     }
 
-    fn remove(list: *const mdb_sparse_list, position: u64) -> Option<Vec<u8>> {
+    fn remove(list: *mut mdb_sparse_list, position: u64) -> Option<Vec<u8>> {
         lookup(|value, found| unsafe { mdb_sparse_list_remove(list, position, value, found) })
     }
 
-    fn pop(list: *const mdb_sparse_list) -> Option<Vec<u8>> {
+    fn pop(list: *mut mdb_sparse_list) -> Option<Vec<u8>> {
         lookup(|value, found| unsafe { mdb_sparse_list_pop(list, value, found) })
     }
 
     /// `(capacity, len)`.
-    fn size(list: *const mdb_sparse_list) -> (u64, u64) {
+    fn size(list: *mut mdb_sparse_list) -> (u64, u64) {
         let (mut capacity, mut len) = (u64::MAX, u64::MAX);
         assert_status(
             unsafe { mdb_sparse_list_capacity(list, &mut capacity) },
@@ -411,7 +411,7 @@ mod tests {
     fn null_arguments_are_rejected_before_any_work() {
         let db = TempFork::new();
         let list = db.open(mdb_access_sparse_list, "list");
-        let (null, v) = (ptr::null(), b"v".as_ptr());
+        let (null, v) = (ptr::null_mut(), b"v".as_ptr());
         let (mut value, mut found, mut number, mut iter) =
             (mdb_bytes::empty(), false, 0, ptr::null_mut());
         assert_each(MDB_ERR_INVALID_ARGUMENT, &unsafe {

@@ -12,7 +12,10 @@ use crate::{
 };
 
 /// The result of every fallible metaldb call: `MDB_OK` (0) on success, a positive
-/// `MDB_ERR_*` code on failure. Codes are stable: a retired code is never reused.
+/// `MDB_ERR_*` code on failure. Codes are stable: a code keeps its meaning, and a retired code
+/// is never reused. A newer 1.x library may return codes this header does not define: treat
+/// an unknown code as a failure (`mdb_status_str` gives `"unknown status code"`). The ranges
+/// are in the header's conventions ("Status codes").
 #[allow(non_camel_case_types)]
 pub type mdb_status = u32;
 
@@ -54,9 +57,13 @@ pub const MDB_ERR_CORRUPTION: mdb_status = 12;
 /// The directory holds a RocksDB database that metaldb did not write (column families or
 /// data, but no format version record). Nothing was written to it.
 pub const MDB_ERR_NOT_A_DATABASE: mdb_status = 13;
+/// A merge was refused: its fork created an index that a fork merged after it was made had
+/// created with another type. The message names the index and both types; nothing was
+/// written, and the patch is consumed.
+pub const MDB_ERR_CONFLICT: mdb_status = 14;
 
 /// Every status code with its static description, in code order.
-const STATUS_TEXTS: [(mdb_status, &str); 14] = [
+const STATUS_TEXTS: [(mdb_status, &str); 15] = [
     (MDB_OK, "success\0"),
     (MDB_ERR_INVALID_ARGUMENT, "invalid argument\0"),
     (MDB_ERR_STORAGE, "storage error\0"),
@@ -77,6 +84,7 @@ const STATUS_TEXTS: [(mdb_status, &str); 14] = [
     ),
     (MDB_ERR_CORRUPTION, "stored data is corrupted\0"),
     (MDB_ERR_NOT_A_DATABASE, "not a metaldb database\0"),
+    (MDB_ERR_CONFLICT, "conflicting merge\0"),
 ];
 
 const UNKNOWN_STATUS_TEXT: &str = "unknown status code\0";
@@ -140,6 +148,7 @@ impl From<crate::Error> for FfiError {
             ErrorKind::IncompatibleVersion => MDB_ERR_INCOMPATIBLE_VERSION,
             ErrorKind::Corruption => MDB_ERR_CORRUPTION,
             ErrorKind::NotADatabase => MDB_ERR_NOT_A_DATABASE,
+            ErrorKind::Conflict => MDB_ERR_CONFLICT,
         };
         Self::new(status, err)
     }
@@ -268,6 +277,7 @@ mod tests {
             (ErrorKind::IncompatibleVersion, MDB_ERR_INCOMPATIBLE_VERSION),
             (ErrorKind::Corruption, MDB_ERR_CORRUPTION),
             (ErrorKind::NotADatabase, MDB_ERR_NOT_A_DATABASE),
+            (ErrorKind::Conflict, MDB_ERR_CONFLICT),
         ] {
             let err = FfiError::from(crate::Error::with_kind(kind, "the reason"));
             assert_eq!((err.status, err.message.as_str()), (status, "the reason"));

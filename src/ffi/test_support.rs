@@ -5,10 +5,11 @@ use std::{ffi::c_char, ptr};
 use super::{
     access::{mdb_access, mdb_access_free},
     bytes::{mdb_bytes, mdb_bytes_free},
-    db::{mdb_db, mdb_db_close, mdb_db_open_temporary, mdb_db_snapshot},
+    db::{mdb_db, mdb_db_free, mdb_db_open_temporary},
     fork::{mdb_fork, mdb_fork_as_access, mdb_fork_free, mdb_fork_into_patch, mdb_fork_readonly},
     iter::{mdb_iter, mdb_iter_free, mdb_iter_next},
     patch::{mdb_patch, mdb_patch_free},
+    snapshot::mdb_snapshot_new,
     snapshot::{mdb_snapshot, mdb_snapshot_as_access, mdb_snapshot_free},
     status::{mdb_status, status_text, with_last_error, MDB_ERR_INVALID_ARGUMENT, MDB_OK},
 };
@@ -200,7 +201,7 @@ impl TempFork {
     #[track_caller]
     pub(crate) fn open_in_snapshot<C>(&mut self, opener: Opener<C>, name: &str) -> *mut C {
         let mut snapshot = ptr::null_mut();
-        assert_status(unsafe { mdb_db_snapshot(self.db, &mut snapshot) }, MDB_OK);
+        assert_status(unsafe { mdb_snapshot_new(self.db, &mut snapshot) }, MDB_OK);
         self.snapshots.push(snapshot);
         open(opener, mdb_snapshot_as_access(snapshot), name)
     }
@@ -230,7 +231,7 @@ impl Drop for TempFork {
                 .drain(..)
                 .for_each(|patch| mdb_patch_free(patch));
             mdb_fork_free(self.fork);
-            mdb_db_close(self.db);
+            mdb_db_free(self.db);
         }
     }
 }

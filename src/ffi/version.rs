@@ -18,7 +18,7 @@ pub const MDB_FEATURE_BZIP2: u32 = 1 << 4;
 /// The version of the library as a NUL-terminated string, such as `"1.0.0"`; static, never
 /// freed. Compare with `METALDB_VERSION_STRING`, the version of the header. Any thread.
 #[no_mangle]
-pub extern "C" fn mdb_version_string() -> *const c_char {
+pub extern "C" fn mdb_version_str() -> *const c_char {
     ffi_boundary_infallible!(std::ptr::null(), {
         concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
     })

@@ -16,7 +16,7 @@ use std::{borrow::Cow, convert::TryFrom, fmt, marker::PhantomData, num::NonZeroU
 use anyhow::{bail, ensure};
 use serde::{Deserialize, Serialize};
 
-use super::{address::IndexAddress, key_bytes, AsReadonly, RawAccess, ResolvedAddress, View};
+use super::{address::IndexAddress, AsReadonly, RawAccess, ResolvedAddress, View};
 use crate::{
     access::{AccessError, AccessErrorKind},
     validation::check_index_valid_full_name,
@@ -25,6 +25,8 @@ use crate::{
 
 /// Name of the column family holding index metadata and the identifier counter.
 pub(crate) const INDEXES_POOL_NAME: &str = "__INDEXES_POOL__";
+/// Key of the identifier counter in the pool: the encoding of `()`.
+pub(crate) const COUNTER_KEY: [u8; 0] = [];
 /// Tag of the state attribute in the metadata record.
 const INDEX_STATE_TAG: u32 = 0;
 /// Size of the fixed part of a metadata record: identifier and type code.
@@ -121,6 +123,11 @@ impl<V> IndexMetadata<V> {
     /// Returns the identifier of the index.
     pub fn identifier(&self) -> NonZeroU64 {
         self.identifier
+    }
+
+    /// The same metadata under another identifier: a provisional one made final at merge.
+    pub(crate) fn with_identifier(self, identifier: NonZeroU64) -> Self {
+        Self { identifier, ..self }
     }
 }
 
@@ -335,7 +342,7 @@ impl<T: RawAccess> IndexesPool<T> {
 
     /// Checks that the identifier counter decodes, as creating an index needs.
     pub(crate) fn check_counter(&self) -> Result<(), CorruptMetadata> {
-        let key = key_bytes(&());
+        let key = COUNTER_KEY.to_vec();
         match self.0.get_bytes(&key) {
             Some(bytes) => u64::from_bytes(Cow::Borrowed(&bytes))
                 .map(drop)
@@ -628,12 +635,6 @@ where
     }
 }
 
-/// Encodes the pool key of `()`: the identifier counter.
-#[cfg(test)]
-pub(crate) fn counter_key() -> Vec<u8> {
-    super::key_bytes(&())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -734,7 +735,7 @@ mod tests {
         assert_eq!(pool.checked_index_metadata(b"missing"), Ok(None));
 
         assert_eq!(pool.check_counter(), Ok(()));
-        pool.0.put_bytes(counter_key(), vec![1, 2]);
+        pool.0.put_bytes(COUNTER_KEY.to_vec(), vec![1, 2]);
         let message = pool.check_counter().unwrap_err().to_string();
         assert!(
             message.starts_with("the identifier counter of __INDEXES_POOL__ is corrupted"),
@@ -764,6 +765,6 @@ mod tests {
         }
         assert_eq!(IndexType::try_from(0), Err("Unknown index type"));
         assert_eq!(IndexType::try_from(4), Err("Unknown index type"));
-        assert!(counter_key().is_empty());
+        assert_eq!(crate::views::key_bytes(&()), COUNTER_KEY);
     }
 }

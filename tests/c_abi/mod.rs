@@ -89,10 +89,10 @@ extern "C" {
         options: *const c_void,
         out_db: *mut *mut mdb_db,
     ) -> mdb_status;
-    pub fn mdb_db_close(db: *mut mdb_db);
-    pub fn mdb_db_snapshot(db: *const mdb_db, out_snapshot: *mut *mut mdb_snapshot) -> mdb_status;
-    pub fn mdb_db_merge(db: *const mdb_db, patch: *mut mdb_patch) -> mdb_status;
-    pub fn mdb_db_merge_sync(db: *const mdb_db, patch: *mut mdb_patch) -> mdb_status;
+    pub fn mdb_db_free(db: *mut mdb_db);
+    pub fn mdb_snapshot_new(db: *const mdb_db, out_snapshot: *mut *mut mdb_snapshot) -> mdb_status;
+    pub fn mdb_db_merge(db: *mut mdb_db, patch: *mut mdb_patch) -> mdb_status;
+    pub fn mdb_db_merge_sync(db: *mut mdb_db, patch: *mut mdb_patch) -> mdb_status;
 
     pub fn mdb_fork_new(db: *const mdb_db, out_fork: *mut *mut mdb_fork) -> mdb_status;
     pub fn mdb_fork_as_access(fork: *const mdb_fork) -> *const mdb_access;
@@ -144,7 +144,7 @@ extern "C" {
         out_found: *mut bool,
     ) -> mdb_status;
     pub fn mdb_map_put(
-        map: *const mdb_map,
+        map: *mut mdb_map,
         key: *const u8,
         key_len: usize,
         value: *const u8,
@@ -159,7 +159,7 @@ extern "C" {
     pub fn mdb_map_free(map: *mut mdb_map);
 
     pub fn mdb_iter_next(
-        iter: *const mdb_iter,
+        iter: *mut mdb_iter,
         out_key: *mut *const u8,
         out_key_len: *mut usize,
         out_value: *mut *const u8,
@@ -176,7 +176,7 @@ extern "C" {
         key_len: usize,
         out_list: *mut *mut mdb_list,
     ) -> mdb_status;
-    pub fn mdb_list_push(list: *const mdb_list, value: *const u8, value_len: usize) -> mdb_status;
+    pub fn mdb_list_push(list: *mut mdb_list, value: *const u8, value_len: usize) -> mdb_status;
     pub fn mdb_list_len(list: *const mdb_list, out_len: *mut u64) -> mdb_status;
     pub fn mdb_list_free(list: *mut mdb_list);
 
@@ -193,8 +193,7 @@ extern "C" {
         out_value: *mut mdb_bytes,
         out_found: *mut bool,
     ) -> mdb_status;
-    pub fn mdb_entry_set(entry: *const mdb_entry, value: *const u8, value_len: usize)
-        -> mdb_status;
+    pub fn mdb_entry_set(entry: *mut mdb_entry, value: *const u8, value_len: usize) -> mdb_status;
     pub fn mdb_entry_free(entry: *mut mdb_entry);
 
     pub fn mdb_migration_helper_new_with_abort(
@@ -216,7 +215,7 @@ extern "C" {
         namespace_len: usize,
     ) -> mdb_status;
 
-    pub fn mdb_abort_handle_abort(handle: *const mdb_abort_handle) -> mdb_status;
+    pub fn mdb_abort_handle_abort(handle: *mut mdb_abort_handle) -> mdb_status;
     pub fn mdb_abort_handle_is_finished(
         handle: *const mdb_abort_handle,
         out_finished: *mut bool,
@@ -333,7 +332,7 @@ pub unsafe fn map_get(map: *const mdb_map, key: &[u8]) -> Result<Option<Vec<u8>>
 /// # Safety
 ///
 /// `map` must be a live map handle.
-pub unsafe fn map_put(map: *const mdb_map, key: &[u8], value: &[u8]) -> mdb_status {
+pub unsafe fn map_put(map: *mut mdb_map, key: &[u8], value: &[u8]) -> mdb_status {
     // SAFETY: per the caller, a live map; valid key and value.
     unsafe { mdb_map_put(map, key.as_ptr(), key.len(), value.as_ptr(), value.len()) }
 }
@@ -405,7 +404,7 @@ pub unsafe fn list_len(list: *const mdb_list) -> Result<u64, mdb_status> {
 /// # Safety
 ///
 /// `db` must be a live database handle.
-pub unsafe fn commit(db: *const mdb_db, sync: bool, write: impl FnOnce(*const mdb_access)) {
+pub unsafe fn commit(db: *mut mdb_db, sync: bool, write: impl FnOnce(*const mdb_access)) {
     let mut fork = ptr::null_mut();
     // SAFETY: per the caller, a live database.
     check(unsafe { mdb_fork_new(db, &mut fork) }, "mdb_fork_new");

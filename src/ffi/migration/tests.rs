@@ -7,12 +7,13 @@ use super::*;
 use crate::ffi::{
     abort_handle::{mdb_abort_handle_abort, mdb_abort_handle_free},
     access::{mdb_access_free, mdb_access_index_type, mdb_access_migration},
-    db::{mdb_db_close, mdb_db_merge, mdb_db_open_temporary, mdb_db_snapshot},
+    db::{mdb_db_free, mdb_db_merge, mdb_db_open_temporary},
     fork::{mdb_fork_as_access, mdb_fork_free, mdb_fork_into_patch, mdb_fork_new},
     iter::mdb_iter_free,
     list::{mdb_access_list, mdb_list_free, mdb_list_push},
     map::{mdb_access_map, mdb_map_free, mdb_map_get, mdb_map_iter, mdb_map_put},
     patch::mdb_patch_free,
+    snapshot::mdb_snapshot_new,
     snapshot::{mdb_snapshot_as_access, mdb_snapshot_free},
     status::{
         MDB_ERR_ABORTED, MDB_ERR_BORROWED, MDB_ERR_INVALID_ARGUMENT, MDB_ERR_OUT_OF_RANGE,
@@ -50,7 +51,7 @@ impl TempDb {
     /// Runs `read` on the access of a new snapshot.
     pub(crate) fn read<R>(&self, read: impl FnOnce(*const mdb_access) -> R) -> R {
         let mut snapshot = ptr::null_mut();
-        assert_status(unsafe { mdb_db_snapshot(self.0, &mut snapshot) }, MDB_OK);
+        assert_status(unsafe { mdb_snapshot_new(self.0, &mut snapshot) }, MDB_OK);
         let result = read(mdb_snapshot_as_access(snapshot));
         unsafe { mdb_snapshot_free(snapshot) };
         result
@@ -127,7 +128,7 @@ impl TempDb {
 
 impl Drop for TempDb {
     fn drop(&mut self) {
-        unsafe { mdb_db_close(self.0) };
+        unsafe { mdb_db_free(self.0) };
     }
 }
 
@@ -147,11 +148,11 @@ pub(crate) fn view(helper: *const mdb_migration_helper, view: View) -> *mut mdb_
     access
 }
 
-pub(crate) fn put(map: *const mdb_map, key: &[u8], value: &[u8]) -> mdb_status {
+pub(crate) fn put(map: *mut mdb_map, key: &[u8], value: &[u8]) -> mdb_status {
     unsafe { mdb_map_put(map, key.as_ptr(), key.len(), value.as_ptr(), value.len()) }
 }
 
-fn get(map: *const mdb_map, key: &[u8]) -> Option<Vec<u8>> {
+fn get(map: *mut mdb_map, key: &[u8]) -> Option<Vec<u8>> {
     lookup(|value, found| unsafe { mdb_map_get(map, key.as_ptr(), key.len(), value, found) })
 }
 
@@ -201,7 +202,7 @@ const CHUNK: usize = 3;
 struct Steps {
     rounds: usize,
     /// Aborted (explicitly, keeping the handle) when this round starts.
-    abort: Option<(usize, *const mdb_abort_handle)>,
+    abort: Option<(usize, *mut mdb_abort_handle)>,
     /// Returned by the step in this round, after it wrote its chunk.
     fail: Option<(usize, mdb_status)>,
 }
@@ -232,7 +233,7 @@ unsafe extern "C" fn migrate_wallets_in_chunks(
         let mut iter = ptr::null_mut();
         let name = "wallets";
         check(unsafe {
-            mdb_persistent_iters_create_map(
+            mdb_persistent_iters_new_map(
                 iters,
                 name.as_ptr().cast(),
                 name.len(),
@@ -270,7 +271,7 @@ fn wallets(count: u8) -> Entries {
 
 fn run_loop(helper: *mut mdb_migration_helper, steps: &mut Steps) -> mdb_status {
     let user_data = (steps as *mut Steps).cast();
-    unsafe { mdb_migration_iter_loop(helper, Some(migrate_wallets_in_chunks), user_data) }
+    unsafe { mdb_migration_helper_iter_loop(helper, Some(migrate_wallets_in_chunks), user_data) }
 }
 
 #[test]
@@ -302,24 +303,24 @@ fn null_and_invalid_arguments_are_rejected() {
             mdb_migration_helper_scratchpad(ptr::null(), &mut out_access),
             mdb_migration_helper_merge(ptr::null_mut()),
             mdb_migration_helper_finish(ptr::null_mut()),
-            mdb_migration_iter_loop(
+            mdb_migration_helper_iter_loop(
                 ptr::null_mut(),
                 Some(migrate_wallets_in_chunks),
                 ptr::null_mut(),
             ),
-            mdb_migration_iter_loop(helper, None, ptr::null_mut()),
+            mdb_migration_helper_iter_loop(helper, None, ptr::null_mut()),
             mdb_persistent_iter_new_map(ptr::null(), ns, 4, map, &mut out_iter),
             mdb_persistent_iter_new_map(scratchpad, ptr::null(), 4, map, &mut out_iter),
             mdb_persistent_iter_new_map(scratchpad, "a b".as_ptr().cast(), 3, map, &mut out_iter),
             mdb_persistent_iter_new_map(scratchpad, ns, 4, ptr::null(), &mut out_iter),
             mdb_persistent_iter_new_map(scratchpad, ns, 4, map, ptr::null_mut()),
-            mdb_persistent_iters_create_map(ptr::null(), ns, 4, map, &mut out_iter),
+            mdb_persistent_iters_new_map(ptr::null_mut(), ns, 4, map, &mut out_iter),
             mdb_migration_flush(ptr::null_mut(), ns, 4),
             mdb_migration_flush(fork, ptr::null(), 4),
             mdb_migration_flush(fork, "".as_ptr().cast(), 0),
             mdb_migration_rollback(ptr::null_mut(), ns, 4),
             mdb_migration_rollback(fork, "te st".as_ptr().cast(), 5),
-            mdb_migration_create_tombstone(ptr::null(), ns, 4, ptr::null(), 0),
+            mdb_migration_create_tombstone(ptr::null_mut(), ns, 4, ptr::null(), 0),
             mdb_migration_create_tombstone(scratchpad, ptr::null(), 4, ptr::null(), 0),
         ]
     });
@@ -419,7 +420,7 @@ fn iter_loop_without_iterators_runs_one_round() {
     let helper = db.helper();
     let mut rounds = 0_usize;
     let user_data = (&mut rounds as *mut usize).cast();
-    let status = unsafe { mdb_migration_iter_loop(helper, Some(count_rounds), user_data) };
+    let status = unsafe { mdb_migration_helper_iter_loop(helper, Some(count_rounds), user_data) };
     assert_status(status, MDB_OK);
     assert_eq!(rounds, 1);
     unsafe { mdb_migration_helper_free(helper) };
@@ -527,7 +528,7 @@ fn abort_from_another_thread_makes_the_next_merge_fail_and_write_nothing() {
         assert_status(put(map, b"key", b"value"), MDB_OK)
     });
     let handle = abort_handle as usize;
-    std::thread::spawn(move || unsafe { mdb_abort_handle_abort(handle as *const _) })
+    std::thread::spawn(move || unsafe { mdb_abort_handle_abort(handle as *mut _) })
         .join()
         .map(|status| assert_status(status, MDB_OK))
         .unwrap();
@@ -595,7 +596,7 @@ fn rollback_discards_the_migrated_data() {
     assert_eq!(db.entries("test.wallets"), wallets(3));
 }
 
-fn tombstone(access: *const mdb_access, name: &str) -> mdb_status {
+fn tombstone(access: *mut mdb_access, name: &str) -> mdb_status {
     let name_ptr = name.as_ptr().cast();
     unsafe { mdb_migration_create_tombstone(access, name_ptr, name.len(), ptr::null(), 0) }
 }

@@ -1,0 +1,3 @@
+module github.com/metaldb/metaldb/bindings/go
+
+go 1.19
