@@ -49,7 +49,7 @@ SNAPPY_STATIC ?= 1
 export ROCKSDB_LIB_DIR ROCKSDB_STATIC SNAPPY_LIB_DIR SNAPPY_STATIC
 
 .PHONY: help rocksdb lib release quickstart migration-example install uninstall deb deb-symbols \
-	test rust-test c-test-release deb-test fmt-check lint fuzz-build fuzz-smoke fuzz go-test \
+	test rust-test derive-test c-test-release deb-test fmt-check lint fuzz-build fuzz-smoke fuzz go-test \
 	abi-check abi-baseline bench bench-c
 
 help:
@@ -61,6 +61,7 @@ help:
 	@echo "make test        run every test: formatting, clippy, Rust tests, C tests (plain, ASan+UBSan, valgrind), a fuzz run, the Debian packages"
 	@echo "make lint        formatting and clippy"
 	@echo "make rocksdb     compile RocksDB (optimized) once into $(ROCKSDB_DIR), for every other build"
+	@echo "make derive-test the metaldb-derive crate's compile-fail tests (no RocksDB; the derive tests that use metaldb run in rust-test)"
 	@echo "make go-test     the Go binding (bindings/go): vet, tests under -race and cgocheck=2, against a staged install"
 	@echo "make abi-check   compare the built library and header with the 1.x ABI baseline (abi/metaldb-1.abi)"
 	@echo "make abi-baseline  regenerate abi/metaldb-1.abi from the built library (README, \"ABI stability\")"
@@ -199,13 +200,22 @@ fmt-check:
 
 # Clippy runs in check mode, another configuration, in a target directory of its own so that
 # it never invalidates the test build. The fault-injection feature is checked too, since only
-# the C tests build it.
+# the C tests build it. The workspace is the library and metaldb-derive.
 lint: fmt-check rocksdb
 	CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/lint \
-		$(CARGO) clippy --all-targets --features $(FEATURES),fault-injection -- -D warnings
+		$(CARGO) clippy --workspace --all-targets --features $(FEATURES),fault-injection -- -D warnings
 
+# The root package's tests include the derives' behaviour tests (tests/derive_*.rs), the
+# migration examples written with them, and the compile-fail cases that need metaldb
+# (tests/derive_compile_fail.rs: trybuild builds them in a target directory of its own,
+# linking the RocksDB of `make rocksdb`, which the Makefile exports; see that file).
 rust-test: rocksdb
 	$(CARGO) test --features $(FEATURES)
+
+# The metaldb-derive crate alone: its compile-fail cases (derive/tests/ui) need no metaldb,
+# so they build without RocksDB.
+derive-test:
+	$(CARGO) test -p metaldb-derive
 
 # The C programs of ffi-tests/ and examples-c/, plain, against the optimized library that
 # `make install` ships (rust-test runs them against the test build, also under the sanitizers
@@ -334,8 +344,8 @@ py-test: wheel
 
 # RocksDB first, so that it is compiled once, before anything links it; the optimized library
 # next, which the install tests of rust-test and c-test-release use.
-test: rocksdb fmt-check release rust-test c-test-release lint fuzz-smoke abi-check go-test py-test \
-	deb-test
+test: rocksdb fmt-check release rust-test derive-test c-test-release lint fuzz-smoke abi-check \
+	go-test py-test deb-test
 
 # The benchmarks of BENCHMARKS.md, in an optimized build that links the optimized RocksDB of
 # `make rocksdb`.

@@ -7,10 +7,13 @@
 //! stays. Because the persistent iterator's position is merged together with the data, the
 //! next helper carries on exactly where the last merge left off.
 //!
+//! The data before and after is declared as schemas with `#[derive(FromAccess)]`
+//! (metaldb-derive), opened on the helper's old and new data.
+//!
 //! Run with `cargo run --example migration_helper`.
 
 use metaldb::{
-    access::{AccessExt, CopyAccessExt},
+    access::{Access, CopyAccessExt, FromAccess, Prefixed},
     migration::{
         flush_migration, AbortHandle, Migration, MigrationError, MigrationHelper, PersistentIters,
         Scratchpad,
@@ -25,20 +28,46 @@ use std::{
 const ENTRIES: u64 = 500;
 const CHUNK_SIZE: usize = 40;
 
-/// A step of the migration: the ledger (a list of amounts) becomes a map from entry number to
-/// amount, plus a running total that is kept in the migration and merged with each chunk.
+/// Version 1: the books are a ledger, a list of amounts.
+mod v1 {
+    use metaldb::{access::Access, ListIndex};
+    use metaldb_derive::FromAccess;
+
+    #[derive(FromAccess)]
+    pub struct Books<T: Access> {
+        pub ledger: ListIndex<T::Base, u64>,
+    }
+}
+
+/// Version 2: amounts by entry number, and their running total.
+mod v2 {
+    use metaldb::{access::Access, Entry, MapIndex};
+    use metaldb_derive::FromAccess;
+
+    #[derive(FromAccess)]
+    pub struct Books<T: Access> {
+        pub amounts: MapIndex<T::Base, u64, u64>,
+        pub total: Entry<T::Base, u64>,
+    }
+}
+
+/// Opens a schema at the root of a (namespaced) access.
+fn open<T: Access, S: FromAccess<T>>(access: T) -> S {
+    S::from_root(access).expect("the schema's indexes have the declared types")
+}
+
+/// A step of the migration: a chunk of the ledger moves into the map, and the total, kept in
+/// the migration, grows with it.
 fn migrate_chunk(helper: &MigrationHelper, iters: &mut PersistentIters<Scratchpad<&Fork>>) {
-    let ledger = helper.old_data().get_list::<_, u64>("ledger");
-    let new_data = helper.new_data();
-    let mut amounts = new_data.get_map::<_, u64, u64>("amounts");
-    let mut total = new_data.get_entry::<_, u64>("total");
-    let mut sum = total.get().unwrap_or(0);
-    for (number, amount) in iters.create("ledger", &ledger).take(CHUNK_SIZE) {
-        amounts.put(&number, amount);
+    let old: v1::Books<_> = open(helper.old_data());
+    let mut new: v2::Books<_> = open(helper.new_data());
+    let mut sum = new.total.get().unwrap_or(0);
+    for (number, amount) in iters.create("ledger", &old.ledger).take(CHUNK_SIZE) {
+        new.amounts.put(&number, amount);
         sum += amount;
     }
-    total.set(sum);
-    new_data.create_tombstone("ledger");
+    new.total.set(sum);
+    helper.new_data().create_tombstone("ledger");
 }
 
 /// Starts a helper in a worker thread. `on_step` runs in the worker at the start of every
@@ -70,7 +99,9 @@ fn spawn_migration(
 pub fn main() {
     let db: Arc<dyn Database> = Arc::new(TemporaryDB::new());
     let fork = db.fork();
-    fork.get_list("books.ledger").extend(1..=ENTRIES);
+    open::<_, v1::Books<_>>(Prefixed::new("books", &fork))
+        .ledger
+        .extend(1..=ENTRIES);
     db.merge(fork.into_patch()).unwrap();
 
     // First run: the main thread asks to stop while the fourth step is running.
@@ -89,15 +120,13 @@ pub fn main() {
     assert!(matches!(result, Err(MigrationError::Aborted)));
 
     // Three steps were merged, with their data, their total and the iterator's position.
-    let snapshot = db.snapshot();
-    let migrated = Migration::new("books", &snapshot);
-    assert_eq!(
-        migrated.get_map::<_, u64, u64>("amounts").iter().count(),
-        3 * CHUNK_SIZE
-    );
-    let partial: u64 = (1..=3 * CHUNK_SIZE as u64).sum();
-    assert_eq!(migrated.get_entry::<_, u64>("total").get(), Some(partial));
-    drop(snapshot);
+    {
+        let snapshot = db.snapshot();
+        let migrated: v2::Books<_> = open(Migration::new("books", &snapshot));
+        assert_eq!(migrated.amounts.iter().count(), 3 * CHUNK_SIZE);
+        let partial: u64 = (1..=3 * CHUNK_SIZE as u64).sum();
+        assert_eq!(migrated.total.get(), Some(partial));
+    }
 
     // Second run: resumes and completes. The handle reports when the helper is done.
     let (worker, handle) = spawn_migration(&db, |_| {});
@@ -112,12 +141,14 @@ pub fn main() {
     db.merge(fork.into_patch()).unwrap();
 
     let snapshot = db.snapshot();
-    let amounts = snapshot.get_map::<_, u64, u64>("books.amounts");
-    assert_eq!(amounts.iter().count() as u64, ENTRIES);
-    assert_eq!(amounts.get(&0), Some(1));
+    let books: v2::Books<_> = open(Prefixed::new("books", &snapshot));
+    assert_eq!(books.amounts.iter().count() as u64, ENTRIES);
+    assert_eq!(books.amounts.get(&0), Some(1));
+    assert_eq!(books.total.get(), Some(ENTRIES * (ENTRIES + 1) / 2));
+    // The schema's field names are the index names.
     assert_eq!(
         snapshot.get_entry::<_, u64>("books.total").get(),
-        Some(ENTRIES * (ENTRIES + 1) / 2)
+        books.total.get()
     );
     assert_eq!(snapshot.index_type("books.ledger"), None);
     println!("migrated {ENTRIES} ledger entries: 3 steps before the abort, {steps} after resuming");

@@ -4,10 +4,13 @@
 //! item, and `iter_loop` merges after every step, so at most one chunk of changes is held in
 //! memory, and a restarted process carries on where the last merge left off.
 //!
+//! The schemas are declared with `#[derive(FromAccess)]` and the new wallet record with
+//! `#[derive(BinaryValue)]` (metaldb-derive).
+//!
 //! Run with `cargo run --example migration_iter_loop`.
 
 use metaldb::{
-    access::{AccessExt, CopyAccessExt},
+    access::{Access, CopyAccessExt, FromAccess, Prefixed},
     migration::{flush_migration, MigrationError, MigrationHelper},
     Database, TemporaryDB,
 };
@@ -18,6 +21,42 @@ const CHUNK_SIZE: usize = 100;
 /// Number of wallets to migrate.
 const WALLETS: u64 = 1_050;
 
+/// Version 1: balances in whole coins, keyed by wallet name.
+mod v1 {
+    use metaldb::{access::Access, MapIndex};
+    use metaldb_derive::FromAccess;
+
+    #[derive(FromAccess)]
+    pub struct Schema<T: Access> {
+        pub wallets: MapIndex<T::Base, str, u64>,
+    }
+}
+
+/// Version 2: a wallet record with the balance in cents.
+mod v2 {
+    use metaldb::{access::Access, MapIndex};
+    use metaldb_derive::{BinaryValue, FromAccess};
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, BinaryValue)]
+    #[binary_value(codec = "bincode")]
+    pub struct Wallet {
+        pub cents: u64,
+        /// Wallets below one coin are closed in version 2.
+        pub closed: bool,
+    }
+
+    #[derive(FromAccess)]
+    pub struct Schema<T: Access> {
+        pub wallets: MapIndex<T::Base, str, Wallet>,
+    }
+}
+
+/// Opens a schema at the root of a (namespaced) access.
+fn open<T: Access, S: FromAccess<T>>(access: T) -> S {
+    S::from_root(access).expect("the schema's indexes have the declared types")
+}
+
 pub fn main() {
     run().expect("migration failed");
 }
@@ -25,27 +64,29 @@ pub fn main() {
 fn run() -> Result<(), MigrationError> {
     let db: Arc<dyn Database> = Arc::new(TemporaryDB::new());
 
-    // The data before the migration: balances in whole coins, keyed by wallet name.
     let fork = db.fork();
-    let mut wallets = fork.get_map::<_, str, u64>("test.wallets");
-    for i in 0..WALLETS {
-        wallets.put(&format!("wallet{i:04}"), i);
+    {
+        let mut old: v1::Schema<_> = open(Prefixed::new("test", &fork));
+        for i in 0..WALLETS {
+            old.wallets.put(&format!("wallet{i:04}"), i);
+        }
     }
-    drop(wallets);
     db.merge(fork.into_patch()).expect("merge the initial data");
 
     let mut helper = MigrationHelper::new(Arc::clone(&db), "test");
     let mut steps = 0;
     helper.iter_loop(|helper, iters| {
         steps += 1;
-        // The data before the migration is in this map...
-        let old_wallets = helper.old_data().get_map::<_, str, u64>("wallets");
-        // ...and the new layout keeps balances in cents.
-        let mut new_wallets = helper.new_data().get_map::<_, str, u64>("wallets");
+        let old: v1::Schema<_> = open(helper.old_data());
+        let mut new: v2::Schema<_> = open(helper.new_data());
         // Take a fixed number of wallets from the persistent iterator and migrate them.
         // The iterator never returns the same wallet twice, even if the process restarts.
-        for (name, balance) in iters.create("wallets", &old_wallets).take(CHUNK_SIZE) {
-            new_wallets.put(&name, balance * 100);
+        for (name, coins) in iters.create("wallets", &old.wallets).take(CHUNK_SIZE) {
+            let wallet = v2::Wallet {
+                cents: coins * 100,
+                closed: coins == 0,
+            };
+            new.wallets.put(&name, wallet);
         }
     })?;
     // Here the iterator has run out of items: 11 steps of at most 100 wallets.
@@ -60,10 +101,23 @@ fn run() -> Result<(), MigrationError> {
         .expect("merge the flushed migration");
 
     let snapshot = db.snapshot();
-    let wallets = snapshot.get_map::<_, str, u64>("test.wallets");
-    assert_eq!(wallets.iter().count() as u64, WALLETS);
-    assert_eq!(wallets.get("wallet0007"), Some(700));
-    assert_eq!(wallets.get("wallet1049"), Some(104_900));
+    let new: v2::Schema<_> = open(Prefixed::new("test", &snapshot));
+    assert_eq!(new.wallets.iter().count() as u64, WALLETS);
+    let wallet = |cents, closed| Some(v2::Wallet { cents, closed });
+    assert_eq!(new.wallets.get("wallet0000"), wallet(0, true));
+    assert_eq!(new.wallets.get("wallet0007"), wallet(700, false));
+    assert_eq!(new.wallets.get("wallet1049"), wallet(104_900, false));
+    // The schema's field name is the index name, and the record is bincode-encoded.
+    let raw = snapshot.get_map::<_, str, Vec<u8>>("test.wallets");
+    let bytes = raw.get("wallet0007").expect("migrated");
+    assert_eq!(
+        bytes,
+        bincode::serialize(&v2::Wallet {
+            cents: 700,
+            closed: false
+        })
+        .unwrap()
+    );
     println!("migrated {WALLETS} wallets in {steps} steps");
     Ok(())
 }

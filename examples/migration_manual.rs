@@ -1,33 +1,80 @@
 //! A migration by hand, without `MigrationHelper`: write the new layout through a
-//! `Migration` access in an ordinary fork, remove an obsolete index with a tombstone, and
+//! `Migration` access in an ordinary fork, remove the obsolete indexes with tombstones, and
 //! swap everything in with `flush_migration`. A first, wrong attempt is undone with
 //! `rollback_migration`.
+//!
+//! Both versions of the data are declared as schemas with `#[derive(FromAccess)]`, and the
+//! stored record with `#[derive(BinaryValue)]` (metaldb-derive). The same schema opens the
+//! live data through `Prefixed` and the migrated data through `Migration`.
 //!
 //! Run with `cargo run --example migration_manual`.
 
 use metaldb::{
-    access::{AccessExt, CopyAccessExt},
+    access::{Access, AccessExt, CopyAccessExt, FromAccess, Prefixed},
     migration::{flush_migration, rollback_migration, Migration},
     Database, IndexType, TemporaryDB,
 };
 
+/// Version 1: a list of customer records and a counter.
+mod v1 {
+    use metaldb::{access::Access, Entry, ListIndex};
+    use metaldb_derive::{BinaryValue, FromAccess};
+    use serde::{Deserialize, Serialize};
+
+    /// A customer's balance, stored encoded with bincode.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, BinaryValue)]
+    #[binary_value(codec = "bincode")]
+    pub struct Record {
+        pub name: String,
+        pub balance: u64,
+    }
+
+    /// The indexes `records` and `record_count` of the namespace.
+    #[derive(FromAccess)]
+    pub struct Schema<T: Access> {
+        pub records: ListIndex<T::Base, Record>,
+        pub record_count: Entry<T::Base, u64>,
+    }
+}
+
+/// Version 2: balances by customer name; the counter is gone (the map knows its size).
+mod v2 {
+    use metaldb::{access::Access, MapIndex};
+    use metaldb_derive::FromAccess;
+
+    /// The index `balances` of the namespace.
+    #[derive(FromAccess)]
+    pub struct Schema<T: Access> {
+        pub balances: MapIndex<T::Base, str, u64>,
+    }
+}
+
+/// Opens a schema at the root of `access`; the examples' accesses are all namespaced.
+fn open<T: Access, S: FromAccess<T>>(access: T) -> S {
+    S::from_root(access).expect("the schema's indexes have the declared types")
+}
+
 pub fn main() {
     let db = TemporaryDB::new();
 
-    // Version 1 of the schema: a list of "name:balance" records and a counter.
     let fork = db.fork();
-    fork.get_list("shop.records")
-        .extend(["alice:10", "bob:25", "carol:7"].map(str::to_owned));
-    fork.get_entry("shop.record_count").set(3_u64);
+    {
+        let mut shop: v1::Schema<_> = open(Prefixed::new("shop", &fork));
+        for (name, balance) in [("alice", 10), ("bob", 25), ("carol", 7)] {
+            let name = name.to_owned();
+            shop.records.push(v1::Record { name, balance });
+        }
+        shop.record_count.set(3);
+    }
     // Data outside the namespace is never touched by the migration.
     fork.get_entry("config").set("v1".to_owned());
     db.merge(fork.into_patch()).unwrap();
 
     // A first attempt, written and merged, then abandoned.
     let fork = db.fork();
-    Migration::new("shop", &fork)
-        .get_map::<_, str, u64>("balances")
-        .put("alice", 0);
+    let mut attempt: v2::Schema<_> = open(Migration::new("shop", &fork));
+    attempt.balances.put("alice", 0);
+    drop(attempt);
     db.merge(fork.into_patch()).unwrap();
     let mut fork = db.fork();
     rollback_migration(&mut fork, "shop");
@@ -39,16 +86,14 @@ pub fn main() {
     );
     drop(snapshot);
 
-    // Version 2: a map from name to balance; the counter is obsolete. The old data stays
-    // readable, and unchanged, while the migration is built.
+    // The migration proper. The old data stays readable, and unchanged, while it is built.
     let fork = db.fork();
     {
-        let records = fork.get_list::<_, String>("shop.records");
+        let old: v1::Schema<_> = open(Prefixed::new("shop", fork.readonly()));
         let migration = Migration::new("shop", &fork);
-        let mut balances = migration.get_map::<_, str, u64>("balances");
-        for record in records.iter() {
-            let (name, balance) = record.split_once(':').expect("name:balance");
-            balances.put(name, balance.parse().expect("a number"));
+        let mut new: v2::Schema<_> = open(migration.clone());
+        for record in old.records.iter() {
+            new.balances.put(&record.name, record.balance);
         }
         migration.create_tombstone("records");
         migration.create_tombstone("record_count");
@@ -56,10 +101,13 @@ pub fn main() {
     db.merge(fork.into_patch()).unwrap();
 
     // Merged, but not flushed: readers still see version 1 only.
-    let snapshot = db.snapshot();
-    assert_eq!(snapshot.get_list::<_, String>("shop.records").len(), 3);
-    assert_eq!(snapshot.index_type("shop.balances"), None);
-    drop(snapshot);
+    {
+        let snapshot = db.snapshot();
+        let old: v1::Schema<_> = open(Prefixed::new("shop", &snapshot));
+        assert_eq!(old.records.len(), 3);
+        assert_eq!(old.record_count.get(), Some(3));
+        assert_eq!(snapshot.index_type("shop.balances"), None);
+    }
 
     // The flush swaps the versions when its fork is merged, in one atomic write.
     let mut fork = db.fork();
@@ -67,14 +115,19 @@ pub fn main() {
     db.merge(fork.into_patch()).unwrap();
 
     let snapshot = db.snapshot();
-    let balances = snapshot.get_map::<_, str, u64>("shop.balances");
+    let shop: v2::Schema<_> = open(Prefixed::new("shop", &snapshot));
     assert_eq!(
-        balances.iter().collect::<Vec<_>>(),
+        shop.balances.iter().collect::<Vec<_>>(),
         vec![
             ("alice".to_owned(), 10),
             ("bob".to_owned(), 25),
             ("carol".to_owned(), 7)
         ]
+    );
+    // The schema's field names are the index names: plain access calls see the same data.
+    assert_eq!(
+        snapshot.get_map::<_, str, u64>("shop.balances").get("bob"),
+        Some(25)
     );
     assert_eq!(snapshot.index_type("shop.records"), None);
     assert_eq!(snapshot.index_type("shop.record_count"), None);
@@ -83,5 +136,5 @@ pub fn main() {
         snapshot.get_entry::<_, String>("config").get().as_deref(),
         Some("v1")
     );
-    println!("migrated {} records", balances.iter().count());
+    println!("migrated {} records", shop.balances.iter().count());
 }

@@ -72,6 +72,10 @@
  *
  * A code keeps its meaning for ever; a retired code is never reused.
  *
+ * Calls that read (lookups, lengths, iteration steps, opening an index) report damaged stored
+ * data that RocksDB detects (a checksum mismatch) as `MDB_ERR_CORRUPTION`, and another failed
+ * read as `MDB_ERR_STORAGE`, with a message naming the index; the family stays usable.
+ *
  * @section threads Threads
  *
  * | Handle | Thread class |
@@ -975,7 +979,9 @@ void mdb_fork_free(mdb_fork *fork);
  * @param[out] out_found      On `MDB_OK`, false once the iteration is over (the other
  *                            outputs are then untouched); further calls keep returning false.
  * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument;
- *   `MDB_ERR_STALE_HANDLE` if the index or its fork went away; `MDB_ERR_POISONED`.
+ *   `MDB_ERR_STALE_HANDLE` if the index or its fork went away; `MDB_ERR_POISONED`;
+ *   `MDB_ERR_CORRUPTION` (or `MDB_ERR_STORAGE`) if reading ahead failed: the iterator stays
+ *   where it was, and the next call tries the same read again.
  *
  * Rust: `Iterator::next` of `Entries`.
  */

@@ -444,6 +444,117 @@ fn corrupted_index_metadata_is_a_corruption_status_through_the_c_abi() {
     check_writable(&path);
 }
 
+/// Writes the map "damaged" (enough entries for several data blocks) and the map "healthy",
+/// flushes "damaged" to its own SST file, and flips bytes in that file's first data block.
+/// Returns the first key of "damaged", which lives in that block.
+fn write_and_damage_a_data_block(path: &Path) -> Vec<u8> {
+    let db = open(path).expect("open");
+    let fork = db.fork();
+    let value = vec![0x5A_u8; 200];
+    for key in 0..1_000_u32 {
+        fork.get_map::<_, u32, Vec<u8>>("damaged")
+            .put(&key, value.clone());
+    }
+    fork.get_map::<_, u32, u32>("healthy").put(&1, 1);
+    db.merge(fork.into_patch()).unwrap();
+    {
+        let raw = db.get_db_lock_guard();
+        let cf = raw.cf_handle("damaged").expect("the column family exists");
+        raw.flush_cf(&cf).expect("flush the map to an SST file");
+    }
+    drop(db);
+
+    let tables: Vec<PathBuf> = fs::read_dir(path)
+        .expect("read the database directory")
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|file| file.extension().is_some_and(|ext| ext == "sst"))
+        .collect();
+    assert_eq!(tables.len(), 1, "one flush, one table: {tables:?}");
+    let mut bytes = fs::read(&tables[0]).expect("read the table");
+    // The first data block starts the file; its entries hold the map's first keys.
+    for byte in &mut bytes[64..96] {
+        *byte ^= 0xFF;
+    }
+    fs::write(&tables[0], bytes).expect("write the damaged table");
+    0_u32.to_be_bytes().to_vec()
+}
+
+#[test]
+fn a_damaged_data_block_is_a_corruption_status_and_poisons_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let damaged_key = write_and_damage_a_data_block(&path);
+
+    let db = c_abi::open(&path).expect("the database opens: only a data block is damaged");
+    // SAFETY: live handles, each freed once, the database last.
+    unsafe {
+        for family_of in ["snapshot", "fork"] {
+            let (mut snapshot, mut fork) = (ptr::null_mut(), ptr::null_mut());
+            let access = if family_of == "snapshot" {
+                check(mdb_snapshot_new(db, &mut snapshot), "mdb_snapshot_new");
+                mdb_snapshot_as_access(snapshot)
+            } else {
+                check(mdb_fork_new(db, &mut fork), "mdb_fork_new");
+                mdb_fork_as_access(fork)
+            };
+            let map = open_map(access, "damaged").expect("the metadata is intact");
+            for attempt in 0..2 {
+                let status = map_get(map, &damaged_key).expect_err("the block is damaged");
+                let message = last_error();
+                assert_eq!(
+                    status, MDB_ERR_CORRUPTION,
+                    "{family_of} {attempt}: {message}"
+                );
+                assert!(
+                    message.contains("\"damaged\"") && message.contains("Corruption"),
+                    "{family_of}: {message}"
+                );
+            }
+            // Iteration stops at the damage and says so, every time: it never ends quietly.
+            let mut iter = ptr::null_mut();
+            check(mdb_map_iter(map, ptr::null(), 0, &mut iter), "mdb_map_iter");
+            for _ in 0..2 {
+                let (mut key, mut key_len, mut value, mut value_len) =
+                    (ptr::null(), 0, ptr::null(), 0);
+                let mut found = false;
+                let status = mdb_iter_next(
+                    iter,
+                    &mut key,
+                    &mut key_len,
+                    &mut value,
+                    &mut value_len,
+                    &mut found,
+                );
+                assert_eq!(status, MDB_ERR_CORRUPTION, "{family_of}: {}", last_error());
+            }
+            mdb_iter_free(iter);
+            mdb_map_free(map);
+
+            // The family is not poisoned: its other indexes work.
+            let healthy = open_map(access, "healthy").expect("open the healthy map");
+            assert_eq!(
+                map_get(healthy, &1_u32.to_be_bytes()),
+                Ok(Some(1_u32.to_le_bytes().to_vec()))
+            );
+            mdb_map_free(healthy);
+            mdb_snapshot_free(snapshot);
+            mdb_fork_free(fork);
+        }
+        // Writes are not checked: RocksDB refuses them once a background compaction has met
+        // the damage (its background error), which the merge reports as a storage error.
+        mdb_db_free(db);
+    }
+
+    // Rust keeps metaldb 1.0.0's behaviour: the read panics with RocksDB's text.
+    let db = open(&path).expect("the database opens");
+    let panic = catch_unwind(AssertUnwindSafe(|| {
+        db.snapshot().get_map::<_, u32, Vec<u8>>("damaged").get(&0);
+    }))
+    .expect_err("Rust panics on a damaged block");
+    let text = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(text.contains("Corruption"), "{text}");
+}
+
 #[test]
 fn a_corrupted_identifier_counter_stops_index_creation_only() {
     let dir = tempfile::tempdir().unwrap();

@@ -159,7 +159,10 @@ fn shared_library_exports_exactly_the_header_s_functions_under_metaldb_1_0() {
 fn fault_injection_library_exports_its_test_only_functions_under_metaldb_test() {
     let header = header();
     let test_only = header_test_only_functions(&header);
-    assert!(!test_only.is_empty(), "the header declares test-only functions");
+    assert!(
+        !test_only.is_empty(),
+        "the header declares test-only functions"
+    );
     assert_exports(
         &fault_injection_lib_dir().join("libmetaldb.so"),
         &header_functions(&header),
@@ -183,7 +186,11 @@ fn readelf_lines(symbols: &[(&str, &str)]) -> String {
 
 #[test]
 fn checker_reports_unversioned_foreign_undeclared_wrongly_versioned_and_missing_exports() {
-    let api = vec!["mdb_a".to_owned(), "mdb_b".to_owned(), "mdb_gone".to_owned()];
+    let api = vec![
+        "mdb_a".to_owned(),
+        "mdb_b".to_owned(),
+        "mdb_gone".to_owned(),
+    ];
     let exports = exports(&readelf_lines(&[
         ("16", "mdb_a@@METALDB_1.0"),
         ("16", "mdb_b"),

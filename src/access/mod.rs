@@ -190,6 +190,52 @@ pub enum AccessErrorKind {
 }
 
 /// Construction of an object (an index, or a struct of indexes) from an access and an address.
+///
+/// Indexes, [`Group`](crate::Group) and [`Lazy`](crate::Lazy) implement it; a struct of them
+/// (a schema) usually derives it with `#[derive(FromAccess)]` from the `metaldb-derive` crate,
+/// which opens each field at the struct's address with the field's name appended.
+///
+/// # Examples
+///
+/// ```
+/// use metaldb::{
+///     access::{Access, CopyAccessExt, FromAccess, Prefixed},
+///     Database, Entry, Group, ListIndex, MapIndex, TemporaryDB,
+/// };
+/// use metaldb_derive::{BinaryValue, FromAccess};
+/// use serde::{Deserialize, Serialize};
+///
+/// // Encoded with bincode (the crate using the derive depends on `bincode` 1).
+/// #[derive(Debug, PartialEq, Serialize, Deserialize, BinaryValue)]
+/// #[binary_value(codec = "bincode")]
+/// struct Wallet {
+///     username: String,
+///     balance: u64,
+/// }
+///
+/// #[derive(FromAccess)]
+/// struct Schema<T: Access> {
+///     ticker: Entry<T::Base, String>,
+///     wallets: MapIndex<T::Base, u16, Wallet>,
+///     #[from_access(rename = "history")]
+///     histories: Group<T, u16, ListIndex<T::Base, u32>>,
+/// }
+///
+/// let db = TemporaryDB::new();
+/// let fork = db.fork();
+/// let mut schema = Schema::from_root(Prefixed::new("app", &fork))?;
+/// schema.ticker.set("XNM".to_owned());
+/// let wallet = Wallet { username: "Alice".to_owned(), balance: 10 };
+/// schema.wallets.put(&1, wallet);
+/// schema.histories.get(&1).push(7);
+/// drop(schema);
+///
+/// // The same indexes, by name.
+/// assert_eq!(fork.get_entry::<_, String>("app.ticker").get().as_deref(), Some("XNM"));
+/// assert_eq!(fork.get_map::<_, u16, Wallet>("app.wallets").get(&1).unwrap().balance, 10);
+/// assert_eq!(fork.get_list::<_, u32>(("app.history", &1_u16)).get(0), Some(7));
+/// # Ok::<(), metaldb::access::AccessError>(())
+/// ```
 pub trait FromAccess<T: Access>: Sized {
     /// Builds the object at `addr`.
     ///

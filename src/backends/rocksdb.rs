@@ -5,6 +5,7 @@
 //! column family (group members, migrated twins) occupy disjoint key ranges.
 
 use std::{
+    cell::RefCell,
     collections::HashMap,
     fmt,
     ops::Deref,
@@ -141,6 +142,35 @@ fn list_column_families(path: &Path) -> Result<Vec<String>> {
         ffi::rocksdb_free(error.cast());
         Err(Error::new(message))
     }
+}
+
+thread_local! {
+    /// The error of the last read that failed on this thread, until it is taken.
+    static READ_ERROR: RefCell<Option<Error>> = const { RefCell::new(None) };
+}
+
+/// Fails a read of `address`: panics with RocksDB's text, as metaldb 1.0.0 did (a snapshot's
+/// reads return no `Result`), after recording the error, which names the index, for callers
+/// that report it instead (the C ABI: [`take_read_error`]).
+fn read_failed(address: &ResolvedAddress, error: rocksdb::Error) -> ! {
+    let text = error.to_string();
+    let (kind, consequence) = match error.kind() {
+        rocksdb::ErrorKind::Corruption => (ErrorKind::Corruption, "; the database is damaged"),
+        _ => (ErrorKind::Storage, ""),
+    };
+    let what = match address.id {
+        Some(id) => format!("index {:?} (identifier {})", address.name, id),
+        None => format!("the system column family {:?}", address.name),
+    };
+    let recorded = Error::with_kind(kind, format!("reading {what} failed: {text}{consequence}"));
+    READ_ERROR.with(|last| *last.borrow_mut() = Some(recorded));
+    panic!("{}", text);
+}
+
+/// Takes the error of the last read that failed on this thread (and panicked), if one did
+/// since it was last taken.
+pub(crate) fn take_read_error() -> Option<Error> {
+    READ_ERROR.with(|last| last.borrow_mut().take())
 }
 
 /// A database stored on disk by RocksDB. Clones share one open database.
@@ -429,7 +459,7 @@ impl Snapshot for RocksDBSnapshot {
         name.with_keyed(key, |stored_key| {
             self.snapshot.get_pinned_cf(&cf, stored_key)
         })
-        .unwrap_or_else(|e| panic!("{}", e))
+        .unwrap_or_else(|e| read_failed(name, e))
         .map(|value| value.to_vec())
     }
 
@@ -440,7 +470,7 @@ impl Snapshot for RocksDBSnapshot {
         name.with_keyed(key, |stored_key| {
             self.snapshot.get_pinned_cf(&cf, stored_key)
         })
-        .unwrap_or_else(|e| panic!("{}", e))
+        .unwrap_or_else(|e| read_failed(name, e))
         .is_some()
     }
 
@@ -456,7 +486,7 @@ impl Snapshot for RocksDBSnapshot {
         self.snapshot
             .multi_get_cf(keys)
             .into_iter()
-            .map(|value| value.unwrap_or_else(|e| panic!("{}", e)))
+            .map(|value| value.unwrap_or_else(|e| read_failed(name, e)))
             .collect()
     }
 
@@ -476,7 +506,7 @@ impl Snapshot for RocksDBSnapshot {
         iter.seek(name.keyed(from));
         Box::new(RocksDBIterator {
             iter,
-            prefix_len: name.id.map_or(0, |_| ID_SIZE),
+            address: name.clone(),
             consumed: false,
         })
     }
@@ -485,7 +515,8 @@ impl Snapshot for RocksDBSnapshot {
 /// A RocksDB iterator that yields keys without their identifier prefix.
 struct RocksDBIterator<'a> {
     iter: DBRawIteratorWithThreadMode<'a, rocksdb::DB>,
-    prefix_len: usize,
+    /// What it iterates: its identifier prefix is cut from every key.
+    address: ResolvedAddress,
     /// `next` returned the current item (or the end); the iterator moves on at the following
     /// call. Moving an iterator that is past the end does nothing, so the end needs no flag
     /// of its own.
@@ -504,11 +535,12 @@ impl RocksDBIterator<'_> {
     fn item(&self) -> Option<(&[u8], &[u8])> {
         let Some((key, value)) = self.iter.item() else {
             if let Err(e) = self.iter.status() {
-                panic!("{}", e);
+                read_failed(&self.address, e);
             }
             return None;
         };
-        Some((&key[self.prefix_len..], value))
+        let prefix_len = self.address.id.map_or(0, |_| ID_SIZE);
+        Some((&key[prefix_len..], value))
     }
 }
 

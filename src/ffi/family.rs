@@ -18,7 +18,10 @@ use std::{
     sync::{Arc, Mutex, MutexGuard},
 };
 
-use super::status::{FfiError, MDB_ERR_BORROWED, MDB_ERR_POISONED, MDB_ERR_WRONG_TYPE};
+use super::{
+    boundary::reporting_read_errors,
+    status::{FfiError, MDB_ERR_BORROWED, MDB_ERR_POISONED, MDB_ERR_WRONG_TYPE},
+};
 use crate::{
     access::{FromAccess, Prefixed},
     db::BorrowConflict,
@@ -420,10 +423,13 @@ impl FamilyState {
         let spec = self.access_spec(access)?;
         let erased = self.build_access(&spec)?;
         let writable = erased.is_mutable();
-        let (raw_addr, metadata) = self.checked_metadata(&spec, &addr)?;
-        if metadata.is_none() {
-            self.check_counter(&spec)?;
-        }
+        let (raw_addr, metadata) = reporting_read_errors(|| {
+            let (raw_addr, metadata) = self.checked_metadata(&spec, &addr)?;
+            if metadata.is_none() {
+                self.check_counter(&spec)?;
+            }
+            Ok((raw_addr, metadata))
+        })?;
         if let Some(metadata) = metadata {
             if metadata.index_type() != index_type {
                 return Err(FfiError::new(
@@ -572,7 +578,8 @@ impl ChildHandle {
         read: impl FnOnce(&IndexChild) -> Result<R, FfiError>,
     ) -> Result<R, FfiError> {
         let state = self.family.lock()?;
-        read(state.index(self.id)?)
+        let index = state.index(self.id)?;
+        reporting_read_errors(|| read(index))
     }
 
     /// Runs `write` on this handle's index, under the family lock.

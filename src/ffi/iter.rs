@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::{
-    boundary::{ffi_boundary, ffi_boundary_infallible},
+    boundary::{ffi_boundary, ffi_boundary_infallible, reporting_read_errors},
     family::{AnyIndex, Child, ChildHandle, ChildId, FamilyState, IterChild, Window},
     handle::{free_handle, into_handle, try_ref, Castable, Out},
     status::{mdb_status, FfiError},
@@ -132,9 +132,10 @@ fn step(state: &mut FamilyState, id: ChildId) -> Result<bool, FfiError> {
     state.index(index)?;
     let iter = iter_mut(state, id)?;
     if iter.window.is_empty() {
-        if let Some(from) = iter.next_from.take() {
-            let index = iter.index;
-            let (window, next_from) = read_window(state.index(index)?.index(), &from)?;
+        if let Some(from) = iter.next_from.clone() {
+            let index_id = iter.index;
+            let index = state.index(index_id)?.index();
+            let (window, next_from) = reporting_read_errors(|| read_window(index, &from))?;
             let iter = iter_mut(state, id)?;
             iter.window = window;
             iter.next_from = next_from;
@@ -180,7 +181,9 @@ fn step(state: &mut FamilyState, id: ChildId) -> Result<bool, FfiError> {
 /// @param[out] out_found      On `MDB_OK`, false once the iteration is over (the other
 ///                            outputs are then untouched); further calls keep returning false.
 /// @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument;
-///   `MDB_ERR_STALE_HANDLE` if the index or its fork went away; `MDB_ERR_POISONED`.
+///   `MDB_ERR_STALE_HANDLE` if the index or its fork went away; `MDB_ERR_POISONED`;
+///   `MDB_ERR_CORRUPTION` (or `MDB_ERR_STORAGE`) if reading ahead failed: the iterator stays
+///   where it was, and the next call tries the same read again.
 ///
 /// Rust: `Iterator::next` of `Entries`.
 #[no_mangle]
