@@ -6,26 +6,61 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/metaldb-target
 CARGO ?= cargo
 # The chrono, uuid and rust_decimal encodings are optional; the tests cover them too.
 FEATURES ?= chrono,uuid,rust_decimal
-LIBDIR := $(CARGO_TARGET_DIR)/debug
+# The test build (`make lib`), and the optimized build that `make install` ships.
+DEBUG_LIB := $(CARGO_TARGET_DIR)/debug
+RELEASE_LIB := $(CARGO_TARGET_DIR)/release
 BUILD := $(CARGO_TARGET_DIR)/c-build
 CFLAGS ?= -std=c99 -g -O1 -Wall -Wextra -Werror -pedantic
-C_LINK := -L$(LIBDIR) -lmetaldb -Wl,-rpath,$(LIBDIR) -lpthread -ldl -lm
+C_LINK := -L$(DEBUG_LIB) -lmetaldb -Wl,-rpath,$(DEBUG_LIB) -lpthread -ldl -lm
 
-# `make install`: where, and the version that names the shared library's files.
+# `make install`: where, and the version that names the shared library's files. LIBDIR may be
+# a multiarch directory ($(PREFIX)/lib/x86_64-linux-gnu, as the Debian packages use).
 PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+# Where the shared library's debug info goes, by build ID, as gdb looks for it
+# (`/usr/lib/debug/.build-id/xx/yyyy.debug` for PREFIX=/usr).
+DEBUGDIR ?= $(PREFIX)/lib/debug
+# yes: the installed libraries are stripped and the shared library's debug info is installed
+# apart, under DEBUGDIR. no: installed as built, for packaging tools that strip themselves
+# (debian/rules: dh_strip makes the -dbgsym package).
+SPLIT_DEBUG ?= yes
 DESTDIR ?=
 INSTALL ?= install
+OBJCOPY ?= objcopy
+STRIP ?= strip
 VERSION := $(shell sed -n 's/^version = "\([^"]*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
-.PHONY: help lib quickstart migration-example install test rust-test derive-test fmt-check lint fuzz-build fuzz-smoke fuzz go-test abi-check abi-baseline bench bench-c
+# RocksDB is compiled once per target directory, optimized, by `make rocksdb`; every build
+# (the test build, clippy, the fuzz target, the shipped library, the benchmarks) links that
+# librocksdb.a and libsnappy.a through librocksdb-sys's ROCKSDB_LIB_DIR and SNAPPY_LIB_DIR,
+# so that no configuration compiles RocksDB again (25+ minutes on two cores). Setting
+# ROCKSDB_LIB_DIR in the environment (or on the command line) uses that build instead.
+ROCKSDB_DIR := $(CARGO_TARGET_DIR)/rocksdb
+ifeq ($(origin ROCKSDB_LIB_DIR),undefined)
+ROCKSDB_LIB_DIR := $(ROCKSDB_DIR)
+OWN_ROCKSDB := yes
+endif
+ROCKSDB_STATIC ?= 1
+SNAPPY_LIB_DIR ?= $(ROCKSDB_LIB_DIR)
+SNAPPY_STATIC ?= 1
+export ROCKSDB_LIB_DIR ROCKSDB_STATIC SNAPPY_LIB_DIR SNAPPY_STATIC
+
+.PHONY: help rocksdb lib release quickstart migration-example install uninstall deb deb-symbols \
+	test rust-test derive-test c-test-release deb-test fmt-check lint fuzz-build fuzz-smoke fuzz go-test \
+	abi-check abi-baseline bench bench-c
 
 help:
 	@echo "make quickstart  build the library and run examples-c/quickstart.c against it"
 	@echo "make migration-example  build the library and run examples-c/migration.c against it"
-	@echo "make install     install the header, libraries and metaldb.pc under PREFIX (/usr/local)"
-	@echo "make test        run every test: formatting, clippy, Rust tests, C tests (plain, ASan+UBSan, valgrind), a fuzz run"
+	@echo "make install     install the optimized library, header, module map and metaldb.pc under PREFIX (/usr/local)"
+	@echo "make uninstall   remove what make install installed (same PREFIX, LIBDIR, DESTDIR)"
+	@echo "make deb         build the Debian packages libmetaldb1 and libmetaldb-dev into dist/"
+	@echo "make test        run every test: formatting, clippy, Rust tests, C tests (plain, ASan+UBSan, valgrind), a fuzz run, the Debian packages"
 	@echo "make lint        formatting and clippy"
+	@echo "make rocksdb     compile RocksDB (optimized) once into $(ROCKSDB_DIR), for every other build"
 	@echo "make derive-test the metaldb-derive crate's compile-fail tests (no RocksDB; the derive tests that use metaldb run in rust-test)"
 	@echo "make go-test     the Go binding (bindings/go): vet, tests under -race and cgocheck=2, against a staged install"
 	@echo "make abi-check   compare the built library and header with the 1.x ABI baseline (abi/metaldb-1.abi)"
@@ -34,14 +69,41 @@ help:
 	@echo "make py-test     build the wheel, install it into a fresh venv and run the Python tests"
 	@echo "make fuzz        fuzz the C ABI for FUZZ_SECONDS (3600), growing fuzz/corpus/c_abi"
 	@echo "make bench       metaldb against raw RocksDB (benches/engine.rs), with the ratio table"
-	@echo "make bench-c     the C ABI against the Rust API (benches/c_abi.rs); BENCH_C_ARGS=--items 1000"
+	@echo "make bench-c     the C ABI (the library make install ships) against the Rust API; BENCH_C_ARGS=--items 1000"
 
-# The same flags as `make test` and the C tests: another set would rebuild RocksDB. The
-# library's SONAME is libmetaldb.so.$(MAJOR), the name programs linked with -lmetaldb load,
-# which cargo does not create.
-lib:
+# librocksdb-sys compiles RocksDB and Snappy (opt-level 3, so -O3) when ROCKSDB_LIB_DIR is
+# not set; the release build of the library with the project's features does that, and the two
+# archives are copied out of its out directory. The copy goes through a temporary directory
+# renamed into place, so that an interrupted run leaves no half-copied RocksDB behind.
+ifdef OWN_ROCKSDB
+rocksdb: $(ROCKSDB_DIR)/librocksdb.a
+
+$(ROCKSDB_DIR)/librocksdb.a:
+	env -u ROCKSDB_LIB_DIR -u ROCKSDB_STATIC -u SNAPPY_LIB_DIR -u SNAPPY_STATIC \
+		$(CARGO) build --release --lib --features $(FEATURES)
+	out="$$(dirname "$$(ls -t $(RELEASE_LIB)/build/librocksdb-sys-*/out/librocksdb.a | head -n 1)")" && \
+	tmp="$(ROCKSDB_DIR).tmp-$$$$" && rm -rf "$$tmp" && mkdir -p "$$tmp" && \
+	cp "$$out/librocksdb.a" "$$out/libsnappy.a" "$$tmp/" && \
+	{ mv -T "$$tmp" $(ROCKSDB_DIR) 2>/dev/null || rm -rf "$$tmp"; }
+	test -f $@
+else
+rocksdb:
+	@test -f "$(ROCKSDB_LIB_DIR)/librocksdb.a" || test -f "$(ROCKSDB_LIB_DIR)/librocksdb.so" || \
+		{ echo "ROCKSDB_LIB_DIR=$(ROCKSDB_LIB_DIR) holds no librocksdb.a or librocksdb.so" >&2; exit 1; }
+endif
+
+# The test build, with the flags of `make test` and the C tests. The library's SONAME is
+# libmetaldb.so.$(MAJOR), the name programs linked with -lmetaldb load, which cargo does not
+# create.
+lib: rocksdb
 	$(CARGO) build --lib --tests --features $(FEATURES)
-	ln -sf libmetaldb.so $(LIBDIR)/libmetaldb.so.$(MAJOR)
+	ln -sf libmetaldb.so $(DEBUG_LIB)/libmetaldb.so.$(MAJOR)
+
+# The optimized library that `make install` and the packages ship (Cargo.toml's release
+# profile: opt-level 3, with debug info for the split debug file).
+release: rocksdb
+	$(CARGO) build --release --lib --features $(FEATURES)
+	ln -sf libmetaldb.so $(RELEASE_LIB)/libmetaldb.so.$(MAJOR)
 
 quickstart: lib
 	@mkdir -p $(BUILD)
@@ -54,43 +116,100 @@ migration-example: lib
 	$(CC) $(CFLAGS) -Iinclude examples-c/migration.c -o $(BUILD)/migration $(C_LINK)
 	$(BUILD)/migration $(BUILD)/migration.db
 
-# Installs include/metaldb.h, libmetaldb.so.$(VERSION) with its libmetaldb.so.$(MAJOR) (the
-# SONAME) and libmetaldb.so links, libmetaldb.a, and lib/pkgconfig/metaldb.pc, under
-# $(DESTDIR)$(PREFIX). The libraries are the debug build in $(LIBDIR).
-install: lib
-	$(INSTALL) -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	$(INSTALL) -m 644 include/metaldb.h $(DESTDIR)$(PREFIX)/include/metaldb.h
-	$(INSTALL) -m 755 $(LIBDIR)/libmetaldb.so $(DESTDIR)$(PREFIX)/lib/libmetaldb.so.$(VERSION)
-	ln -sf libmetaldb.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libmetaldb.so.$(MAJOR)
-	ln -sf libmetaldb.so.$(MAJOR) $(DESTDIR)$(PREFIX)/lib/libmetaldb.so
-	$(INSTALL) -m 644 $(LIBDIR)/libmetaldb.a $(DESTDIR)$(PREFIX)/lib/libmetaldb.a
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' metaldb.pc.in \
-		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/metaldb.pc
+# The files `make install` installs under $(DESTDIR), which `make uninstall` removes; the
+# debug file, named by the library's build ID, is handled apart.
+INSTALLED := $(INCLUDEDIR)/metaldb.h $(INCLUDEDIR)/metaldb/module.modulemap \
+	$(LIBDIR)/libmetaldb.so.$(VERSION) $(LIBDIR)/libmetaldb.so.$(MAJOR) $(LIBDIR)/libmetaldb.so \
+	$(LIBDIR)/libmetaldb.a $(PKGCONFIGDIR)/metaldb.pc
+INSTALLED_SO := $(DESTDIR)$(LIBDIR)/libmetaldb.so.$(VERSION)
+# A shell expression: where the debug file of the installed shared library goes, from its
+# build ID (`.build-id/` + the first two hex digits + `/` + the rest + `.debug`).
+DEBUG_FILE := $(DESTDIR)$(DEBUGDIR)/.build-id/$$(readelf -n $(INSTALLED_SO) | \
+	sed -n 's/^ *Build ID: \([0-9a-f]\{2\}\)\([0-9a-f]*\)$$/\1\/\2/p').debug
+# metaldb.pc names the directories relative to its prefix where they are under it.
+pc_dir = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+
+# Installs include/metaldb.h, the module map include/metaldb/module.modulemap (the module
+# CMetalDB, for Clang modules and Swift), libmetaldb.so.$(VERSION) with its libmetaldb.so.$(MAJOR)
+# (the SONAME) and libmetaldb.so links, libmetaldb.a, and metaldb.pc, under $(DESTDIR): the
+# optimized build of $(RELEASE_LIB). With SPLIT_DEBUG=yes the shared library's debug info
+# goes to a file of its own under $(DEBUGDIR) (objcopy --only-keep-debug, as Debian's dh_strip
+# does) that the stripped library names (--add-gnu-debuglink).
+install: release
+	$(INSTALL) -d $(DESTDIR)$(INCLUDEDIR)/metaldb $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	$(INSTALL) -m 644 include/metaldb.h $(DESTDIR)$(INCLUDEDIR)/metaldb.h
+	$(INSTALL) -m 644 include/metaldb/module.modulemap $(DESTDIR)$(INCLUDEDIR)/metaldb/module.modulemap
+	$(INSTALL) -m 755 $(RELEASE_LIB)/libmetaldb.so $(INSTALLED_SO)
+	ln -sf libmetaldb.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libmetaldb.so.$(MAJOR)
+	ln -sf libmetaldb.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libmetaldb.so
+	$(INSTALL) -m 644 $(RELEASE_LIB)/libmetaldb.a $(DESTDIR)$(LIBDIR)/libmetaldb.a
+	sed -e '/^# pkg-config template/d' -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(call pc_dir,$(LIBDIR))|g' \
+		-e 's|@INCLUDEDIR@|$(call pc_dir,$(INCLUDEDIR))|g' -e 's|@VERSION@|$(VERSION)|g' \
+		metaldb.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/metaldb.pc
+ifeq ($(SPLIT_DEBUG),yes)
+	debug="$(DEBUG_FILE)" && \
+	case "$$debug" in */.build-id/.debug) echo "$(INSTALLED_SO) has no build ID" >&2; exit 1;; esac && \
+	$(INSTALL) -d "$$(dirname "$$debug")" && \
+	$(OBJCOPY) --only-keep-debug --compress-debug-sections $(INSTALLED_SO) "$$debug" && \
+	chmod 644 "$$debug" && \
+	$(STRIP) --remove-section=.comment --remove-section=.note --strip-unneeded $(INSTALLED_SO) && \
+	$(OBJCOPY) --add-gnu-debuglink="$$debug" $(INSTALLED_SO)
+	$(STRIP) --strip-debug --remove-section=.comment --remove-section=.note \
+		--enable-deterministic-archives $(DESTDIR)$(LIBDIR)/libmetaldb.a
+endif
+
+# Removes what `make install` installed with the same variables, and the directories that are
+# metaldb's own once empty; shared directories (lib/, include/, pkgconfig/) stay.
+uninstall:
+	if [ -f $(INSTALLED_SO) ]; then \
+		debug="$(DEBUG_FILE)" && rm -f "$$debug" && dir="$$(dirname "$$debug")" && \
+		{ [ ! -d "$$dir" ] || rmdir --ignore-fail-on-non-empty "$$dir"; }; \
+	fi
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	rmdir --ignore-fail-on-non-empty $(DESTDIR)$(INCLUDEDIR)/metaldb 2>/dev/null || true
+
+# The Debian packages libmetaldb1 (the shared library), libmetaldb-dev (header, static library,
+# pkg-config file, module map) and libmetaldb1-dbgsym (the debug info), built by
+# dpkg-buildpackage from debian/ (debhelper: see debian/rules), into dist/ with their
+# .buildinfo and .changes. The package version is debian/changelog's, which must be Cargo.toml's.
+DEB_ARCH = $(shell dpkg-architecture -qDEB_HOST_ARCH)
+deb: rocksdb
+	@test "$$(dpkg-parsechangelog -SVersion)" = "$(VERSION)" || \
+		{ echo "debian/changelog's version is not Cargo.toml's ($(VERSION)): add an entry" >&2; exit 1; }
+	mkdir -p dist
+	rm -f dist/libmetaldb*.deb dist/metaldb_*.buildinfo dist/metaldb_*.changes
+	DEB_OUTPUT_DIR=dist dpkg-buildpackage -b -us -uc \
+		--buildinfo-option=-udist --buildinfo-file=dist/metaldb_$(VERSION)_$(DEB_ARCH).buildinfo \
+		--changes-option=-udist --changes-file=dist/metaldb_$(VERSION)_$(DEB_ARCH).changes
+
+# Installs the packages of `make deb` into this machine (root only), builds and runs the quick
+# start from them, and purges them; lintian first. See tests/deb_install.sh.
+deb-test: deb
+	tests/deb_install.sh
+
+# debian/libmetaldb1.symbols lists every exported symbol with the first version that has it;
+# dpkg-shlibdeps computes from it the dependency of programs linked with the library, and once
+# a version has shipped a symbol, the package build of a later version fails if it disappears.
+# This rewrites the file from the optimized library: a new symbol gets version $(VERSION).
+deb-symbols: release
+	debian/update-symbols $(RELEASE_LIB)/libmetaldb.so $(VERSION)
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) fmt --manifest-path fuzz/Cargo.toml -- --check
 
-# The RocksDB that `make lib` built (librocksdb-sys's out directory), or the prebuilt one that
-# ROCKSDB_LIB_DIR names: a shell expression for recipes. Builds in other configurations (clippy,
-# fuzzing) link it through ROCKSDB_LIB_DIR instead of compiling RocksDB again (25 minutes).
-TEST_BUILD_ROCKSDB := $${ROCKSDB_LIB_DIR:-$$(dirname "$$(ls $(CARGO_TARGET_DIR)/debug/build/librocksdb-sys-*/out/librocksdb.a | head -n 1)")}
-
-# Clippy runs in check mode, another configuration: it checks against the test build's RocksDB,
-# in a target directory of its own so that it never invalidates the test build. The
-# fault-injection feature is checked too, since only the C tests build it. The workspace is
-# the library and metaldb-derive.
-lint: fmt-check lib
-	rocksdb="$(TEST_BUILD_ROCKSDB)" && \
-	ROCKSDB_LIB_DIR="$$rocksdb" ROCKSDB_STATIC=1 SNAPPY_LIB_DIR="$$rocksdb" SNAPPY_STATIC=1 \
-		CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/lint \
+# Clippy runs in check mode, another configuration, in a target directory of its own so that
+# it never invalidates the test build. The fault-injection feature is checked too, since only
+# the C tests build it. The workspace is the library and metaldb-derive.
+lint: fmt-check rocksdb
+	CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/lint \
 		$(CARGO) clippy --workspace --all-targets --features $(FEATURES),fault-injection -- -D warnings
 
 # The root package's tests include the derives' behaviour tests (tests/derive_*.rs), the
 # migration examples written with them, and the compile-fail cases that need metaldb
 # (tests/derive_compile_fail.rs: trybuild builds them in a target directory of its own,
-# linking this build's RocksDB, found by the test itself; see that file).
-rust-test:
+# linking the RocksDB of `make rocksdb`, which the Makefile exports; see that file).
+rust-test: rocksdb
 	$(CARGO) test --features $(FEATURES)
 
 # The metaldb-derive crate alone: its compile-fail cases (derive/tests/ui) need no metaldb,
@@ -98,10 +217,17 @@ rust-test:
 derive-test:
 	$(CARGO) test -p metaldb-derive
 
+# The C programs of ffi-tests/ and examples-c/, plain, against the optimized library that
+# `make install` ships (rust-test runs them against the test build, also under the sanitizers
+# and valgrind).
+c-test-release: release
+	METALDB_TEST_LIB_DIR=$(RELEASE_LIB) $(CARGO) test --features $(FEATURES) --test ffi_c -- \
+		c_programs_pass_plain header_and_lmdb_share_no_names_and_link_together
+
 # Fuzzing of the C ABI (RELIABILITY.md, "Fuzzing"): the libFuzzer target fuzz/fuzz_targets/c_abi.rs,
 # built by cargo-fuzz with AddressSanitizer. The stable toolchain accepts cargo-fuzz's nightly
-# flags (-Zsanitizer) under RUSTC_BOOTSTRAP=1. Like `lint`, the build links the RocksDB of the
-# test build (or the prebuilt one ROCKSDB_LIB_DIR names), in a target directory of its own.
+# flags (-Zsanitizer) under RUSTC_BOOTSTRAP=1. The build links the RocksDB of `make rocksdb`,
+# in a target directory of its own.
 FUZZ_SECONDS ?= 3600
 FUZZ_SMOKE_SECONDS ?= 60
 FUZZ_DIR := $(CARGO_TARGET_DIR)/fuzz
@@ -109,10 +235,8 @@ FUZZ_BIN := $(FUZZ_DIR)/x86_64-unknown-linux-gnu/release/c_abi
 FUZZ_RUN := $(FUZZ_BIN) \
 	-timeout=30 -len_control=0 -max_len=1024 -artifact_prefix=$(FUZZ_DIR)/artifacts/
 
-fuzz-build: lib
-	rocksdb="$(TEST_BUILD_ROCKSDB)" && \
-	ROCKSDB_LIB_DIR="$$rocksdb" ROCKSDB_STATIC=1 SNAPPY_LIB_DIR="$$rocksdb" SNAPPY_STATIC=1 RUSTC_BOOTSTRAP=1 \
-		$(CARGO) fuzz build -O --target-dir $(FUZZ_DIR) c_abi
+fuzz-build: rocksdb
+	RUSTC_BOOTSTRAP=1 $(CARGO) fuzz build -O --target-dir $(FUZZ_DIR) c_abi
 	mkdir -p $(FUZZ_DIR)/artifacts
 
 # Replays every input of fuzz/regressions/c_abi once, then fuzzes for FUZZ_SMOKE_SECONDS from
@@ -129,15 +253,16 @@ fuzz: fuzz-build
 
 # The 1.x ABI (README, "ABI stability"): the header's prototypes, struct layouts, typedefs and
 # constants and the library's versioned exports, as abi/abi.py extracts them, against the
-# committed baseline. Additions pass; a removal or a change fails with a report.
+# committed baseline. Additions pass; a removal or a change fails with a report. The library
+# checked is the one `make install` ships.
 ABI_BASELINE := abi/metaldb-$(MAJOR).abi
-ABI_LIBRARY := $(LIBDIR)/libmetaldb.so
+ABI_LIBRARY := $(RELEASE_LIB)/libmetaldb.so
 
-abi-check: lib
+abi-check: release
 	python3 abi/test_abi.py
 	python3 abi/abi.py check $(ABI_BASELINE) include/metaldb.h $(ABI_LIBRARY)
 
-abi-baseline: lib
+abi-baseline: release
 	python3 abi/abi.py dump include/metaldb.h $(ABI_LIBRARY) > $(ABI_BASELINE).new
 	mv $(ABI_BASELINE).new $(ABI_BASELINE)
 
@@ -156,7 +281,7 @@ GO_ENV := PKG_CONFIG_PATH=$(GO_STAGE)/lib/pkgconfig LD_LIBRARY_PATH=$(GO_STAGE)/
 GO_FAULT_INJECTION_TARGET := $(CARGO_TARGET_DIR)/fault-injection
 GO_FAULT_INJECTION := $(GO_FAULT_INJECTION_TARGET)/debug
 
-go-test:
+go-test: rocksdb
 	rm -rf $(GO_STAGE)
 	$(MAKE) install PREFIX=$(GO_STAGE) DESTDIR=
 	cd bindings/go && $(GO_ENV) $(GO) vet ./...
@@ -170,9 +295,7 @@ go-test:
 	cd bindings/go && CGO_CFLAGS=-I$(GO_STAGE)/include CGO_LDFLAGS="-L$(GO_STAGE)/lib -lmetaldb" \
 		LD_LIBRARY_PATH=$(GO_STAGE)/lib PKG_CONFIG_PATH=/nonexistent \
 		$(GO) test -tags metaldb_nopkgconfig -count=1 -run 'TestLibraryVersion|TestForkIntoPatchMerge' .
-	rocksdb="$${ROCKSDB_LIB_DIR:-$(TEST_BUILD_ROCKSDB)}" && \
-	ROCKSDB_LIB_DIR="$$rocksdb" ROCKSDB_STATIC=1 SNAPPY_LIB_DIR="$$rocksdb" SNAPPY_STATIC=1 \
-		CARGO_TARGET_DIR=$(GO_FAULT_INJECTION_TARGET) $(CARGO) rustc --lib --crate-type=cdylib \
+	CARGO_TARGET_DIR=$(GO_FAULT_INJECTION_TARGET) $(CARGO) rustc --lib --crate-type=cdylib \
 		--no-default-features --features rocksdb_snappy,fault-injection --quiet
 	ln -sf libmetaldb.so $(GO_FAULT_INJECTION)/libmetaldb.so.$(MAJOR)
 	cd bindings/go && CGO_CFLAGS="-I$(CURDIR)/include -DMETALDB_FAULT_INJECTION" \
@@ -219,14 +342,17 @@ py-test: wheel
 	PYTHONDONTWRITEBYTECODE=1 $(PY_VENV)/bin/python -X dev -P -W error::ResourceWarning \
 		-m pytest -c bindings/python/pyproject.toml --rootdir bindings/python bindings/python/tests
 
-test: fmt-check rust-test derive-test lint fuzz-smoke abi-check go-test py-test
+# RocksDB first, so that it is compiled once, before anything links it; the optimized library
+# next, which the install tests of rust-test and c-test-release use.
+test: rocksdb fmt-check release rust-test derive-test c-test-release lint fuzz-smoke abi-check \
+	go-test py-test deb-test
 
-# The benchmarks of BENCHMARKS.md, in an optimized build, which needs RocksDB built with
-# optimizations: the first run compiles it (25 minutes) unless ROCKSDB_LIB_DIR points at an
-# optimized build of it.
-bench:
+# The benchmarks of BENCHMARKS.md, in an optimized build that links the optimized RocksDB of
+# `make rocksdb`.
+bench: rocksdb
 	$(CARGO) bench --bench engine --features long_benchmarks
 	python3 benches/ratios.py
 
-bench-c:
-	$(CARGO) bench --bench c_abi -- $(BENCH_C_ARGS)
+# The C side is built against the library `make install` ships ($(RELEASE_LIB)).
+bench-c: release
+	METALDB_BENCH_LIB_DIR=$(RELEASE_LIB) $(CARGO) bench --bench c_abi -- $(BENCH_C_ARGS)

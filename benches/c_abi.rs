@@ -4,7 +4,8 @@
 //!
 //! `make bench-c` runs it; by hand: `cargo bench --bench c_abi -- [--items 1000,10000]
 //! [--rounds 9]`. The C program is compiled with `cc -O2` (`$CC` to change) twice, against the
-//! libraries that cargo built with this binary (the same optimized build as the Rust side):
+//! libraries of `METALDB_BENCH_LIB_DIR` (`make bench-c` names the release build that `make
+//! install` ships), or else those that cargo built with this binary (optimized as well):
 //! once against `libmetaldb.so`, as C programs normally use metaldb, and once against
 //! `libmetaldb.a`. The second isolates the C layer itself: code in a shared library reaches
 //! its thread-local variables (RocksDB has many) through `__tls_get_addr` and is compiled
@@ -305,21 +306,28 @@ enum Linking {
     Static,
 }
 
-/// Compiles `benches/c_abi.c` against the library built with this binary, in its `deps/`
-/// directory, and returns the program.
+/// Compiles `benches/c_abi.c` against the library in the directory that
+/// `METALDB_BENCH_LIB_DIR` names (`make bench-c`: the optimized build that `make install`
+/// ships), or else the one built with this binary, in its `deps/` directory; returns the
+/// program.
 fn build_c_program(linking: Linking) -> PathBuf {
-    let deps = env::current_exe()
+    let exe_dir = env::current_exe()
         .expect("the benchmark has a path")
         .parent()
         .expect("bench binaries live in <target>/<profile>/deps")
         .to_path_buf();
+    let deps = env::var_os("METALDB_BENCH_LIB_DIR").map_or_else(|| exe_dir.clone(), PathBuf::from);
     let library = deps.join("libmetaldb.so");
     assert!(
-        library.is_file(),
-        "{} was not built with the benchmark",
-        library.display()
+        library.is_file() && deps.join("libmetaldb.a").is_file(),
+        "{} has no libmetaldb.so and libmetaldb.a (METALDB_BENCH_LIB_DIR, or built with the \
+         benchmark)",
+        deps.display()
     );
-    let dir = deps.parent().expect("deps/ has a parent").join("c-bench");
+    let dir = exe_dir
+        .parent()
+        .expect("deps/ has a parent")
+        .join("c-bench");
     fs::create_dir_all(&dir).expect("create the C benchmark's directory");
     // Programs load the library by its SONAME, which cargo does not create.
     let soname = dir.join(format!("libmetaldb.so.{}", env!("CARGO_PKG_VERSION_MAJOR")));

@@ -67,9 +67,15 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// cargo does: hard links, or copies across file systems), so that the libraries there are
 /// the ones built with this test binary. Only if `deps/` has no library, it runs `cargo build`
 /// with the project's flags. Once per test process.
+///
+/// [`LIB_DIR_VAR`] replaces that directory with another build's (`make c-test-release` points
+/// it at the optimized library that `make install` ships).
 pub fn lib_dir() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
+        if let Some(dir) = env::var_os(LIB_DIR_VAR) {
+            return given_lib_dir(PathBuf::from(dir));
+        }
         let profile = profile_dir();
         let names = ["libmetaldb.so", "libmetaldb.a"];
         if !names
@@ -94,6 +100,26 @@ pub fn lib_dir() -> PathBuf {
         profile
     })
     .clone()
+}
+
+/// The variable that names the directory of the libraries to test instead of this build's.
+pub const LIB_DIR_VAR: &str = "METALDB_TEST_LIB_DIR";
+
+/// Checks that `dir`, named by [`LIB_DIR_VAR`], holds the libraries and the SONAME link, and
+/// returns it: nothing is built there, and a wrong directory must not pass by testing nothing.
+fn given_lib_dir(dir: PathBuf) -> PathBuf {
+    let soname = format!("libmetaldb.so.{}", env!("CARGO_PKG_VERSION_MAJOR"));
+    for name in ["libmetaldb.so", "libmetaldb.a", soname.as_str()] {
+        assert!(
+            dir.join(name).is_file(),
+            "{}={} holds no {} (`make release` builds the optimized libraries there)",
+            LIB_DIR_VAR,
+            dir.display(),
+            name
+        );
+    }
+    eprintln!("testing the libraries of {}", dir.display());
+    dir
 }
 
 /// Replaces `to` with a hard link to `from` (a copy if linking fails), through a temporary

@@ -1,0 +1,91 @@
+#!/bin/sh
+# The Debian packages of `make deb`, as a user gets them (`make deb-test`, part of `make test`):
+# lintian finds no error in them; `apt-get install ./dist/*.deb` installs them into this
+# machine; examples-c/quickstart.c builds with `pkg-config --cflags --libs metaldb` alone,
+# loads the installed library from the multiarch directory, and runs; purging the packages
+# removes every file they installed.
+#
+# Installing packages needs root: as another user this fails, saying so, unless
+# METALDB_ALLOW_NO_ROOT=1 lets it skip knowingly. It refuses to run if metaldb packages are
+# installed already (it would remove them).
+set -eu
+
+fail() {
+    echo "deb_install.sh: $*" >&2
+    exit 1
+}
+
+cd "$(dirname "$0")/.."
+PACKAGES="libmetaldb1 libmetaldb-dev libmetaldb1-dbgsym"
+MULTIARCH=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+VERSION=$(dpkg-parsechangelog -SVersion)
+
+if [ "$(id -u)" != 0 ]; then
+    if [ "${METALDB_ALLOW_NO_ROOT:-}" = 1 ]; then
+        echo "SKIPPED: installing the Debian packages needs root (METALDB_ALLOW_NO_ROOT=1 is set)" >&2
+        exit 0
+    fi
+    fail "installing the Debian packages needs root: run as root (as CI does), or set METALDB_ALLOW_NO_ROOT=1 to skip knowingly"
+fi
+
+debs=$(ls dist/libmetaldb1_"$VERSION"_*.deb dist/libmetaldb-dev_"$VERSION"_*.deb dist/libmetaldb1-dbgsym_"$VERSION"_*.deb 2>/dev/null) ||
+    fail "dist/ lacks the packages of version $VERSION: run make deb"
+[ "$(echo "$debs" | wc -l)" = 3 ] || fail "expected 3 packages in dist/, found: $debs"
+
+echo "== lintian"
+lintian --fail-on error --display-level ">=warning" $debs || fail "lintian reports errors (above)"
+
+for package in $PACKAGES; do
+    if dpkg-query -W -f='${Status}\n' "$package" 2>/dev/null | grep -q ' installed$'; then
+        fail "$package is installed already; remove it first (this test would purge it)"
+    fi
+done
+
+work=$(mktemp -d)
+purge() {
+    apt-get remove -y -qq --purge -o DPkg::Lock::Timeout=600 $PACKAGES >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap purge EXIT
+
+echo "== apt-get install"
+# shellcheck disable=SC2086 # one argument per package file
+apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 \
+    $(for deb in $debs; do echo "./$deb"; done)
+
+libdir=/usr/lib/$MULTIARCH
+for file in "$libdir/libmetaldb.so.$VERSION" "$libdir/libmetaldb.so.1" "$libdir/libmetaldb.so" \
+    "$libdir/libmetaldb.a" "$libdir/pkgconfig/metaldb.pc" /usr/include/metaldb.h \
+    /usr/include/metaldb/module.modulemap; do
+    [ -e "$file" ] || fail "$file is not installed"
+done
+
+echo "== the quick start, with pkg-config alone"
+# Out of the source tree, with pkg-config's own search path: only the installed files count.
+cp examples-c/quickstart.c "$work/"
+flags=$(env -u PKG_CONFIG_PATH -u PKG_CONFIG_LIBDIR -u PKG_CONFIG_SYSROOT_DIR \
+    pkg-config --cflags --libs metaldb) || fail "pkg-config does not find metaldb"
+echo "pkg-config --cflags --libs metaldb: $flags"
+# shellcheck disable=SC2086 # the flags are words
+(cd "$work" && cc -std=c99 -Wall -Wextra -Werror -pedantic quickstart.c -o quickstart $flags)
+# The loader may name it through /lib, a link to /usr/lib on a merged-/usr system.
+loaded=$(env -u LD_LIBRARY_PATH ldd "$work/quickstart" | sed -n 's/^[[:space:]]*libmetaldb\.so\.1 => \([^ ]*\) .*/\1/p')
+echo "the quick start loads $loaded"
+[ -n "$loaded" ] && [ "$(readlink -f "$loaded")" = "$(readlink -f "$libdir/libmetaldb.so.1")" ] ||
+    fail "the quick start does not load $libdir/libmetaldb.so.1 but '$loaded'"
+output=$(cd "$work" && env -u LD_LIBRARY_PATH ./quickstart "$work/quickstart.db")
+echo "$output"
+echo "$output" | grep -q "^metaldb $VERSION " || fail "the quick start does not report metaldb $VERSION"
+[ "$(echo "$output" | tail -n 1)" = done ] || fail "the quick start did not finish"
+
+echo "== apt-get remove --purge"
+apt-get remove -y -qq --purge -o DPkg::Lock::Timeout=600 $PACKAGES
+for package in $PACKAGES; do
+    if dpkg-query -W -f='${Status}\n' "$package" 2>/dev/null | grep -q ' installed$'; then
+        fail "$package is still installed"
+    fi
+done
+for file in "$libdir/libmetaldb.so.1" /usr/include/metaldb.h "$libdir/pkgconfig/metaldb.pc"; do
+    [ ! -e "$file" ] || fail "$file is still there after the purge"
+done
+echo "deb_install.sh: ok"
