@@ -30,6 +30,7 @@ use crate::{
         RocksOpen, SparseListCall,
     },
     model::{self, Addr, Index, Kind, Namespace, Space, State, Value},
+    stats::{self, DbOutcome},
 };
 
 /// Longest input run, in operations: longer ones add little but time.
@@ -40,6 +41,7 @@ const MAX_ROCKSDB_OPENS: usize = 2;
 /// Runs one input on fresh state, then frees every handle it left and checks the databases.
 pub fn run(input: Input) {
     let mut harness = Harness::new();
+    harness.rocksdb_first = input.first_db.rocksdb();
     for op in input.ops.iter().take(MAX_OPS) {
         harness.op(op);
     }
@@ -307,6 +309,8 @@ struct Harness {
     /// A directory for this input's RocksDB databases, made on first use.
     directory: Option<PathBuf>,
     rocksdb_opens: usize,
+    /// Whether the next `mdb_db_open_temporary` opens a RocksDB database instead.
+    rocksdb_first: bool,
     /// The latest checkpoint: its path and the state it holds.
     checkpoint: Option<(PathBuf, State, bool)>,
     /// Every address used, to check at the end that the absent ones are absent.
@@ -330,6 +334,7 @@ impl Harness {
             next_id: 0,
             directory: None,
             rocksdb_opens: 0,
+            rocksdb_first: false,
             checkpoint: None,
             seen: BTreeSet::new(),
         }
@@ -402,10 +407,18 @@ impl Harness {
 
     fn op(&mut self, op: &Op) {
         match op {
+            // The input's first database on RocksDB, if it asks for it (`FirstDb`).
+            Op::OpenTemporary { nulls } if self.rocksdb_first && !nulls.has(0) => {
+                self.open_rocks(op, RocksOpen::Create { compression: 1 })
+            }
             Op::OpenTemporary { nulls } => self.open_temporary(op, *nulls),
             // RocksDB costs a hundred times more than the in-memory database: one in sixteen
             // requests opens one.
-            Op::OpenRocks { how, gate } if gate % 16 == 0 => self.open_rocks(op, *how),
+            Op::OpenRocks { how, gate }
+                if gate % 16 == 0 && self.rocksdb_opens < MAX_ROCKSDB_OPENS =>
+            {
+                self.open_rocks(op, *how)
+            }
             Op::OpenRocks { .. } => {}
             Op::Snapshot { db, nulls } => self.snapshot(op, db.pick(self.db_handles.len()), *nulls),
             Op::ForkNew { db, nulls } => self.fork_new(op, db.pick(self.db_handles.len()), *nulls),
@@ -575,10 +588,8 @@ impl Harness {
     }
 
     fn open_rocks(&mut self, op: &Op, how: RocksOpen) {
-        if self.rocksdb_opens >= MAX_ROCKSDB_OPENS {
-            return;
-        }
         self.rocksdb_opens += 1;
+        self.rocksdb_first = false;
         let directory = self.directory();
         // SAFETY: `mdb_db_options_init` fills the struct of the size it is given.
         let mut options = unsafe {
@@ -2920,6 +2931,14 @@ impl Harness {
     /// Checks every exact database against the model, frees every handle, and checks that
     /// RocksDB databases closed and kept their contents.
     fn finish(mut self) {
+        let outcomes: Vec<DbOutcome> = self
+            .dbs
+            .iter()
+            .map(|db| DbOutcome {
+                exact: db.exact,
+                rocksdb: db.path.is_some(),
+            })
+            .collect();
         for db in 0..self.dbs.len() {
             if self.db_handles.iter().any(|&(_, id)| id == db) {
                 self.verify_db(db);
@@ -2993,6 +3012,7 @@ impl Harness {
         if let Some(directory) = &self.directory {
             std::fs::remove_dir_all(directory).expect("the temporary directory is removable");
         }
+        stats::input_done(outcomes);
     }
 
     /// Reads every address the model knows of, and every address the input used, through a

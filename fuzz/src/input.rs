@@ -10,7 +10,32 @@ use arbitrary::{Arbitrary, Result, Unstructured};
 /// The whole input: the operations, run in order on fresh state.
 #[derive(Debug, Arbitrary)]
 pub struct Input {
+    /// Where the input's first database lives. It comes first, as one byte: inputs written
+    /// before it existed decode unchanged behind a zero byte (in-memory first database).
+    pub first_db: FirstDb,
     pub ops: Vec<Op>,
+}
+
+/// Where an input's first database lives: one byte, whose value 3 modulo 4 makes the input's
+/// first `mdb_db_open_temporary` open a new RocksDB database instead, so that a quarter of the
+/// inputs run their operations on RocksDB (the other opens of RocksDB are rare and late).
+#[derive(Debug, Clone, Copy)]
+pub struct FirstDb(u8);
+
+impl FirstDb {
+    pub fn rocksdb(self) -> bool {
+        self.0 % 4 == 3
+    }
+}
+
+impl<'a> Arbitrary<'a> for FirstDb {
+    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        Ok(Self(u.arbitrary()?))
+    }
+
+    fn size_hint(depth: usize) -> (usize, Option<usize>) {
+        u8::size_hint(depth)
+    }
 }
 
 /// A handle argument: one of the live handles of the kind the call takes, or NULL.
