@@ -10,6 +10,8 @@ use std::sync::{
     Once,
 };
 
+use crate::input::IndexKind;
+
 /// Inputs between two periodic reports.
 const REPORT_EVERY: u64 = 20_000;
 
@@ -28,6 +30,11 @@ static INPUTS_ROCKSDB: AtomicU64 = AtomicU64::new(0);
 static ROCKSDB_DBS_EXACT: AtomicU64 = AtomicU64::new(0);
 static ROCKSDB_DBS: AtomicU64 = AtomicU64::new(0);
 
+/// Persistent iterators created, per kind (map, list, sparse list, key set): standalone
+/// (`mdb_persistent_iter_new_*`) and in loops (`mdb_persistent_iters_new_*`).
+static PERSISTENT_ITERS: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+static LOOP_ITERS: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+
 static AT_EXIT: Once = Once::new();
 
 extern "C" {
@@ -42,6 +49,26 @@ extern "C" fn report_at_exit() {
 #[inline]
 pub fn count_call() {
     CALLS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Counts a persistent iterator created over an index of `kind`, in a loop or standalone.
+pub fn persistent_iter_created(kind: IndexKind, in_loop: bool) {
+    let kinds = [
+        IndexKind::Map,
+        IndexKind::List,
+        IndexKind::SparseList,
+        IndexKind::KeySet,
+    ];
+    let i = kinds
+        .iter()
+        .position(|&k| k == kind)
+        .expect("persistent iterators take these kinds");
+    let counters = if in_loop {
+        &LOOP_ITERS
+    } else {
+        &PERSISTENT_ITERS
+    };
+    counters[i].fetch_add(1, Ordering::Relaxed);
 }
 
 /// The model's verdict on one database at the end of an input.
@@ -107,12 +134,15 @@ fn report(when: &str) -> String {
          exact to the end: {exact} of the {with_db} inputs with a database ({:.1}%), \
          {dbs_exact} of {} databases ({:.1}%); \
          RocksDB: first database in {rocksdb_first} inputs ({:.1}%), any in {rocksdb} ({:.1}%), \
-         {rocksdb_exact} of {rocksdb_dbs} RocksDB databases exact",
+         {rocksdb_exact} of {rocksdb_dbs} RocksDB databases exact; \
+         persistent iterators over map/list/sparse list/key set: standalone {:?}, in loops {:?}",
         percent(exact, with_db),
         dbs_exact + dbs_inexact,
         percent(dbs_exact, dbs_exact + dbs_inexact),
         percent(rocksdb_first, inputs),
         percent(rocksdb, inputs),
+        PERSISTENT_ITERS.each_ref().map(get),
+        LOOP_ITERS.each_ref().map(get),
         calls = get(&CALLS),
     )
 }
