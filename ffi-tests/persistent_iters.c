@@ -10,17 +10,6 @@
 
 #include <stdbool.h>
 
-/* Returns the status of `call` from a step callback when it fails. */
-#define TRY(call)                                                                       \
-    do {                                                                                \
-        mdb_status try_status_ = (call);                                                \
-        if (try_status_ != MDB_OK) {                                                    \
-            printf("  %s:%d: %s returned %u: %s\n", __FILE__, __LINE__, #call,          \
-                   (unsigned)try_status_, mdb_last_error_message());                    \
-            return try_status_;                                                         \
-        }                                                                               \
-    } while (0)
-
 typedef enum { KIND_MAP, KIND_LIST, KIND_SPARSE_LIST, KIND_KEY_SET } kind;
 
 enum { ITEMS = 5 };

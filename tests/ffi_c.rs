@@ -621,9 +621,11 @@ fn tests_or_examples_make_a_real_call_of_every_function_of_the_header() {
 
 #[test]
 fn calls_are_found_in_code_only() {
-    let functions: Vec<String> = ["mdb_a", "mdb_b", "mdb_c", "mdb_d", "mdb_e", "mdb_f", "mdb_g"]
-        .map(str::to_owned)
-        .to_vec();
+    let functions: Vec<String> = [
+        "mdb_a", "mdb_b", "mdb_c", "mdb_d", "mdb_e", "mdb_f", "mdb_g",
+    ]
+    .map(str::to_owned)
+    .to_vec();
     let source = "/* mdb_a(x) */ // mdb_b(y)\nputs(\"mdb_c(\\\" mdb_d(\"); x_mdb_d(1);\n\
                   CHECK_OK(mdb_e (2)); char q = '\"'; mdb_f(q); mdb_g;";
     assert_eq!(

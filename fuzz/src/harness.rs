@@ -2842,27 +2842,40 @@ unsafe fn read_index(
     }
 }
 
+/// A key and value, copied from what an iterator lent.
+type KeyValue = (Vec<u8>, Vec<u8>);
+
+/// The next entry of an iterator, `Ok(None)` at its end, or the failed status.
+unsafe fn next_entry(iter: *mut mdb_iter) -> Result<Option<KeyValue>, mdb_status> {
+    let (mut key, mut key_len, mut value, mut value_len, mut found) =
+        (ptr::null(), 0, ptr::null(), 0, false);
+    // SAFETY: a live iterator and out-pointers.
+    let status = unsafe {
+        mdb_iter_next(
+            iter,
+            &mut key,
+            &mut key_len,
+            &mut value,
+            &mut value_len,
+            &mut found,
+        )
+    };
+    match (status, found) {
+        (MDB_OK, true) => Ok(Some((borrowed(key, key_len), borrowed(value, value_len)))),
+        (MDB_OK, false) => Ok(None),
+        (status, _) => Err(status),
+    }
+}
+
 /// Every entry an iterator yields.
 unsafe fn iterate(iter: *mut mdb_iter) -> Vec<(Vec<u8>, Value)> {
     let mut entries = Vec::new();
     loop {
-        let (mut key, mut key_len, mut value, mut value_len, mut found) =
-            (ptr::null(), 0, ptr::null(), 0, false);
-        // SAFETY: a live iterator and out-pointers.
-        let status = unsafe {
-            mdb_iter_next(
-                iter,
-                &mut key,
-                &mut key_len,
-                &mut value,
-                &mut value_len,
-                &mut found,
-            )
-        };
-        assert_eq!(status, MDB_OK, "iterating: {}", last_error());
-        if !found {
-            return entries;
+        // SAFETY: a live iterator.
+        match unsafe { next_entry(iter) } {
+            Ok(Some((key, value))) => entries.push((key, Rc::from(value))),
+            Ok(None) => return entries,
+            Err(_) => panic!("iterating: {}", last_error()),
         }
-        entries.push((borrowed(key, key_len), Rc::from(borrowed(value, value_len))));
     }
 }

@@ -109,7 +109,7 @@ pub fn input_done(dbs: Vec<DbOutcome>) {
     bump(&INPUTS_ROCKSDB_FIRST, rocksdb_first);
     bump(&INPUTS_ROCKSDB, any_rocksdb);
     let inputs = INPUTS.fetch_add(1, Ordering::Relaxed) + 1;
-    if inputs % REPORT_EVERY == 0 {
+    if inputs.is_multiple_of(REPORT_EVERY) {
         eprintln!("{}", report("so far"));
     }
 }

@@ -6,7 +6,7 @@
 
 use std::{collections::VecDeque, ffi::c_void, ptr};
 
-use super::{borrowed, check, last_error, name_arg, Expect, FamilyId, Harness};
+use super::{check, last_error, name_arg, next_entry, Expect, FamilyId, Harness};
 use crate::{
     abi::*,
     input::{IndexKind, LoopPlan, Op, Pick},
@@ -153,24 +153,15 @@ unsafe extern "C" fn copy_step(
         }
         let mut taken = 0;
         while status == MDB_OK && taken < step.batch {
-            let (mut key, mut key_len, mut value, mut value_len, mut found) =
-                (ptr::null(), 0, ptr::null(), 0, false);
-            status = mdb_iter_next(
-                iter,
-                &mut key,
-                &mut key_len,
-                &mut value,
-                &mut value_len,
-                &mut found,
-            );
-            if status != MDB_OK {
-                step.failure = Some(format!("mdb_iter_next failed: {}", last_error()));
-                break;
-            }
-            if !found {
-                break;
-            }
-            let (key, value) = (borrowed(key, key_len), borrowed(value, value_len));
+            let (key, value) = match next_entry(iter) {
+                Ok(Some(entry)) => entry,
+                Ok(None) => break,
+                Err(failed) => {
+                    status = failed;
+                    step.failure = Some(format!("mdb_iter_next failed: {}", last_error()));
+                    break;
+                }
+            };
             status = copy_entry(kind, new_index, &key, &value);
             if status != MDB_OK {
                 step.failure = Some(format!("copying a {kind:?} entry failed: {}", last_error()));
