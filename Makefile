@@ -18,7 +18,7 @@ INSTALL ?= install
 VERSION := $(shell sed -n 's/^version = "\([^"]*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
-.PHONY: help lib quickstart migration-example install test rust-test fmt-check lint fuzz-build fuzz-smoke fuzz go-test abi-check abi-baseline bench bench-c
+.PHONY: help lib quickstart migration-example install test rust-test fmt-check lint fuzz-build fuzz-test fuzz-smoke fuzz go-test abi-check abi-baseline bench bench-c
 
 help:
 	@echo "make quickstart  build the library and run examples-c/quickstart.c against it"
@@ -103,6 +103,15 @@ fuzz-build: lib
 	ROCKSDB_LIB_DIR="$$rocksdb" ROCKSDB_STATIC=1 SNAPPY_LIB_DIR="$$rocksdb" SNAPPY_STATIC=1 RUSTC_BOOTSTRAP=1 \
 		$(CARGO) fuzz build -O --target-dir $(FUZZ_DIR) c_abi
 	mkdir -p $(FUZZ_DIR)/artifacts
+
+# The fuzz harness's own tests (fuzz/tests): inputs written by hand that must pass the model's
+# checks, such as a migration loop over each kind of index. A plain (not sanitized) build, in a
+# target directory of its own, linking the test build's RocksDB like `lint`.
+fuzz-test: lib
+	rocksdb="$(TEST_BUILD_ROCKSDB)" && \
+	ROCKSDB_LIB_DIR="$$rocksdb" ROCKSDB_STATIC=1 SNAPPY_LIB_DIR="$$rocksdb" SNAPPY_STATIC=1 \
+		CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/fuzz-test \
+		$(CARGO) test --manifest-path fuzz/Cargo.toml
 
 # Replays every input of fuzz/regressions/c_abi once, then fuzzes for FUZZ_SMOKE_SECONDS from
 # the committed corpus (new inputs go to a scratch directory, not into the work tree).
@@ -208,7 +217,7 @@ py-test: wheel
 	PYTHONDONTWRITEBYTECODE=1 $(PY_VENV)/bin/python -X dev -P -W error::ResourceWarning \
 		-m pytest -c bindings/python/pyproject.toml --rootdir bindings/python bindings/python/tests
 
-test: fmt-check rust-test lint fuzz-smoke abi-check go-test py-test
+test: fmt-check rust-test lint fuzz-test fuzz-smoke abi-check go-test py-test
 
 # The benchmarks of BENCHMARKS.md, in an optimized build, which needs RocksDB built with
 # optimizations: the first run compiles it (25 minutes) unless ROCKSDB_LIB_DIR points at an

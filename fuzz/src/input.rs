@@ -22,7 +22,7 @@ pub struct Input {
 /// more: an input on RocksDB takes about 35 times as long as one in memory (opening, closing
 /// and reopening the database), so that an eighth of the inputs already take half the time.
 #[derive(Debug, Clone, Copy)]
-pub struct FirstDb(u8);
+pub struct FirstDb(pub u8);
 
 impl FirstDb {
     pub fn rocksdb(self) -> bool {
@@ -42,7 +42,7 @@ impl<'a> Arbitrary<'a> for FirstDb {
 
 /// A handle argument: one of the live handles of the kind the call takes, or NULL.
 #[derive(Debug, Clone, Copy)]
-pub struct Slot(u8);
+pub struct Slot(pub u8);
 
 /// What a [`Slot`] designates among `len` live handles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -53,22 +53,34 @@ pub fn count_call() {
 
 /// Counts a persistent iterator created over an index of `kind`, in a loop or standalone.
 pub fn persistent_iter_created(kind: IndexKind, in_loop: bool) {
-    let kinds = [
-        IndexKind::Map,
-        IndexKind::List,
-        IndexKind::SparseList,
-        IndexKind::KeySet,
-    ];
-    let i = kinds
-        .iter()
-        .position(|&k| k == kind)
-        .expect("persistent iterators take these kinds");
     let counters = if in_loop {
         &LOOP_ITERS
     } else {
         &PERSISTENT_ITERS
     };
-    counters[i].fetch_add(1, Ordering::Relaxed);
+    counters[kind_index(kind)].fetch_add(1, Ordering::Relaxed);
+}
+
+/// How many persistent iterators over `kind` this process created, in loops or standalone.
+pub fn persistent_iters_created(kind: IndexKind, in_loop: bool) -> u64 {
+    let counters = if in_loop {
+        &LOOP_ITERS
+    } else {
+        &PERSISTENT_ITERS
+    };
+    counters[kind_index(kind)].load(Ordering::Relaxed)
+}
+
+fn kind_index(kind: IndexKind) -> usize {
+    [
+        IndexKind::Map,
+        IndexKind::List,
+        IndexKind::SparseList,
+        IndexKind::KeySet,
+    ]
+    .iter()
+    .position(|&k| k == kind)
+    .expect("persistent iterators take these kinds")
 }
 
 /// The model's verdict on one database at the end of an input.
