@@ -49,7 +49,7 @@ SNAPPY_STATIC ?= 1
 export ROCKSDB_LIB_DIR ROCKSDB_STATIC SNAPPY_LIB_DIR SNAPPY_STATIC
 
 .PHONY: help rocksdb lib release quickstart migration-example install uninstall deb deb-symbols \
-	test rust-test derive-test c-test-release deb-test fmt-check lint fuzz-build fuzz-smoke fuzz go-test \
+	test rust-test derive-test c-test-release deb-test fmt-check lint fuzz-build fuzz-test fuzz-smoke fuzz go-test \
 	abi-check abi-baseline bench bench-c
 
 help:
@@ -239,6 +239,12 @@ fuzz-build: rocksdb
 	RUSTC_BOOTSTRAP=1 $(CARGO) fuzz build -O --target-dir $(FUZZ_DIR) c_abi
 	mkdir -p $(FUZZ_DIR)/artifacts
 
+# The fuzz harness's own tests (fuzz/tests): inputs written by hand that must pass the model's
+# checks, such as a migration loop over each kind of index. A plain (not sanitized) build, in a
+# target directory of its own, linking the test build's RocksDB like `lint`.
+fuzz-test: lib
+	CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/fuzz-test $(CARGO) test --manifest-path fuzz/Cargo.toml
+
 # Replays every input of fuzz/regressions/c_abi once, then fuzzes for FUZZ_SMOKE_SECONDS from
 # the committed corpus (new inputs go to a scratch directory, not into the work tree).
 fuzz-smoke: fuzz-build
@@ -344,7 +350,7 @@ py-test: wheel
 
 # RocksDB first, so that it is compiled once, before anything links it; the optimized library
 # next, which the install tests of rust-test and c-test-release use.
-test: rocksdb fmt-check release rust-test derive-test c-test-release lint fuzz-smoke abi-check \
+test: rocksdb fmt-check release rust-test derive-test c-test-release lint fuzz-test fuzz-smoke abi-check \
 	go-test py-test deb-test
 
 # The benchmarks of BENCHMARKS.md, in an optimized build that links the optimized RocksDB of

@@ -1,13 +1,12 @@
 /*
- * Errors: NULL at every entry point, every status reachable from C, the thread-local message
- * (set, cleared, copied, truncated, per thread) and the static status texts.
+ * Errors: NULL at every entry point, every status reachable from C, and the static status
+ * texts. (The thread-local message: error_messages.c.)
  *
  * tests/ffi_c.rs checks that every function declared in metaldb.h appears in this file, so a
- * new function gets its NULL cases here.
+ * new function gets its NULL cases here; and that each also has a real call in another test
+ * program or an example, since the calls here mostly pass NULLs.
  */
 #include "harness.h"
-
-#include <pthread.h>
 
 /* The call fails with MDB_ERR_INVALID_ARGUMENT and explains why. */
 #define CHECK_NULL_REFUSED(call)                                                        \
@@ -621,102 +620,6 @@ static int test_errors_corruption_and_foreign_databases_are_reported(void) {
     return 0;
 }
 
-static int test_errors_message_is_cleared_by_the_next_successful_call(void) {
-    mdb_db *db = NULL;
-    char copy[16];
-    CHECK_STATUS(mdb_db_open_temporary(NULL), MDB_ERR_INVALID_ARGUMENT);
-    CHECK(strlen(mdb_last_error_message()) > 0);
-    CHECK_OK(mdb_db_open_temporary(&db));
-    CHECK(strcmp(mdb_last_error_message(), "") == 0);
-    memset(copy, 'x', sizeof copy);
-    CHECK(mdb_last_error_copy(copy, sizeof copy) == 0);
-    CHECK(copy[0] == '\0');
-    mdb_db_free(db);
-    return 0;
-}
-
-static int test_errors_message_accessors_do_not_clear_the_message(void) {
-    char copy[256];
-    const char *first;
-    CHECK_STATUS(mdb_snapshot_new(NULL, NULL), MDB_ERR_INVALID_ARGUMENT);
-    first = mdb_last_error_message();
-    CHECK(strlen(first) > 0);
-    CHECK(mdb_last_error_copy(copy, sizeof copy) == strlen(first));
-    CHECK(mdb_last_error_copy(NULL, 0) == strlen(first));
-    /* The same message, still lent at the same address. */
-    CHECK(mdb_last_error_message() == first);
-    CHECK(strcmp(mdb_last_error_message(), copy) == 0);
-    return 0;
-}
-
-static int test_errors_last_error_copy_truncates_to_the_buffer(void) {
-    char buf[512];
-    char message[512];
-    size_t len;
-    CHECK_STATUS(mdb_db_open(NULL, NULL, NULL), MDB_ERR_INVALID_ARGUMENT);
-    len = strlen(mdb_last_error_message());
-    CHECK(len > 6 && len < sizeof message);
-    strcpy(message, mdb_last_error_message());
-
-    /* No buffer: only the length. */
-    CHECK(mdb_last_error_copy(NULL, 0) == len);
-    memset(buf, 'x', sizeof buf);
-    CHECK(mdb_last_error_copy(buf, 0) == len);
-    CHECK(buf[0] == 'x');
-    /* One byte: just the NUL. */
-    CHECK(mdb_last_error_copy(buf, 1) == len);
-    CHECK(buf[0] == '\0' && buf[1] == 'x');
-    /* Five bytes: four characters and the NUL, nothing past it. */
-    memset(buf, 'x', sizeof buf);
-    CHECK(mdb_last_error_copy(buf, 5) == len);
-    CHECK(memcmp(buf, message, 4) == 0 && buf[4] == '\0' && buf[5] == 'x');
-    /* One byte short of the NUL. */
-    memset(buf, 'x', sizeof buf);
-    CHECK(mdb_last_error_copy(buf, len) == len);
-    CHECK(strlen(buf) == len - 1 && memcmp(buf, message, len - 1) == 0);
-    /* Exactly enough, and more than enough. */
-    memset(buf, 'x', sizeof buf);
-    CHECK(mdb_last_error_copy(buf, len + 1) == len);
-    CHECK(strcmp(buf, message) == 0);
-    memset(buf, 'x', sizeof buf);
-    CHECK(mdb_last_error_copy(buf, sizeof buf) == len);
-    CHECK(strcmp(buf, message) == 0 && buf[len + 1] == 'x');
-    /* Copying changed nothing. */
-    CHECK(strcmp(mdb_last_error_message(), message) == 0);
-    return 0;
-}
-
-typedef struct {
-    char seen_at_start[256];
-    char own_message[256];
-} thread_messages;
-
-static void *fail_on_another_thread(void *arg) {
-    thread_messages *messages = arg;
-    strcpy(messages->seen_at_start, mdb_last_error_message());
-    if (mdb_fork_new(NULL, NULL) == MDB_ERR_INVALID_ARGUMENT) {
-        mdb_last_error_copy(messages->own_message, sizeof messages->own_message);
-    }
-    return NULL;
-}
-
-static int test_errors_messages_belong_to_their_thread(void) {
-    pthread_t thread;
-    thread_messages messages;
-    char mine[256];
-    memset(&messages, 0, sizeof messages);
-    CHECK_STATUS(mdb_db_open(NULL, NULL, NULL), MDB_ERR_INVALID_ARGUMENT);
-    strcpy(mine, mdb_last_error_message());
-    CHECK(pthread_create(&thread, NULL, fail_on_another_thread, &messages) == 0);
-    CHECK(pthread_join(thread, NULL) == 0);
-    CHECK(strcmp(messages.seen_at_start, "") == 0);
-    CHECK(strlen(messages.own_message) > 0);
-    CHECK(strcmp(messages.own_message, mine) != 0);
-    /* This thread's message is as it was. */
-    CHECK(strcmp(mdb_last_error_message(), mine) == 0);
-    return 0;
-}
-
 int main(void) {
     RUN_TEST(test_errors_every_entry_point_refuses_null_handles);
     RUN_TEST(test_errors_every_entry_point_refuses_null_outputs_and_inputs);
@@ -726,9 +629,5 @@ int main(void) {
     RUN_TEST(test_errors_every_status_is_reachable_from_c);
     RUN_TEST(test_errors_incompatible_version_is_reported_on_open);
     RUN_TEST(test_errors_corruption_and_foreign_databases_are_reported);
-    RUN_TEST(test_errors_message_is_cleared_by_the_next_successful_call);
-    RUN_TEST(test_errors_message_accessors_do_not_clear_the_message);
-    RUN_TEST(test_errors_last_error_copy_truncates_to_the_buffer);
-    RUN_TEST(test_errors_messages_belong_to_their_thread);
     return HARNESS_SUMMARY();
 }

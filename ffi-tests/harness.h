@@ -106,6 +106,18 @@ static inline int harness_summary(void) {
 
 #define CHECK_OK(call) CHECK_STATUS(call, MDB_OK)
 
+/* Returns the status of `call` from a function that returns a status (a migration step
+ * callback) when it fails, after printing it with the thread's message. */
+#define TRY(call)                                                                       \
+    do {                                                                                \
+        mdb_status try_status_ = (call);                                                \
+        if (try_status_ != MDB_OK) {                                                    \
+            printf("  %s:%d: %s returned %u: %s\n", __FILE__, __LINE__, #call,          \
+                   (unsigned)try_status_, mdb_last_error_message());                    \
+            return try_status_;                                                         \
+        }                                                                               \
+    } while (0)
+
 /* Fails the test unless two byte strings are equal. */
 #define CHECK_BYTES(data, len, expected, expected_len)                                  \
     do {                                                                                \

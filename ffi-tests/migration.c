@@ -5,17 +5,6 @@
  */
 #include "harness.h"
 
-/* Returns the status of `call` from a step callback when it fails. */
-#define TRY(call)                                                                       \
-    do {                                                                                \
-        mdb_status try_status_ = (call);                                                \
-        if (try_status_ != MDB_OK) {                                                    \
-            printf("  %s:%d: %s returned %u: %s\n", __FILE__, __LINE__, #call,          \
-                   (unsigned)try_status_, mdb_last_error_message());                    \
-            return try_status_;                                                         \
-        }                                                                               \
-    } while (0)
-
 enum { WALLETS = 10, CHUNK = 3 };
 
 /* Writes wallets w0..w9 with values "a".."j" into the map "ns.wallets" of `db`, plus

@@ -10,8 +10,9 @@
 //! use, see `c_support::fault_injection_lib_dir`), with `METALDB_FAULT_INJECTION` defined.
 //!
 //! Also here: the header compiled standalone as C and as C++, the header and LMDB's in one
-//! program (no clash of functions, types, macros or exported symbols), and a check that
-//! `errors.c` exercises every function of the header.
+//! program (no clash of functions, types, macros or exported symbols), and checks that
+//! `errors.c` calls every function of the header (with NULLs) and that the other tests or the
+//! examples call every one with real arguments.
 //!
 //! Needs a C and a C++ compiler, valgrind, pkg-config and liblmdb-dev (`.ci/run` installs
 //! them); a missing tool fails the test with the command that installs it.
@@ -508,11 +509,67 @@ fn header_and_lmdb_share_no_names_and_link_together() {
 }
 
 /// The functions of `functions` that `source` never calls.
+/// The functions of `functions` that the C `source` never calls: a call is the name, not part
+/// of a longer identifier, followed by `(`, in code (comments and literals do not count).
 fn uncalled<'a>(functions: &'a [String], source: &str) -> Vec<&'a String> {
+    let code = code_only(source);
     functions
         .iter()
-        .filter(|name| !source.contains(&format!("{}(", name)))
+        .filter(|name| !calls(&code, name))
         .collect()
+}
+
+fn calls(code: &str, name: &str) -> bool {
+    let identifier = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    code.match_indices(name).any(|(at, _)| {
+        !code[..at].ends_with(identifier) && code[at + name.len()..].trim_start().starts_with('(')
+    })
+}
+
+/// C source without its comments and string and character literals (each replaced by a
+/// space), so that a name mentioned there is never taken for a call.
+fn code_only(source: &str) -> String {
+    #[derive(PartialEq)]
+    enum State {
+        Code,
+        LineComment,
+        BlockComment,
+        Literal(char),
+    }
+    let mut state = State::Code;
+    let mut code = String::with_capacity(source.len());
+    let mut chars = source.chars().peekable();
+    while let Some(c) = chars.next() {
+        match state {
+            State::Code => match (c, chars.peek()) {
+                ('/', Some('/')) => state = State::LineComment,
+                ('/', Some('*')) => {
+                    chars.next();
+                    state = State::BlockComment;
+                }
+                ('"' | '\'', _) => state = State::Literal(c),
+                _ => code.push(c),
+            },
+            State::LineComment if c == '\n' => {
+                code.push('\n');
+                state = State::Code;
+            }
+            State::BlockComment if c == '*' && chars.peek() == Some(&'/') => {
+                chars.next();
+                code.push(' ');
+                state = State::Code;
+            }
+            State::Literal(_) if c == '\\' => {
+                chars.next();
+            }
+            State::Literal(quote) if c == quote => {
+                code.push(' ');
+                state = State::Code;
+            }
+            _ => {}
+        }
+    }
+    code
 }
 
 fn header() -> String {
@@ -535,6 +592,45 @@ fn errors_c_calls_every_function_of_the_header() {
         "ffi-tests/errors.c does not call these functions of metaldb.h (add their NULL \
          cases): {:?}",
         missing
+    );
+}
+
+/// Every function of the header is called with real arguments somewhere: in a test program
+/// other than `errors.c` (whose calls pass NULLs), or in an example.
+#[test]
+fn tests_or_examples_make_a_real_call_of_every_function_of_the_header() {
+    let functions = header_functions(&header());
+    let mut sources = String::new();
+    for dir in ["ffi-tests", "examples-c"] {
+        for entry in fs::read_dir(repo().join(dir)).expect("read the directory") {
+            let path = entry.expect("read a directory entry").path();
+            if path.extension().is_some_and(|ext| ext == "c") && !path.ends_with("errors.c") {
+                sources.push_str(&fs::read_to_string(&path).expect("read a source file"));
+                sources.push('\n');
+            }
+        }
+    }
+    let missing = uncalled(&functions, &sources);
+    assert!(
+        missing.is_empty(),
+        "no test of ffi-tests/ (other than errors.c) and no example of examples-c/ calls these \
+         functions of metaldb.h with real arguments: {:?}",
+        missing
+    );
+}
+
+#[test]
+fn calls_are_found_in_code_only() {
+    let functions: Vec<String> = [
+        "mdb_a", "mdb_b", "mdb_c", "mdb_d", "mdb_e", "mdb_f", "mdb_g",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let source = "/* mdb_a(x) */ // mdb_b(y)\nputs(\"mdb_c(\\\" mdb_d(\"); x_mdb_d(1);\n\
+                  CHECK_OK(mdb_e (2)); char q = '\"'; mdb_f(q); mdb_g;";
+    assert_eq!(
+        uncalled(&functions, source),
+        ["mdb_a", "mdb_b", "mdb_c", "mdb_d", "mdb_g"]
     );
 }
 

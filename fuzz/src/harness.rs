@@ -26,11 +26,14 @@ use crate::{
     abi::*,
     input::{
         AbortCall, AccessArg, CBytes, EntryCall, GroupKey, HandleKind, HelperView, IndexKind,
-        Input, KeySetCall, ListCall, LoopPlan, MapCall, Name, NamespaceKind, Nulls, Op, Pick,
-        RocksOpen, SparseListCall,
+        Input, KeySetCall, ListCall, MapCall, Name, NamespaceKind, Nulls, Op, Pick, RocksOpen,
+        SparseListCall,
     },
     model::{self, Addr, Index, Kind, Namespace, Space, State, Value},
+    stats::{self, DbOutcome},
 };
+
+mod iter_loop;
 
 /// Longest input run, in operations: longer ones add little but time.
 const MAX_OPS: usize = 256;
@@ -40,6 +43,7 @@ const MAX_ROCKSDB_OPENS: usize = 2;
 /// Runs one input on fresh state, then frees every handle it left and checks the databases.
 pub fn run(input: Input) {
     let mut harness = Harness::new();
+    harness.rocksdb_first = input.first_db.rocksdb();
     for op in input.ops.iter().take(MAX_OPS) {
         harness.op(op);
     }
@@ -307,6 +311,8 @@ struct Harness {
     /// A directory for this input's RocksDB databases, made on first use.
     directory: Option<PathBuf>,
     rocksdb_opens: usize,
+    /// Whether the next `mdb_db_open_temporary` opens a RocksDB database instead.
+    rocksdb_first: bool,
     /// The latest checkpoint: its path and the state it holds.
     checkpoint: Option<(PathBuf, State, bool)>,
     /// Every address used, to check at the end that the absent ones are absent.
@@ -330,6 +336,7 @@ impl Harness {
             next_id: 0,
             directory: None,
             rocksdb_opens: 0,
+            rocksdb_first: false,
             checkpoint: None,
             seen: BTreeSet::new(),
         }
@@ -402,10 +409,18 @@ impl Harness {
 
     fn op(&mut self, op: &Op) {
         match op {
+            // The input's first database on RocksDB, if it asks for it (`FirstDb`).
+            Op::OpenTemporary { nulls } if self.rocksdb_first && !nulls.has(0) => {
+                self.open_rocks(op, RocksOpen::Create { compression: 1 })
+            }
             Op::OpenTemporary { nulls } => self.open_temporary(op, *nulls),
             // RocksDB costs a hundred times more than the in-memory database: one in sixteen
             // requests opens one.
-            Op::OpenRocks { how, gate } if gate % 16 == 0 => self.open_rocks(op, *how),
+            Op::OpenRocks { how, gate }
+                if gate % 16 == 0 && self.rocksdb_opens < MAX_ROCKSDB_OPENS =>
+            {
+                self.open_rocks(op, *how)
+            }
             Op::OpenRocks { .. } => {}
             Op::Snapshot { db, nulls } => self.snapshot(op, db.pick(self.db_handles.len()), *nulls),
             Op::ForkNew { db, nulls } => self.fork_new(op, db.pick(self.db_handles.len()), *nulls),
@@ -575,10 +590,8 @@ impl Harness {
     }
 
     fn open_rocks(&mut self, op: &Op, how: RocksOpen) {
-        if self.rocksdb_opens >= MAX_ROCKSDB_OPENS {
-            return;
-        }
         self.rocksdb_opens += 1;
+        self.rocksdb_first = false;
         let directory = self.directory();
         // SAFETY: `mdb_db_options_init` fills the struct of the size it is given.
         let mut options = unsafe {
@@ -2466,6 +2479,7 @@ impl Harness {
             assert_eq!(iter, sentinel(), "{op:?}: out_iter written on failure");
             return;
         }
+        stats::persistent_iter_created(kind, false);
         let addr = addr.expect("checked");
         let family = &mut self.families[access.family];
         if !family.state.contains_key(&addr) {
@@ -2485,69 +2499,6 @@ impl Harness {
             }
             Err(()) => unreachable!("checked"),
         }
-    }
-
-    fn iter_loop(&mut self, op: &Op, helper: Option<Pick>, plan: &LoopPlan) {
-        let Some(helper) = helper else { return };
-        let (helper_ptr, family) = self.helper_arg(helper);
-        let Some(family) = family else {
-            // SAFETY: NULL is rejected before the step is called.
-            let status = unsafe {
-                mdb_migration_helper_iter_loop(ptr::null_mut(), Some(copy_step), ptr::null_mut())
-            };
-            let mut expect = Expect::default();
-            expect.error_if(true, MDB_ERR_INVALID_ARGUMENT);
-            check(op, status, &expect);
-            return;
-        };
-        let namespace = self.helper_namespace(family);
-        let source = plan.source.to_c_name();
-        let source_name = name_arg(&source).ok().flatten();
-        let mut step = CopyStep {
-            source: source.value().map(|name| name.to_vec()),
-            batch: 1 + usize::from(plan.batch % 8),
-            fail_in_round: plan.fail_in_round.map(|round| usize::from(round % 4)),
-            round: 0,
-            copied: Vec::new(),
-            failure: None,
-        };
-        let predicted = self.predict_loop(family, &namespace, source_name.as_deref(), &step);
-        // SAFETY: a live helper, a step that keeps to the contract, and its state.
-        let status = unsafe {
-            mdb_migration_helper_iter_loop(
-                helper_ptr,
-                Some(copy_step),
-                (&mut step as *mut CopyStep).cast(),
-            )
-        };
-        if let Some(failure) = step.failure {
-            panic!("{op:?}: in the step: {failure}");
-        }
-        let mut expect = Expect::default();
-        match &predicted {
-            LoopOutcome::Fails(errors) => expect.errors.clone_from(errors),
-            LoopOutcome::Unknown => {
-                expect.maybe = vec![
-                    MDB_ERR_WRONG_TYPE,
-                    MDB_ERR_BORROWED,
-                    MDB_ERR_INVALID_ARGUMENT,
-                    MDB_ERR_STALE_HANDLE,
-                    MDB_ERR_ABORTED,
-                    MDB_ERR_OUT_OF_RANGE,
-                ];
-            }
-            LoopOutcome::Runs { .. } => {}
-        }
-        let succeeded = check(op, status, &expect);
-        self.loop_ran(
-            family,
-            &namespace,
-            source_name.as_deref(),
-            &step,
-            &predicted,
-            status,
-            succeeded,
-        );
     }
 }
 
@@ -2606,320 +2557,20 @@ fn last_error_copy(buf_len: u8) {
     }
 }
 
-// The iteration loop of migrations.
-
-/// The state of [`copy_step`]: a plan, and what happened.
-struct CopyStep {
-    source: Option<Vec<u8>>,
-    batch: usize,
-    fail_in_round: Option<usize>,
-    round: usize,
-    /// The entries copied, per round.
-    copied: Vec<Vec<(Vec<u8>, Vec<u8>)>>,
-    /// A call of the step that went wrong, to report after the loop.
-    failure: Option<String>,
-}
-
-/// The status the step returns in the round it fails in.
-const STEP_FAILURE: mdb_status = MDB_ERR_OUT_OF_RANGE;
-/// The name of the step's persistent iterator.
-const LOOP_ITERATOR: &str = "a";
-
-/// A migration step: copies up to `batch` entries of the old map `source` into the new one.
-unsafe extern "C" fn copy_step(
-    helper: *mut mdb_migration_helper,
-    iters: *mut mdb_persistent_iters,
-    user_data: *mut c_void,
-) -> mdb_status {
-    // SAFETY: the harness passes its `CopyStep`, alive for the whole loop.
-    let step = unsafe { &mut *user_data.cast::<CopyStep>() };
-    let round = step.round;
-    step.round += 1;
-    step.copied.push(Vec::new());
-    if step.fail_in_round == Some(round) {
-        return STEP_FAILURE;
-    }
-    let source = step.source.clone().unwrap_or_default();
-    // SAFETY: `helper` and `iters` are lent by the loop; handles are freed before returning.
-    unsafe {
-        let (mut old, mut new, mut old_map, mut new_map, mut iter) = (
-            ptr::null_mut(),
-            ptr::null_mut(),
-            ptr::null_mut(),
-            ptr::null_mut(),
-            ptr::null_mut(),
-        );
-        let mut status = mdb_migration_helper_old_data(helper, &mut old);
-        if status == MDB_OK {
-            status = mdb_access_map(
-                old,
-                source.as_ptr().cast(),
-                source.len(),
-                ptr::null(),
-                0,
-                &mut old_map,
-            );
-        }
-        if status == MDB_OK {
-            status = mdb_persistent_iters_new_map(
-                iters,
-                LOOP_ITERATOR.as_ptr().cast(),
-                LOOP_ITERATOR.len(),
-                old_map,
-                &mut iter,
-            );
-        }
-        if status == MDB_OK {
-            status = mdb_migration_helper_new_data(helper, &mut new);
-        }
-        if status == MDB_OK {
-            status = mdb_access_map(
-                new,
-                source.as_ptr().cast(),
-                source.len(),
-                ptr::null(),
-                0,
-                &mut new_map,
-            );
-        }
-        let mut taken = 0;
-        while status == MDB_OK && taken < step.batch {
-            let (mut key, mut key_len, mut value, mut value_len, mut found) =
-                (ptr::null(), 0, ptr::null(), 0, false);
-            status = mdb_iter_next(
-                iter,
-                &mut key,
-                &mut key_len,
-                &mut value,
-                &mut value_len,
-                &mut found,
-            );
-            if status != MDB_OK {
-                step.failure = Some(format!("mdb_iter_next failed: {}", last_error()));
-                break;
-            }
-            if !found {
-                break;
-            }
-            let (key, value) = (borrowed(key, key_len), borrowed(value, value_len));
-            status = mdb_map_put(
-                new_map,
-                key.as_ptr(),
-                key.len(),
-                value.as_ptr(),
-                value.len(),
-            );
-            if status != MDB_OK {
-                step.failure = Some(format!("mdb_map_put failed: {}", last_error()));
-                break;
-            }
-            step.copied[round].push((key, value));
-            taken += 1;
-        }
-        mdb_iter_free(iter);
-        mdb_map_free(new_map);
-        mdb_map_free(old_map);
-        mdb_access_free(new);
-        mdb_access_free(old);
-        status
-    }
-}
-
-/// What the harness predicts of a loop.
-enum LoopOutcome {
-    /// The loop fails in its first round with one of these statuses, changing nothing.
-    Fails(Vec<mdb_status>),
-    /// The loop runs: the entries of the old map from `from` on are copied, `batch` per
-    /// round.
-    Runs { entries: Vec<(Vec<u8>, Value)> },
-    /// The model cannot tell (an inexact database).
-    Unknown,
-}
-
-impl Harness {
-    fn predict_loop(
-        &self,
-        family: FamilyId,
-        namespace: &str,
-        source: Option<&str>,
-        step: &CopyStep,
-    ) -> LoopOutcome {
-        let fam = &self.families[family];
-        if fam.consumed {
-            return LoopOutcome::Fails(vec![MDB_ERR_STALE_HANDLE]);
-        }
-        if !fam.exact {
-            return LoopOutcome::Unknown;
-        }
-        if step.fail_in_round == Some(0) {
-            return LoopOutcome::Fails(vec![STEP_FAILURE]);
-        }
-        let mut errors = Vec::new();
-        let old = source.and_then(|name| {
-            model::resolve(&Namespace::Prefixed(namespace.to_owned()), name, None)
-        });
-        let new = source.and_then(|name| {
-            model::resolve(&Namespace::Migration(namespace.to_owned()), name, None)
-        });
-        let position = model::resolve(
-            &Namespace::Scratchpad(namespace.to_owned()),
-            LOOP_ITERATOR,
-            None,
-        )
-        .expect("a valid name");
-        let (Some(old), Some(new)) = (old, new) else {
-            return LoopOutcome::Fails(vec![MDB_ERR_INVALID_ARGUMENT]);
-        };
-        let map_at = |addr: &Addr| match fam.state.get(addr) {
-            None => Ok(Index::empty(IndexKind::Map)),
-            Some(index @ Index::Map(_)) => Ok(index.clone()),
-            Some(_) => Err(()),
-        };
-        let old_map = map_at(&old);
-        if old_map.is_err() {
-            errors.push(MDB_ERR_WRONG_TYPE);
-        }
-        // Handles of the harness in the helper's family hold addresses against the step.
-        let (writers, _) = self.holders(family, &old);
-        if writers > 0 {
-            errors.push(MDB_ERR_BORROWED);
-        }
-        let (writers, readers) = self.holders(family, &position);
-        if writers + readers > 0 {
-            errors.push(MDB_ERR_BORROWED);
-        }
-        let mut from = Vec::new();
-        match fam.state.get(&position) {
-            None | Some(Index::Entry(None)) => {}
-            Some(Index::Entry(Some(saved))) => {
-                match model::decode_position(saved, IndexKind::Map) {
-                    Ok(Some(key)) => from = key,
-                    // Ended: `ended` below.
-                    Ok(None) => {}
-                    Err(()) => errors.push(MDB_ERR_INVALID_ARGUMENT),
-                }
-            }
-            Some(_) => errors.push(MDB_ERR_WRONG_TYPE),
-        }
-        if map_at(&new).is_err() {
-            errors.push(MDB_ERR_WRONG_TYPE);
-        }
-        let (writers, readers) = self.holders(family, &new);
-        if writers + readers > 0 {
-            errors.push(MDB_ERR_BORROWED);
-        }
-        if !errors.is_empty() {
-            return LoopOutcome::Fails(errors);
-        }
-        let Ok(Index::Map(old_map)) = old_map else {
-            unreachable!("checked")
-        };
-        let ended =
-            matches!(fam.state.get(&position), Some(Index::Entry(Some(saved))) if saved[..] == [1]);
-        let entries = if ended {
-            Vec::new()
-        } else {
-            old_map
-                .range(from..)
-                .map(|(key, value)| (key.clone(), Rc::clone(value)))
-                .collect()
-        };
-        LoopOutcome::Runs { entries }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn loop_ran(
-        &mut self,
-        family: FamilyId,
-        namespace: &str,
-        source: Option<&str>,
-        step: &CopyStep,
-        predicted: &LoopOutcome,
-        status: mdb_status,
-        succeeded: bool,
-    ) {
-        let LoopOutcome::Runs { entries } = predicted else {
-            if matches!(predicted, LoopOutcome::Unknown) && status != MDB_ERR_STALE_HANDLE {
-                // Whatever ran, the family's contents are unknown now.
-                let fam = &mut self.families[family];
-                fam.exact = false;
-                fam.epoch += 1;
-                if status == MDB_ERR_ABORTED {
-                    fam.consumed = true;
-                }
-                let db = fam.db;
-                self.dbs[db].exact = false;
-            }
-            return;
-        };
-        let source = source.expect("a loop that runs has a source");
-        let new = model::resolve(&Namespace::Migration(namespace.to_owned()), source, None)
-            .expect("valid");
-        let position = model::resolve(
-            &Namespace::Scratchpad(namespace.to_owned()),
-            LOOP_ITERATOR,
-            None,
-        )
-        .expect("valid");
-        let aborted = self.families[family].aborted;
-        // Replays the rounds on the model: each copies a batch and is merged.
-        let mut remaining: VecDeque<(Vec<u8>, Value)> = entries.clone().into();
-        let mut round = 0;
-        loop {
-            let fam = &mut self.families[family];
-            if step.fail_in_round == Some(round) {
-                assert_eq!(status, STEP_FAILURE, "the loop returns the step's status");
-                return;
-            }
-            let batch: Vec<_> = (0..step.batch)
-                .map_while(|_| remaining.pop_front())
-                .collect();
-            let copied = step.copied.get(round).cloned().unwrap_or_default();
-            assert_eq!(
-                copied,
-                batch
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.to_vec()))
-                    .collect::<Vec<_>>(),
-                "round {round} of the loop copied other entries"
-            );
-            if let Index::Map(map) = fam
-                .state
-                .entry(new.clone())
-                .or_insert_with(|| Index::empty(IndexKind::Map))
-            {
-                map.extend(batch);
-            }
-            let next = remaining.front().map(|(key, _)| key.clone());
-            let ended = next.is_none();
-            fam.state.insert(
-                position.clone(),
-                Index::Entry(Some(model::encode_position(next.as_deref()))),
-            );
-            fam.touch(&new);
-            fam.touch(&position);
-            if aborted {
-                assert_eq!(status, MDB_ERR_ABORTED, "an aborted loop reports it");
-                self.consume(family);
-                return;
-            }
-            self.helper_merged(family, false);
-            round += 1;
-            if ended {
-                break;
-            }
-        }
-        assert!(succeeded, "the loop ran to its end");
-        assert_eq!(step.round, round, "the loop ran one round per batch");
-    }
-}
-
 // The end of an input.
 
 impl Harness {
     /// Checks every exact database against the model, frees every handle, and checks that
     /// RocksDB databases closed and kept their contents.
     fn finish(mut self) {
+        let outcomes: Vec<DbOutcome> = self
+            .dbs
+            .iter()
+            .map(|db| DbOutcome {
+                exact: db.exact,
+                rocksdb: db.path.is_some(),
+            })
+            .collect();
         for db in 0..self.dbs.len() {
             if self.db_handles.iter().any(|&(_, id)| id == db) {
                 self.verify_db(db);
@@ -2993,6 +2644,7 @@ impl Harness {
         if let Some(directory) = &self.directory {
             std::fs::remove_dir_all(directory).expect("the temporary directory is removable");
         }
+        stats::input_done(outcomes);
     }
 
     /// Reads every address the model knows of, and every address the input used, through a
@@ -3190,27 +2842,40 @@ unsafe fn read_index(
     }
 }
 
+/// A key and value, copied from what an iterator lent.
+type KeyValue = (Vec<u8>, Vec<u8>);
+
+/// The next entry of an iterator, `Ok(None)` at its end, or the failed status.
+unsafe fn next_entry(iter: *mut mdb_iter) -> Result<Option<KeyValue>, mdb_status> {
+    let (mut key, mut key_len, mut value, mut value_len, mut found) =
+        (ptr::null(), 0, ptr::null(), 0, false);
+    // SAFETY: a live iterator and out-pointers.
+    let status = unsafe {
+        mdb_iter_next(
+            iter,
+            &mut key,
+            &mut key_len,
+            &mut value,
+            &mut value_len,
+            &mut found,
+        )
+    };
+    match (status, found) {
+        (MDB_OK, true) => Ok(Some((borrowed(key, key_len), borrowed(value, value_len)))),
+        (MDB_OK, false) => Ok(None),
+        (status, _) => Err(status),
+    }
+}
+
 /// Every entry an iterator yields.
 unsafe fn iterate(iter: *mut mdb_iter) -> Vec<(Vec<u8>, Value)> {
     let mut entries = Vec::new();
     loop {
-        let (mut key, mut key_len, mut value, mut value_len, mut found) =
-            (ptr::null(), 0, ptr::null(), 0, false);
-        // SAFETY: a live iterator and out-pointers.
-        let status = unsafe {
-            mdb_iter_next(
-                iter,
-                &mut key,
-                &mut key_len,
-                &mut value,
-                &mut value_len,
-                &mut found,
-            )
-        };
-        assert_eq!(status, MDB_OK, "iterating: {}", last_error());
-        if !found {
-            return entries;
+        // SAFETY: a live iterator.
+        match unsafe { next_entry(iter) } {
+            Ok(Some((key, value))) => entries.push((key, Rc::from(value))),
+            Ok(None) => return entries,
+            Err(_) => panic!("iterating: {}", last_error()),
         }
-        entries.push((borrowed(key, key_len), Rc::from(borrowed(value, value_len))));
     }
 }

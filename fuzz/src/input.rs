@@ -10,12 +10,39 @@ use arbitrary::{Arbitrary, Result, Unstructured};
 /// The whole input: the operations, run in order on fresh state.
 #[derive(Debug, Arbitrary)]
 pub struct Input {
+    /// Where the input's first database lives. It comes first, as one byte: inputs written
+    /// before it existed decode unchanged behind a zero byte (in-memory first database).
+    pub first_db: FirstDb,
     pub ops: Vec<Op>,
+}
+
+/// Where an input's first database lives: one byte, whose value 7 modulo 8 makes the input's
+/// first `mdb_db_open_temporary` open a new RocksDB database instead, so that an eighth of the
+/// inputs run their operations on RocksDB (the other opens of RocksDB are rare and late). Not
+/// more: an input on RocksDB takes about 35 times as long as one in memory (opening, closing
+/// and reopening the database), so that an eighth of the inputs already take half the time.
+#[derive(Debug, Clone, Copy)]
+pub struct FirstDb(pub u8);
+
+impl FirstDb {
+    pub fn rocksdb(self) -> bool {
+        self.0 % 8 == 7
+    }
+}
+
+impl<'a> Arbitrary<'a> for FirstDb {
+    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        Ok(Self(u.arbitrary()?))
+    }
+
+    fn size_hint(depth: usize) -> (usize, Option<usize>) {
+        u8::size_hint(depth)
+    }
 }
 
 /// A handle argument: one of the live handles of the kind the call takes, or NULL.
 #[derive(Debug, Clone, Copy)]
-pub struct Slot(u8);
+pub struct Slot(pub u8);
 
 /// What a [`Slot`] designates among `len` live handles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -579,12 +606,33 @@ pub enum AbortCall {
     Free,
 }
 
-/// What the step of `mdb_migration_helper_iter_loop` does in each round: copy up to `batch` entries
-/// of the old map `source` into the new map of the same name, through a persistent iterator;
-/// or fail with a status in round `fail_in_round`.
+/// What the step of `mdb_migration_helper_iter_loop` does in each round: copy up to
+/// [`batch_size`](Self::batch_size) entries of the old index `source` into the new index of
+/// the same name, through a persistent iterator over the [`kind`](Self::kind) of index; or
+/// fail with a status in round `fail_in_round`.
 #[derive(Debug, Clone, Arbitrary)]
 pub struct LoopPlan {
     pub source: Name,
+    /// The batch size (low 3 bits) and the kind of index (the next 2 bits): one byte, so that
+    /// the loops of inputs written when the loop copied only maps decode as before.
     pub batch: u8,
     pub fail_in_round: Option<u8>,
+}
+
+impl LoopPlan {
+    pub fn batch_size(&self) -> usize {
+        1 + usize::from(self.batch % 8)
+    }
+
+    /// The kind of index the step iterates, or `None` for the kind of the old index (a map
+    /// if it is missing or cannot be iterated): a real migration knows its indexes' types,
+    /// and a loop over a list needs no luckier input than a list in the old data.
+    pub fn kind(&self) -> Option<IndexKind> {
+        [
+            None,
+            Some(IndexKind::List),
+            Some(IndexKind::SparseList),
+            Some(IndexKind::KeySet),
+        ][usize::from(self.batch >> 3) % 4]
+    }
 }

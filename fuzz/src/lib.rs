@@ -5,11 +5,13 @@
 //! - [`input`]: the decoded input: operations over small pools of handles, names and bytes.
 //! - [`model`]: what the database should contain, and the naming rules of the header.
 //! - [`harness`]: runs the operations, with the model's expectation for each call.
+//! - [`stats`]: counts C calls, inputs and how many stayed exactly checked, for the run's report.
 
 pub mod abi;
 pub mod harness;
 pub mod input;
 pub mod model;
+pub mod stats;
 
 pub use harness::run;
 pub use input::Input;
