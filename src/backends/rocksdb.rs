@@ -30,6 +30,9 @@ const CURRENT_FILE: &str = "CURRENT";
 /// RocksDB's column family that exists in every database.
 const DEFAULT_COLUMN_FAMILY: &str = "default";
 
+/// How many times `RocksDB::open_read_only` tries when a writer removed a file under it.
+const READ_ONLY_OPEN_ATTEMPTS: u64 = 10;
+
 /// Size of the identifier prefix of stored keys.
 pub const ID_SIZE: usize = 8;
 
@@ -245,11 +248,28 @@ impl RocksDB {
             )));
         }
         let db_options = rocksdb::Options::from(options);
-        let names = list_column_families(path)?;
-        let descriptors = names
-            .iter()
-            .map(|name| ColumnFamilyDescriptor::new(name, db_options.clone()));
-        let db = rocksdb::DB::open_cf_descriptors_read_only(&db_options, path, descriptors, false)?;
+        // A writer may delete files (compaction, obsolete manifests) between the moment this
+        // open reads the manifest and the moment it opens the files it names; RocksDB then
+        // reports a missing file. The next attempt reads the new manifest.
+        let mut attempts = 0;
+        let (db, names) = loop {
+            attempts += 1;
+            let names = list_column_families(path)?;
+            let descriptors = names
+                .iter()
+                .map(|name| ColumnFamilyDescriptor::new(name, db_options.clone()));
+            match rocksdb::DB::open_cf_descriptors_read_only(&db_options, path, descriptors, false)
+            {
+                Ok(db) => break (db, names),
+                Err(err)
+                    if attempts < READ_ONLY_OPEN_ATTEMPTS
+                        && err.to_string().contains("No such file or directory") =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20 * attempts));
+                }
+                Err(err) => return Err(err.into()),
+            }
+        };
         let db = Self {
             inner: Arc::new(Inner {
                 db,
