@@ -18,7 +18,7 @@ INSTALL ?= install
 VERSION := $(shell sed -n 's/^version = "\([^"]*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
 
-.PHONY: help lib quickstart migration-example install test rust-test fmt-check lint fuzz-build fuzz-smoke fuzz go-test abi-check abi-baseline bench bench-c
+.PHONY: help lib quickstart migration-example install test rust-test fmt-check lint cli-test fuzz-build fuzz-smoke fuzz go-test abi-check abi-baseline bench bench-c bench-cli
 
 help:
 	@echo "make quickstart  build the library and run examples-c/quickstart.c against it"
@@ -83,6 +83,19 @@ lint: fmt-check lib
 	ROCKSDB_LIB_DIR="$$rocksdb" ROCKSDB_STATIC=1 SNAPPY_LIB_DIR="$$rocksdb" SNAPPY_STATIC=1 \
 		CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/lint \
 		$(CARGO) clippy --all-targets --features $(FEATURES),fault-injection -- -D warnings
+	rocksdb="$(TEST_BUILD_ROCKSDB)" && \
+	ROCKSDB_LIB_DIR="$$rocksdb" ROCKSDB_STATIC=1 SNAPPY_LIB_DIR="$$rocksdb" SNAPPY_STATIC=1 \
+		CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/lint \
+		$(CARGO) clippy -p metaldb-cli --all-targets -- -D warnings
+
+# The command-line tool (cli/README.md), run as a user runs it. Like `lint`, it links the
+# RocksDB of the test build (or the prebuilt one ROCKSDB_LIB_DIR names) in a target directory
+# of its own, so that the tool's feature set never causes a second RocksDB compile.
+cli-test:
+	rocksdb="$(TEST_BUILD_ROCKSDB)" && \
+	ROCKSDB_LIB_DIR="$$rocksdb" ROCKSDB_STATIC=1 SNAPPY_LIB_DIR="$$rocksdb" SNAPPY_STATIC=1 \
+		CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/lint \
+		$(CARGO) test -p metaldb-cli
 
 rust-test:
 	$(CARGO) test --features $(FEATURES)
@@ -208,7 +221,7 @@ py-test: wheel
 	PYTHONDONTWRITEBYTECODE=1 $(PY_VENV)/bin/python -X dev -P -W error::ResourceWarning \
 		-m pytest -c bindings/python/pyproject.toml --rootdir bindings/python bindings/python/tests
 
-test: fmt-check rust-test lint fuzz-smoke abi-check go-test py-test
+test: fmt-check rust-test lint cli-test fuzz-smoke abi-check go-test py-test
 
 # The benchmarks of BENCHMARKS.md, in an optimized build, which needs RocksDB built with
 # optimizations: the first run compiles it (25 minutes) unless ROCKSDB_LIB_DIR points at an
@@ -216,6 +229,21 @@ test: fmt-check rust-test lint fuzz-smoke abi-check go-test py-test
 bench:
 	$(CARGO) bench --bench engine --features long_benchmarks
 	python3 benches/ratios.py
+
+# The dump/load round trip of the command-line tool on BENCH_CLI_ENTRIES map entries, with the
+# time and peak memory (maximum resident set size) of each (BENCHMARKS.md, "Command-line tool").
+BENCH_CLI_ENTRIES ?= 1000000
+BENCH_CLI_DIR ?= $(CARGO_TARGET_DIR)/bench-cli
+bench-cli:
+	$(CARGO) build --release -p metaldb-cli --bin metaldb --example fill_bench_db
+	rm -rf $(BENCH_CLI_DIR) && mkdir -p $(BENCH_CLI_DIR)
+	$(CARGO_TARGET_DIR)/release/examples/fill_bench_db $(BENCH_CLI_DIR)/db $(BENCH_CLI_ENTRIES)
+	/usr/bin/time -f 'dump: %e s, peak RSS %M KiB' \
+		$(CARGO_TARGET_DIR)/release/metaldb dump $(BENCH_CLI_DIR)/db -o $(BENCH_CLI_DIR)/dump
+	/usr/bin/time -f 'load: %e s, peak RSS %M KiB' \
+		$(CARGO_TARGET_DIR)/release/metaldb load $(BENCH_CLI_DIR)/copy $(BENCH_CLI_DIR)/dump
+	ls -l $(BENCH_CLI_DIR)/dump
+	$(CARGO_TARGET_DIR)/release/metaldb verify $(BENCH_CLI_DIR)/copy
 
 bench-c:
 	$(CARGO) bench --bench c_abi -- $(BENCH_C_ARGS)

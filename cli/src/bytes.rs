@@ -17,7 +17,7 @@ pub fn to_hex(bytes: &[u8]) -> String {
 
 /// Decodes hex digits (either case, even length, no prefix).
 pub fn from_hex(text: &str) -> Result<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         bail!("{:?} has an odd number of hex digits", text);
     }
     let digit = |c: u8| -> Result<u8> {

@@ -274,7 +274,8 @@ pub fn load(path: &Path, input: &Path) -> Result<End> {
     let pool = rocksdb.cf_handle(POOL).expect("created above");
     batch.put_cf(&pool, [], header.identifier_counter.to_le_bytes());
     flush(&mut batch)?;
-    rocksdb.flush()?;
+    // Durable before `load` reports success.
+    rocksdb.flush_wal(true)?;
     progress.finish();
     Ok(totals)
 }

@@ -118,8 +118,12 @@ fn fails(output: Output) -> String {
     stdout(&output) + &stderr(&output)
 }
 
+/// One index as `contents` sees it: full name, identifier, shape (type, length, capacity,
+/// group key, migration flag) and raw entries.
+type IndexContents = (Vec<u8>, u64, String, Vec<(Vec<u8>, Vec<u8>)>);
+
 /// Everything a database holds, index by index: metadata and raw entries.
-fn contents(path: &Path) -> Vec<(Vec<u8>, u64, String, Vec<(Vec<u8>, Vec<u8>)>)> {
+fn contents(path: &Path) -> Vec<IndexContents> {
     let db = RocksDB::open_read_only(path, &DBOptions::default()).unwrap();
     let snapshot = db.snapshot();
     Catalogue::read(&db)
