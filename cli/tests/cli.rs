@@ -10,7 +10,7 @@ use std::{
 use metaldb::{
     access::{AccessExt, CopyAccessExt},
     catalogue::Catalogue,
-    migration::{flush_migration, Migration},
+    migration::{flush_migration, Migration, Scratchpad},
     DBOptions, Database, RocksDB,
 };
 use tempfile::TempDir;
@@ -61,6 +61,10 @@ fn fill(path: &Path) {
     pending.get_list("log").push(b"migrated".to_vec());
     pending.create_tombstone("config");
     drop(pending);
+    // A persistent iterator's position lives in the migration's scratchpad.
+    Scratchpad::new("app", &fork)
+        .get_entry("position")
+        .set(b"resume".to_vec());
     db.merge(fork.into_patch()).unwrap();
 }
 
@@ -318,6 +322,9 @@ fn dump_and_load_round_trip_every_index_exactly() {
     assert!(original
         .iter()
         .any(|(_, _, _, entries)| entries.iter().any(|(_, v)| v == &big_value())));
+    assert!(original
+        .iter()
+        .any(|(name, _, _, entries)| name.starts_with(b"__scratchpad__\0") && !entries.is_empty()));
     // The copy is healthy, and its pending migration can still be flushed.
     ok(metaldb(&[&"verify", &copy]));
     ok(metaldb(&[&"migration", &"flush", &copy, &"app", &"--yes"]));
