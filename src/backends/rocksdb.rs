@@ -237,7 +237,8 @@ impl RocksDB {
     ///
     /// # Errors
     ///
-    /// As [`open`](Self::open), and an error if `path` holds no RocksDB database.
+    /// As [`open`](Self::open), and an error if `path` holds no RocksDB database. An open
+    /// that finds a file gone (a writer compacted meanwhile) is tried again, up to 10 times.
     pub fn open_read_only<P: AsRef<Path>>(path: P, options: &DBOptions) -> Result<Self> {
         let path = path.as_ref();
         if !path.join(CURRENT_FILE).exists() {
