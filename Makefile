@@ -49,8 +49,8 @@ SNAPPY_STATIC ?= 1
 export ROCKSDB_LIB_DIR ROCKSDB_STATIC SNAPPY_LIB_DIR SNAPPY_STATIC
 
 .PHONY: help rocksdb lib release quickstart migration-example install uninstall deb deb-symbols \
-	test rust-test derive-test c-test-release deb-test fmt-check lint fuzz-build fuzz-test fuzz-smoke fuzz go-test \
-	abi-check abi-baseline bench bench-c
+	test rust-test derive-test c-test-release deb-test fmt-check lint cli-test fuzz-build fuzz-test fuzz-smoke fuzz go-test \
+	abi-check abi-baseline bench bench-c bench-cli
 
 help:
 	@echo "make quickstart  build the library and run examples-c/quickstart.c against it"
@@ -205,6 +205,12 @@ lint: fmt-check rocksdb
 	CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/lint \
 		$(CARGO) clippy --workspace --all-targets --features $(FEATURES),fault-injection -- -D warnings
 
+# The command-line tool (cli/README.md), run as a user runs it, linking the RocksDB of
+# `make rocksdb` (exported above) in the lint target directory, which already holds the tool's
+# dependencies.
+cli-test: rocksdb
+	CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/lint $(CARGO) test -p metaldb-cli
+
 # The root package's tests include the derives' behaviour tests (tests/derive_*.rs), the
 # migration examples written with them, and the compile-fail cases that need metaldb
 # (tests/derive_compile_fail.rs: trybuild builds them in a target directory of its own,
@@ -350,7 +356,7 @@ py-test: wheel
 
 # RocksDB first, so that it is compiled once, before anything links it; the optimized library
 # next, which the install tests of rust-test and c-test-release use.
-test: rocksdb fmt-check release rust-test derive-test c-test-release lint fuzz-test fuzz-smoke abi-check \
+test: rocksdb fmt-check release rust-test derive-test c-test-release lint cli-test fuzz-test fuzz-smoke abi-check \
 	go-test py-test deb-test
 
 # The benchmarks of BENCHMARKS.md, in an optimized build that links the optimized RocksDB of
@@ -358,6 +364,21 @@ test: rocksdb fmt-check release rust-test derive-test c-test-release lint fuzz-t
 bench: rocksdb
 	$(CARGO) bench --bench engine --features long_benchmarks
 	python3 benches/ratios.py
+
+# The dump/load round trip of the command-line tool on BENCH_CLI_ENTRIES map entries, with the
+# time and peak memory (maximum resident set size) of each (BENCHMARKS.md, "Command-line tool").
+BENCH_CLI_ENTRIES ?= 1000000
+BENCH_CLI_DIR ?= $(CARGO_TARGET_DIR)/bench-cli
+bench-cli:
+	$(CARGO) build --release -p metaldb-cli --bin metaldb --example fill_bench_db
+	rm -rf $(BENCH_CLI_DIR) && mkdir -p $(BENCH_CLI_DIR)
+	$(CARGO_TARGET_DIR)/release/examples/fill_bench_db $(BENCH_CLI_DIR)/db $(BENCH_CLI_ENTRIES)
+	/usr/bin/time -f 'dump: %e s, peak RSS %M KiB' \
+		$(CARGO_TARGET_DIR)/release/metaldb dump $(BENCH_CLI_DIR)/db -o $(BENCH_CLI_DIR)/dump
+	/usr/bin/time -f 'load: %e s, peak RSS %M KiB' \
+		$(CARGO_TARGET_DIR)/release/metaldb load $(BENCH_CLI_DIR)/copy $(BENCH_CLI_DIR)/dump
+	ls -l $(BENCH_CLI_DIR)/dump
+	$(CARGO_TARGET_DIR)/release/metaldb verify $(BENCH_CLI_DIR)/copy
 
 # The C side is built against the library `make install` ships ($(RELEASE_LIB)).
 bench-c: release

@@ -32,6 +32,7 @@ static int test_db_options_init_fills_the_defaults(void) {
     CHECK(options.compression == MDB_COMPRESSION_NONE);
     CHECK(options.max_total_wal_size == 0);
     CHECK(options.max_cache_size == 0);
+    CHECK(!options.read_only);
     return 0;
 }
 
@@ -40,7 +41,10 @@ static int test_db_options_init_refuses_null_and_a_size_out_of_range_and_writes_
     CHECK_STATUS(mdb_db_options_init(NULL, sizeof options), MDB_ERR_INVALID_ARGUMENT);
     CHECK(strstr(mdb_last_error_message(), "options") != NULL);
     memset(&options, 0xAB, sizeof options);
-    CHECK_STATUS(mdb_db_options_init(&options, sizeof options - 1), MDB_ERR_INVALID_ARGUMENT);
+    /* One byte short of the 1.0 struct, which ended with max_cache_size. */
+    CHECK_STATUS(mdb_db_options_init(&options,
+                                     offsetof(mdb_db_options, max_cache_size) + sizeof(size_t) - 1),
+                 MDB_ERR_INVALID_ARGUMENT);
     CHECK(strstr(mdb_last_error_message(), "struct_size") != NULL);
     CHECK(options.max_open_files == (int32_t)0xABABABAB);
     CHECK_STATUS(mdb_db_options_init(&options, 4097), MDB_ERR_INVALID_ARGUMENT);

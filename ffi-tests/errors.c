@@ -115,6 +115,13 @@ static int test_errors_every_entry_point_refuses_null_handles(void) {
     CHECK_NULL_REFUSED(mdb_db_merge(NULL, h.patch));
     CHECK_NULL_REFUSED(mdb_db_merge_sync(NULL, h.patch));
     CHECK_NULL_REFUSED(mdb_db_checkpoint(NULL, "/tmp/x"));
+    {
+        mdb_catalogue *catalogue = UNTOUCHED;
+        mdb_catalogue_record record;
+        CHECK_NULL_REFUSED(mdb_catalogue_new(NULL, &catalogue));
+        CHECK(catalogue == UNTOUCHED);
+        CHECK_NULL_REFUSED(mdb_catalogue_next(NULL, &record, &found));
+    }
     CHECK_NULL_REFUSED(mdb_fork_new(NULL, &fork));
     CHECK_NULL_REFUSED(mdb_migration_helper_new(NULL, NAME("ns"), &helper));
     CHECK_NULL_REFUSED(mdb_migration_helper_new_with_abort(NULL, NAME("ns"), &helper,
@@ -242,6 +249,16 @@ static int test_errors_every_entry_point_refuses_null_outputs_and_inputs(void) {
     CHECK_NULL_REFUSED(mdb_db_merge(h.db, NULL));
     CHECK_NULL_REFUSED(mdb_db_merge_sync(h.db, NULL));
     CHECK_NULL_REFUSED(mdb_db_checkpoint(h.db, NULL));
+    CHECK_NULL_REFUSED(mdb_catalogue_new(h.db, NULL));
+    {
+        mdb_catalogue *catalogue = NULL;
+        mdb_catalogue_record record;
+        bool found = false;
+        CHECK_OK(mdb_catalogue_new(h.db, &catalogue));
+        CHECK_NULL_REFUSED(mdb_catalogue_next(catalogue, NULL, &found));
+        CHECK_NULL_REFUSED(mdb_catalogue_next(catalogue, &record, NULL));
+        mdb_catalogue_free(catalogue);
+    }
     CHECK_NULL_REFUSED(mdb_fork_new(h.db, NULL));
     CHECK_NULL_REFUSED(mdb_migration_helper_new(h.db, NULL, 2, NULL));
     CHECK_NULL_REFUSED(mdb_migration_helper_new(h.db, NAME("ns"), NULL));
@@ -401,6 +418,7 @@ static int test_errors_freeing_null_is_a_no_op_everywhere(void) {
     mdb_abort_handle_free(NULL);
     mdb_access_free(NULL);
     mdb_bytes_free(NULL);
+    mdb_catalogue_free(NULL);
     mdb_db_free(NULL);
     mdb_entry_free(NULL);
     mdb_fork_free(NULL);

@@ -85,6 +85,7 @@
  * |---|---|
  * | `mdb_db`, `mdb_abort_handle` | thread-safe: any thread, concurrently |
  * | `mdb_snapshot`, `mdb_patch`, `mdb_fork`, `mdb_migration_helper` and their children (accesses, indexes, iterators) | a family: any thread; calls on one family are serialised by its lock |
+ * | `mdb_catalogue` | not thread-safe: any thread, one call at a time (the caller serialises) |
  *
  * @section errors Error messages
  *
@@ -242,6 +243,13 @@ typedef struct mdb_abort_handle mdb_abort_handle;
 typedef struct mdb_access mdb_access;
 
 /**
+ * The catalogue of a database, read once when made: every index with its name, group key,
+ * type, identifier and sizes, in the order of their fully qualified names. Not thread-safe:
+ * any thread may use it, one call at a time.
+ */
+typedef struct mdb_catalogue mdb_catalogue;
+
+/**
  * An open database. Thread-safe: any thread may use it, concurrently.
  */
 typedef struct mdb_db mdb_db;
@@ -377,6 +385,70 @@ typedef struct {
 } mdb_bytes;
 
 /**
+ * One index of a catalogue. The byte fields are borrowed from the catalogue: they stay
+ * valid until the next `mdb_catalogue_next` or `mdb_catalogue_free` on it.
+ */
+typedef struct {
+  /**
+   * The fully qualified name, `['^'] name [0x00 group-key]`: the key of the index's
+   * metadata (docs/format.md, "Addresses").
+   */
+  const uint8_t *full_name;
+  /**
+   * Length of `full_name` in bytes.
+   */
+  size_t full_name_len;
+  /**
+   * The index name, UTF-8, not NUL-terminated, without the migration marker and group key.
+   * Its namespace is the part before the first `.`.
+   */
+  const char *name;
+  /**
+   * Length of `name` in bytes.
+   */
+  size_t name_len;
+  /**
+   * The group key bytes of a group member; NULL when `has_group_key` is false (and possibly
+   * when the key is empty).
+   */
+  const uint8_t *group_key;
+  /**
+   * Length of `group_key` in bytes.
+   */
+  size_t group_key_len;
+  /**
+   * Whether the index is a member of a group (its key may be empty).
+   */
+  bool has_group_key;
+  /**
+   * Whether the index belongs to a pending migration (its full name starts with `^`).
+   */
+  bool in_migration;
+  /**
+   * Whether `len` holds the length of a list or sparse list.
+   */
+  bool has_len;
+  /**
+   * The index type, one of `MDB_INDEX_*`; `MDB_INDEX_TOMBSTONE` for an index a pending
+   * migration removes.
+   */
+  uint32_t index_type;
+  /**
+   * The identifier that prefixes every stored key of the index.
+   */
+  uint64_t identifier;
+  /**
+   * The length of a list or sparse list, when `has_len`; 0 otherwise.
+   */
+  uint64_t len;
+  /**
+   * Estimated bytes on disk of the index's data (flushed data only); 0 for a temporary
+   * database.
+   */
+  uint64_t size_on_disk;
+} mdb_catalogue_record;
+
+/**
  * Options for `mdb_db_open`. Fill with `mdb_db_options_init(&options, sizeof options)`, then
  * change fields.
  *
@@ -414,6 +486,14 @@ typedef struct {
    * Size in bytes of a row cache; 0 means no cache. Default: 0.
    */
   size_t max_cache_size;
+  /**
+   * Since 1.1. Open in RocksDB's read-only mode: no lock is taken, so the database may be
+   * open for writing in another process; the handle sees the database as it was when
+   * opened. Merges fail with `MDB_ERR_STORAGE` naming the read-only mode; writes to indexes
+   * of a fork succeed in memory, since only the merge reaches the database. A missing
+   * database is an error whatever `create_if_missing` says. Default: false.
+   */
+  bool read_only;
 } mdb_db_options;
 
 /**
@@ -662,6 +742,47 @@ void mdb_access_free(mdb_access *access);
 void mdb_bytes_free(mdb_bytes *bytes);
 
 /**
+ * Reads the catalogue of a database: every index its pool records, pending migrations
+ * included.
+ *
+ * @param[in]  db             The database. Not NULL.
+ * @param[out] out_catalogue  On `MDB_OK`, the new handle; free it with `mdb_catalogue_free`.
+ *                            It does not keep `db` open and sees no later merge.
+ * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` if an argument is NULL;
+ *   `MDB_ERR_CORRUPTION` if a metadata record or the identifier counter does not decode
+ *   (the message names the index); `MDB_ERR_STORAGE` for an index type this version does
+ *   not know (reported by `mdb_catalogue_next` on its record).
+ *
+ * Blocks on I/O. Any thread may call this. Rust: `metaldb::catalogue::Catalogue::read`.
+ */
+mdb_status mdb_catalogue_new(const mdb_db *db,
+                             mdb_catalogue **out_catalogue);
+
+/**
+ * Moves to the next index of the catalogue.
+ *
+ * @param[in]  catalogue   The catalogue. Not NULL.
+ * @param[out] out_record  On `MDB_OK` with `*out_found` true, the index; its bytes are
+ *                         borrowed until the next call on `catalogue` or its free. Not NULL.
+ * @param[out] out_found   On `MDB_OK`, false once every index was returned (then
+ *                         `out_record` is not written). Not NULL.
+ * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` if an argument is NULL; `MDB_ERR_STORAGE` if
+ *   the index has a type this version does not know (the iteration goes on at the next call).
+ *
+ * One call at a time per catalogue. Rust: iterating `Catalogue::records`.
+ */
+mdb_status mdb_catalogue_next(mdb_catalogue *catalogue,
+                              mdb_catalogue_record *out_record,
+                              bool *out_found);
+
+/**
+ * Frees a catalogue; the bytes it lent become invalid.
+ *
+ * `catalogue` may be NULL (a no-op). Call exactly once per handle, from any thread.
+ */
+void mdb_catalogue_free(mdb_catalogue *catalogue);
+
+/**
  * Fills `options` with the defaults and sets `options->struct_size` to `struct_size`.
  *
  * @param[out] options      The options to fill: `struct_size` writable bytes. Not NULL.
@@ -684,6 +805,9 @@ mdb_status mdb_db_options_init(mdb_db_options *options,
  * @param[in]  path     NUL-terminated UTF-8 path of the database directory. Not NULL.
  * @param[in]  options  Options filled by `mdb_db_options_init`, or NULL for the defaults.
  * @param[out] out_db   On `MDB_OK`, the new handle; free it with `mdb_db_free`.
+ * With `options->read_only`, the database is opened in RocksDB's read-only mode (no lock,
+ * nothing written, merges refused with `MDB_ERR_STORAGE`); it must exist.
+ *
  * @return `MDB_OK`;
  *   `MDB_ERR_INVALID_ARGUMENT` if `path` or `out_db` is NULL, `path` is not UTF-8, an
  *   option is unknown, `options->struct_size` is below the 1.0 size or above 4096 (the

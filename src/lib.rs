@@ -87,6 +87,7 @@ pub mod rocksdb {
 }
 
 pub mod access;
+pub mod catalogue;
 mod ffi;
 pub mod generic;
 pub mod indexes;

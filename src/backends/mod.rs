@@ -36,7 +36,7 @@ pub(crate) fn check_database(db: &dyn Database) -> Result<()> {
 }
 
 /// Checks a stored format version record.
-fn check_version(bytes: &[u8]) -> Result<()> {
+pub(crate) fn check_version(bytes: &[u8]) -> Result<()> {
     match u8::from_bytes(Cow::Borrowed(bytes)) {
         Ok(DB_VERSION) => Ok(()),
         Ok(saved) => Err(Error::with_kind(

@@ -19,7 +19,7 @@ use rocksdb::{
 };
 
 use crate::{
-    backends::{check_database, stored_version, DB_METADATA, VERSION_NAME},
+    backends::{check_database, check_version, stored_version, DB_METADATA, VERSION_NAME},
     db::{Iter, Iterator as BytesIterator},
     error::ErrorKind,
     views::{Change, EmptyIterator, ResolvedAddress, ViewChanges},
@@ -30,6 +30,9 @@ use crate::{
 const CURRENT_FILE: &str = "CURRENT";
 /// RocksDB's column family that exists in every database.
 const DEFAULT_COLUMN_FAMILY: &str = "default";
+
+/// How many times `RocksDB::open_read_only` tries when a writer removed a file under it.
+const READ_ONLY_OPEN_ATTEMPTS: u64 = 10;
 
 /// Size of the identifier prefix of stored keys.
 pub const ID_SIZE: usize = 8;
@@ -187,6 +190,8 @@ struct Inner {
     /// its batch is written, so that the identifiers are final against the state the batch
     /// lands on. It also serialises column family creation.
     merge_lock: Mutex<()>,
+    /// Opened with `open_read_only`: every merge is refused.
+    read_only: bool,
 }
 
 impl fmt::Debug for RocksDB {
@@ -243,11 +248,77 @@ impl RocksDB {
                 db,
                 options: db_options,
                 merge_lock: Mutex::new(()),
+                read_only: false,
             }),
         };
         db.check_written_by_metaldb(path, &names)?;
         check_database(&db)?;
         Ok(db)
+    }
+
+    /// Opens the existing database at `path` in RocksDB's read-only mode.
+    ///
+    /// No lock is taken, so this works while another process has the database open for
+    /// writing; the handle sees the database as it was when opened (later writes of that
+    /// process are not visible). Every merge through it fails with a storage error naming the
+    /// read-only mode, and nothing is ever written, not even the format version record of a
+    /// database that lacks one. `options.create_if_missing` is ignored: a missing database is
+    /// an error.
+    ///
+    /// # Errors
+    ///
+    /// As [`open`](Self::open), and an error if `path` holds no RocksDB database. An open
+    /// that finds a file gone (a writer compacted meanwhile) is tried again, up to 10 times.
+    pub fn open_read_only<P: AsRef<Path>>(path: P, options: &DBOptions) -> Result<Self> {
+        let path = path.as_ref();
+        if !path.join(CURRENT_FILE).exists() {
+            return Err(Error::new(format!(
+                "{} holds no database (no {} file): a read-only open never creates one",
+                path.display(),
+                CURRENT_FILE
+            )));
+        }
+        let db_options = rocksdb::Options::from(options);
+        // A writer may delete files (compaction, obsolete manifests) between the moment this
+        // open reads the manifest and the moment it opens the files it names; RocksDB then
+        // reports a missing file. The next attempt reads the new manifest.
+        let mut attempts = 0;
+        let (db, names) = loop {
+            attempts += 1;
+            let names = list_column_families(path)?;
+            let descriptors = names
+                .iter()
+                .map(|name| ColumnFamilyDescriptor::new(name, db_options.clone()));
+            match rocksdb::DB::open_cf_descriptors_read_only(&db_options, path, descriptors, false)
+            {
+                Ok(db) => break (db, names),
+                Err(err)
+                    if attempts < READ_ONLY_OPEN_ATTEMPTS
+                        && err.to_string().contains("No such file or directory") =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20 * attempts));
+                }
+                Err(err) => return Err(err.into()),
+            }
+        };
+        let db = Self {
+            inner: Arc::new(Inner {
+                db,
+                options: db_options,
+                merge_lock: Mutex::new(()),
+                read_only: true,
+            }),
+        };
+        db.check_written_by_metaldb(path, &names)?;
+        if let Some(bytes) = stored_version(&db) {
+            check_version(&bytes)?;
+        }
+        Ok(db)
+    }
+
+    /// Whether the database was opened with [`open_read_only`](Self::open_read_only).
+    pub fn is_read_only(&self) -> bool {
+        self.inner.read_only
     }
 
     /// Refuses a RocksDB database that metaldb did not write: one with no format version
@@ -333,6 +404,12 @@ impl RocksDB {
     }
 
     fn write(&self, mut patch: Patch, sync: bool) -> Result<()> {
+        if self.inner.read_only {
+            return Err(Error::new(
+                "the database was opened in read-only mode (RocksDB::open_read_only): merges \
+                 are refused; nothing was written",
+            ));
+        }
         let _merging = self
             .inner
             .merge_lock

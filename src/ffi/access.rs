@@ -73,7 +73,7 @@ pub const MDB_INDEX_SPARSE_LIST: u32 = 6;
 pub const MDB_INDEX_TOMBSTONE: u32 = 254;
 
 /// The `MDB_INDEX_*` code of an index type.
-fn index_type_code(index_type: IndexType, addr: &IndexAddress) -> Result<u32, FfiError> {
+pub(crate) fn index_type_code(index_type: IndexType, addr: &IndexAddress) -> Result<u32, FfiError> {
     Ok(match index_type {
         IndexType::Map => MDB_INDEX_MAP,
         IndexType::List => MDB_INDEX_LIST,

@@ -18,8 +18,8 @@ pub struct mdb_db {
 /// The Rust value behind `mdb_db`.
 pub(crate) struct DbHandle {
     pub(crate) db: Arc<dyn Database>,
-    /// The same database, when it is on disk, for checkpoints.
-    rocksdb: Option<RocksDB>,
+    /// The same database, when it is on disk, for checkpoints and the catalogue's sizes.
+    pub(crate) rocksdb: Option<RocksDB>,
 }
 
 impl Castable for mdb_db {
@@ -67,6 +67,12 @@ pub struct mdb_db_options {
     pub max_total_wal_size: u64,
     /// Size in bytes of a row cache; 0 means no cache. Default: 0.
     pub max_cache_size: usize,
+    /// Since 1.1. Open in RocksDB's read-only mode: no lock is taken, so the database may be
+    /// open for writing in another process; the handle sees the database as it was when
+    /// opened. Merges fail with `MDB_ERR_STORAGE` naming the read-only mode; writes to indexes
+    /// of a fork succeed in memory, since only the merge reaches the database. A missing
+    /// database is an error whatever `create_if_missing` says. Default: false.
+    pub read_only: bool,
 }
 
 /// The size of `mdb_db_options` in metaldb 1.0 (40 bytes on 64-bit targets): the smallest
@@ -92,6 +98,7 @@ macro_rules! for_each_option_field {
         $each!(compression);
         $each!(max_total_wal_size);
         $each!(max_cache_size);
+        $each!(read_only);
     };
 }
 
@@ -179,6 +186,20 @@ impl mdb_db_options {
             (create_if_missing) => {
                 options.create_if_missing = create_if_missing == 1;
             };
+            (read_only) => {
+                if field_fits(size, std::mem::offset_of!(Self, read_only), 1) {
+                    // SAFETY: the field lies within the caller's `size` bytes; read as a byte
+                    // for the reason given for `create_if_missing`.
+                    let byte = unsafe { std::ptr::addr_of!((*ptr).read_only).cast::<u8>().read() };
+                    if byte > 1 {
+                        return Err(FfiError::invalid_argument(format_args!(
+                            "mdb_db_options.read_only is {}: a bool must be 0 or 1",
+                            byte
+                        )));
+                    }
+                    options.read_only = byte == 1;
+                }
+            };
             ($field:ident) => {
                 if field_fits(
                     size,
@@ -261,6 +282,7 @@ impl Default for mdb_db_options {
             compression: MDB_COMPRESSION_NONE,
             max_total_wal_size: 0,
             max_cache_size: 0,
+            read_only: false,
         }
     }
 }
@@ -298,6 +320,9 @@ pub unsafe extern "C" fn mdb_db_options_init(
 /// @param[in]  path     NUL-terminated UTF-8 path of the database directory. Not NULL.
 /// @param[in]  options  Options filled by `mdb_db_options_init`, or NULL for the defaults.
 /// @param[out] out_db   On `MDB_OK`, the new handle; free it with `mdb_db_free`.
+/// With `options->read_only`, the database is opened in RocksDB's read-only mode (no lock,
+/// nothing written, merges refused with `MDB_ERR_STORAGE`); it must exist.
+///
 /// @return `MDB_OK`;
 ///   `MDB_ERR_INVALID_ARGUMENT` if `path` or `out_db` is NULL, `path` is not UTF-8, an
 ///   option is unknown, `options->struct_size` is below the 1.0 size or above 4096 (the
@@ -326,9 +351,14 @@ pub unsafe extern "C" fn mdb_db_open(
         } else {
             // SAFETY: non-NULL caller-owned options of `struct_size` bytes, per the contract.
             unsafe { mdb_db_options::read_from(options)? }
-        }
-        .to_options()?;
-        let rocksdb = RocksDB::open(path, &options)?;
+        };
+        let read_only = options.read_only;
+        let options = options.to_options()?;
+        let rocksdb = if read_only {
+            RocksDB::open_read_only(path, &options)?
+        } else {
+            RocksDB::open(path, &options)?
+        };
         out_db.write(into_handle(DbHandle {
             db: Arc::new(rocksdb.clone()),
             rocksdb: Some(rocksdb),
@@ -432,4 +462,63 @@ pub unsafe extern "C" fn mdb_db_checkpoint(db: *const mdb_db, path: *const c_cha
         rocksdb.create_checkpoint(path)?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{ffi::CString, ptr};
+
+    use super::*;
+    use crate::{
+        access::CopyAccessExt,
+        ffi::status::{MDB_ERR_STORAGE, MDB_OK},
+    };
+
+    #[test]
+    fn read_only_option_opens_beside_a_writer_and_refuses_merges_with_a_storage_error() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = CString::new(dir.path().to_str().unwrap()).unwrap();
+        let mut writer = ptr::null_mut();
+        assert_eq!(
+            unsafe { mdb_db_open(path.as_ptr(), ptr::null(), &mut writer) },
+            MDB_OK
+        );
+
+        let mut options = std::mem::MaybeUninit::<mdb_db_options>::uninit();
+        let size = size_of::<mdb_db_options>();
+        assert_eq!(
+            unsafe { mdb_db_options_init(options.as_mut_ptr(), size) },
+            MDB_OK
+        );
+        let mut options = unsafe { options.assume_init() };
+        assert!(!options.read_only, "the default is a writable open");
+        options.read_only = true;
+        let mut reader = ptr::null_mut();
+        assert_eq!(
+            unsafe { mdb_db_open(path.as_ptr(), &options, &mut reader) },
+            MDB_OK
+        );
+
+        let handle = unsafe { &*reader.cast::<DbHandle>() };
+        let fork = handle.db.fork();
+        fork.get_entry("e").set(1_u8);
+        let err = handle.db.merge(fork.into_patch()).unwrap_err();
+        assert_eq!(FfiError::from(err).status, MDB_ERR_STORAGE);
+        unsafe { mdb_db_free(reader) };
+        unsafe { mdb_db_free(writer) };
+    }
+
+    #[test]
+    fn read_only_option_of_an_older_header_is_the_writable_default() {
+        // A 1.0 caller's struct ends before `read_only`; the library must not read past it.
+        let mut storage = std::mem::MaybeUninit::<mdb_db_options>::uninit();
+        let ptr = storage.as_mut_ptr();
+        unsafe { ptr.cast::<u8>().write_bytes(0xAB, OPTIONS_SIZE_KNOWN) };
+        assert_eq!(
+            unsafe { mdb_db_options_init(ptr, OPTIONS_SIZE_1_0) },
+            MDB_OK
+        );
+        let options = unsafe { mdb_db_options::read_from(ptr) }.unwrap();
+        assert!(!options.read_only);
+    }
 }

@@ -25,6 +25,7 @@ mod test_support;
 pub mod abort_handle;
 pub mod access;
 pub mod bytes;
+pub mod catalogue;
 pub mod db;
 pub mod entry;
 pub mod fork;

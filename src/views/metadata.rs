@@ -132,6 +132,11 @@ impl<V> IndexMetadata<V> {
 }
 
 impl IndexMetadata {
+    /// The stored state: a list's length, a sparse list's capacity and length.
+    pub(crate) fn state_bytes(&self) -> Option<&[u8]> {
+        self.state.as_deref()
+    }
+
     fn convert<V: BinaryAttribute>(self) -> IndexMetadata<V> {
         let state = self.state.map(|bytes| {
             V::from_attribute(&bytes).unwrap_or_else(|e| {

@@ -20,7 +20,7 @@ use crate::{db::Iter, BinaryKey, BinaryValue, Iterator as BytesIterator, Snapsho
 pub(crate) mod address;
 mod change_map;
 pub(crate) mod identifiers;
-mod metadata;
+pub(crate) mod metadata;
 #[cfg(test)]
 mod tests;
 

@@ -105,6 +105,10 @@ class mdb_access(Structure):
     """An access: opens indexes."""
 
 
+class mdb_catalogue(Structure):
+    """The catalogue of a database, read once when made: every index with its name, group key, type, identifier and sizes, in the order of their fully qualified names."""
+
+
 class mdb_db(Structure):
     """An open database."""
 
@@ -169,6 +173,26 @@ class mdb_bytes(Structure):
     ]
 
 
+class mdb_catalogue_record(Structure):
+    """One index of a catalogue."""
+
+    _fields_ = [
+        ("full_name", POINTER(c_uint8)),
+        ("full_name_len", c_size_t),
+        ("name", c_char_p),
+        ("name_len", c_size_t),
+        ("group_key", POINTER(c_uint8)),
+        ("group_key_len", c_size_t),
+        ("has_group_key", c_bool),
+        ("in_migration", c_bool),
+        ("has_len", c_bool),
+        ("index_type", c_uint32),
+        ("identifier", c_uint64),
+        ("len", c_uint64),
+        ("size_on_disk", c_uint64),
+    ]
+
+
 class mdb_db_options(Structure):
     """Options for `mdb_db_open`."""
 
@@ -179,6 +203,7 @@ class mdb_db_options(Structure):
         ("compression", c_uint32),
         ("max_total_wal_size", c_uint64),
         ("max_cache_size", c_size_t),
+        ("read_only", c_bool),
     ]
 
 
@@ -267,6 +292,27 @@ FUNCTIONS = {
         ("bytes",),
         None,
         'Frees the bytes held by `bytes` and resets it to empty (`data` NULL, `len` 0), so a second call is a harmless no-op.',
+    ),
+    "mdb_catalogue_new": Function(
+        mdb_status,
+        (POINTER(mdb_db), POINTER(POINTER(mdb_catalogue)),),
+        ("db", "out_catalogue",),
+        None,
+        'Reads the catalogue of a database: every index its pool records, pending migrations included.',
+    ),
+    "mdb_catalogue_next": Function(
+        mdb_status,
+        (POINTER(mdb_catalogue), POINTER(mdb_catalogue_record), POINTER(c_bool),),
+        ("catalogue", "out_record", "out_found",),
+        None,
+        'Moves to the next index of the catalogue.',
+    ),
+    "mdb_catalogue_free": Function(
+        None,
+        (POINTER(mdb_catalogue),),
+        ("catalogue",),
+        None,
+        'Frees a catalogue; the bytes it lent become invalid.',
     ),
     "mdb_db_options_init": Function(
         mdb_status,
