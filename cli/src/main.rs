@@ -59,8 +59,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Print the value of one key. Keys are text, or `0x` and hex digits; positions of lists
-    /// are decimal numbers. An entry takes no key. Give a group member's group key before the
+    /// Print the value of one key.
+    ///
+    /// Keys are text, or `0x` and hex digits; positions of lists are decimal numbers. An entry takes no key. Give a group member's group key before the
     /// key (as text or `0x` hex); prefix the index name with `^` for a pending migration's.
     Get {
         /// The database directory.
