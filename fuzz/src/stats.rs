@@ -2,8 +2,9 @@
 //! the process exits: how many C calls ran, and how much of the run the model checked exactly.
 //!
 //! libFuzzer calls the target once per input and ends the process with `exit`, so the counters
-//! are process-wide atomics and the final report is an `atexit` handler. A crash aborts without
-//! it: the periodic reports show how far the run got.
+//! are process-wide atomics and the final report is an `atexit` handler; a failed check (a
+//! panic) reports from the panic hook before libFuzzer's hook aborts. Other crashes abort
+//! without a report: the periodic ones show how far the run got.
 
 use std::sync::{
     atomic::{AtomicU64, Ordering},
@@ -13,7 +14,7 @@ use std::sync::{
 use crate::input::IndexKind;
 
 /// Inputs between two periodic reports.
-const REPORT_EVERY: u64 = 20_000;
+const REPORT_EVERY: u64 = 5_000;
 
 /// Calls of exported `mdb_*` functions (counted by the wrappers in [`crate::abi`]).
 static CALLS: AtomicU64 = AtomicU64::new(0);
@@ -95,6 +96,12 @@ pub fn input_done(dbs: Vec<DbOutcome>) {
         // SAFETY: registers a function that only reads atomics and writes to stderr.
         let status = unsafe { atexit(report_at_exit) };
         assert_eq!(status, 0, "atexit registers the final report");
+        // A failed check panics, and libFuzzer's hook aborts: report before it.
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            eprintln!("{}", report("at the crash"));
+            hook(info);
+        }));
     });
     let rocksdb_first = dbs.first().is_some_and(|db| db.rocksdb);
     let (mut any, mut all_exact, mut any_rocksdb) = (false, true, false);

@@ -1,8 +1,9 @@
-//! The harness's `mdb_migration_helper_iter_loop` over each kind of index the loop's persistent
-//! iterators take: an input that fills an old index, runs the loop over it in batches and
-//! finishes the helper passes the harness's checks (which panic on any difference from the
-//! model, round by round and in the final read-back of the database), and creates the loop's
-//! iterators of that kind, through `mdb_persistent_iters_new_*`.
+//! The harness's persistent iterators over each kind of index they take (map, list, sparse list,
+//! key set). An input that fills an index and runs `mdb_migration_helper_iter_loop` over it in
+//! batches, or takes its entries through standalone persistent iterators freed and created
+//! again, passes the harness's checks (which panic on any difference from the model: every
+//! entry, every round, and the final read-back of the database) and creates iterators of that
+//! kind through `mdb_persistent_iters_new_*` or `mdb_persistent_iter_new_*`.
 
 use metaldb_fuzz::{
     input::{
@@ -12,8 +13,9 @@ use metaldb_fuzz::{
     run, stats, Input,
 };
 
-/// `NAME_POOL[0]` and `[3]`, `NAMESPACE_POOL[1]` of the input module.
+/// `NAME_POOL[0]`, `[1]` and `[3]`, `NAMESPACE_POOL[1]` of the input module.
 const A: u8 = 0;
+const B: u8 = 1;
 const MIG_A: u8 = 3;
 const MIG: u8 = 1;
 const ITEMS: u8 = 5;
@@ -56,8 +58,8 @@ fn write(kind: IndexKind, i: u8) -> Op {
     }
 }
 
-/// Fills "mig.a" with items of `kind`, then loops over it with the plan's `batch` byte.
-fn fill_and_loop(kind: IndexKind, batch: u8) {
+/// Opens a database and a fork, and fills the index `name` of `kind` in it.
+fn fill(kind: IndexKind, name: u8) -> Vec<Op> {
     let nulls = Nulls::default();
     let mut ops = vec![
         Op::OpenTemporary { nulls },
@@ -65,12 +67,19 @@ fn fill_and_loop(kind: IndexKind, batch: u8) {
         Op::Open {
             access: AccessArg::Fork(slot()),
             kind,
-            name: Name::Pool(MIG_A),
+            name: Name::Pool(name),
             key: GroupKey::None,
             nulls,
         },
     ];
     ops.extend((0..ITEMS).map(|i| write(kind, i)));
+    ops
+}
+
+/// Fills "mig.a" with items of `kind`, then loops over it with the plan's `batch` byte.
+fn fill_and_loop(kind: IndexKind, batch: u8) {
+    let nulls = Nulls::default();
+    let mut ops = fill(kind, MIG_A);
     ops.extend([
         Op::Free {
             kind: HandleKind::Index,
@@ -112,6 +121,61 @@ fn fill_and_loop(kind: IndexKind, batch: u8) {
         created >= 3,
         "the loop over a {kind:?} created {created} persistent iterators"
     );
+}
+
+/// Fills "a" with items of `kind`, then takes them through persistent iterators with their
+/// position in the entry "b": 2 steps, freed, 2 more from where it stopped, freed, then 4 more
+/// (the last item and the end).
+fn fill_and_iterate_persistently(kind: IndexKind) {
+    let nulls = Nulls::default();
+    let mut ops = fill(kind, A);
+    for steps in [1, 1, 3] {
+        ops.extend([
+            Op::PersistentIter {
+                access: AccessArg::Fork(slot()),
+                name: Name::Pool(B),
+                kind,
+                index: slot(),
+                nulls,
+            },
+            Op::IterNext {
+                iter: slot(),
+                steps,
+                nulls,
+            },
+            Op::Free {
+                kind: HandleKind::Iter,
+                handle: slot(),
+            },
+        ]);
+    }
+    let before = stats::persistent_iters_created(kind, false);
+    run(Input {
+        first_db: FirstDb(0),
+        ops,
+    });
+    let created = stats::persistent_iters_created(kind, false) - before;
+    assert_eq!(created, 3, "persistent iterators created over a {kind:?}");
+}
+
+#[test]
+fn persistent_iterators_resume_over_a_map() {
+    fill_and_iterate_persistently(IndexKind::Map);
+}
+
+#[test]
+fn persistent_iterators_resume_over_a_list() {
+    fill_and_iterate_persistently(IndexKind::List);
+}
+
+#[test]
+fn persistent_iterators_resume_over_a_sparse_list() {
+    fill_and_iterate_persistently(IndexKind::SparseList);
+}
+
+#[test]
+fn persistent_iterators_resume_over_a_key_set() {
+    fill_and_iterate_persistently(IndexKind::KeySet);
 }
 
 /// The plan's `batch` byte: a batch of 2, and the kind in bits 3 and 4 (0: the old index's).
