@@ -465,6 +465,15 @@ struct Progress {
     begun_when_aborted: AtomicU64,
 }
 
+impl Progress {
+    /// Called as soon as the abort (or the free) returns: only merges begun by then may still
+    /// succeed.
+    fn record_abort(&self) {
+        let begun = self.merges_begun.load(Ordering::SeqCst);
+        self.begun_when_aborted.store(begun, Ordering::SeqCst);
+    }
+}
+
 /// What one helper thread saw.
 #[derive(Debug)]
 struct HelperRun {
@@ -585,6 +594,7 @@ fn abort_handles_fired_from_other_threads_stop_helpers_between_merges() {
                             mdb_abort_handle_abort(abort_handle.get()),
                             "mdb_abort_handle_abort",
                         );
+                        progress.record_abort();
                         // The helper goes on until its next merge, which fails; then it is
                         // finished.
                         let mut finished = false;
@@ -598,11 +608,9 @@ fn abort_handles_fired_from_other_threads_stop_helpers_between_merges() {
                         mdb_abort_handle_forget(abort_handle.get());
                     } else {
                         mdb_abort_handle_free(abort_handle.get());
+                        progress.record_abort();
                     }
                 }
-                // Only merges begun by now may still succeed.
-                let begun = progress.merges_begun.load(Ordering::SeqCst);
-                progress.begun_when_aborted.store(begun, Ordering::SeqCst);
             });
         }
         runners
