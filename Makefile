@@ -200,10 +200,13 @@ fmt-check:
 
 # Clippy runs in check mode, another configuration, in a target directory of its own so that
 # it never invalidates the test build. The fault-injection feature is checked too, since only
-# the C tests build it. The workspace is the library and metaldb-derive.
+# the C tests build it. The workspace is the library and metaldb-derive; the fuzz crate, a
+# workspace of its own, gets a target directory of its own too.
 lint: fmt-check rocksdb
 	CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/lint \
 		$(CARGO) clippy --workspace --all-targets --features $(FEATURES),fault-injection -- -D warnings
+	CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/fuzz-lint \
+		$(CARGO) clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings
 
 # The command-line tool (cli/README.md), run as a user runs it, linking the RocksDB of
 # `make rocksdb` (exported above) in the lint target directory, which already holds the tool's

@@ -80,6 +80,9 @@ impl<'a> Arbitrary<'a> for Slot {
 pub struct Nulls(u8);
 
 impl Nulls {
+    /// No argument NULL.
+    pub const NONE: Self = Self(0);
+
     pub fn has(self, argument: u8) -> bool {
         self.0 >= 0xE0 && self.0 & (1 << argument) != 0
     }

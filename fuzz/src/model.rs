@@ -144,9 +144,8 @@ fn allowed_chars(name: &str, dots: bool) -> bool {
 /// A valid full index name: not empty, allowed characters, not reserved (starting with `__`
 /// without a dot).
 pub fn valid_full_name(name: &str) -> bool {
-    !name.is_empty()
-        && allowed_chars(name, true)
-        && !(name.starts_with("__") && !name.contains('.'))
+    let reserved = name.starts_with("__") && !name.contains('.');
+    !name.is_empty() && allowed_chars(name, true) && !reserved
 }
 
 /// A valid prefix or namespace: not empty, `[A-Za-z0-9_-]`.
@@ -185,20 +184,25 @@ pub fn encode_position(next: Option<&[u8]>) -> Value {
     }
 }
 
+/// Bytes saved where a persistent iterator's position goes that are no position for the
+/// iterator's kind of index: the library refuses them with `MDB_ERR_INVALID_ARGUMENT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotAPosition;
+
 /// A saved persistent iterator position: `Ok(None)` for an ended iterator, `Ok(Some(key))` to
-/// resume from `key`, `Err(())` if the bytes are no position for `kind`.
-pub fn decode_position(bytes: &[u8], kind: IndexKind) -> Result<Option<Vec<u8>>, ()> {
+/// resume from `key`, or an error if the bytes are no position for `kind`.
+pub fn decode_position(bytes: &[u8], kind: IndexKind) -> Result<Option<Vec<u8>>, NotAPosition> {
     match bytes.split_first() {
         Some((0, key)) => {
             let positional = matches!(kind, IndexKind::List | IndexKind::SparseList);
             if positional && key.len() != 8 {
-                Err(())
+                Err(NotAPosition)
             } else {
                 Ok(Some(key.to_vec()))
             }
         }
         Some((1, _)) => Ok(None),
-        _ => Err(()),
+        _ => Err(NotAPosition),
     }
 }
 

@@ -6,10 +6,15 @@
 
 use std::{collections::VecDeque, ffi::c_void, ptr};
 
-use super::{check, last_error, name_arg, next_entry, Expect, FamilyId, Harness};
+use super::{
+    check::{check, empty_bytes, last_error, name_arg, Expect},
+    kinds,
+    verify::next_entry,
+    FamilyId, Harness,
+};
 use crate::{
     abi::*,
-    input::{IndexKind, LoopPlan, Op, Pick},
+    input::{IndexKind, LoopPlan, Op, Slot},
     model::{self, Addr, Index, Kind, Namespace, Value},
     stats,
 };
@@ -39,43 +44,15 @@ unsafe fn open_index(
     name: &[u8],
     out: &mut *mut c_void,
 ) -> mdb_status {
-    let (n, nl, key) = (name.as_ptr().cast(), name.len(), ptr::null());
-    let out: *mut *mut c_void = out;
-    match kind {
-        IndexKind::Map => mdb_access_map(access, n, nl, key, 0, out.cast()),
-        IndexKind::List => mdb_access_list(access, n, nl, key, 0, out.cast()),
-        IndexKind::SparseList => mdb_access_sparse_list(access, n, nl, key, 0, out.cast()),
-        IndexKind::KeySet => mdb_access_key_set(access, n, nl, key, 0, out.cast()),
-        IndexKind::Entry => unreachable!("the loop iterates no entry"),
-    }
-}
-
-unsafe fn free_index(kind: IndexKind, index: *mut c_void) {
-    match kind {
-        IndexKind::Map => mdb_map_free(index.cast()),
-        IndexKind::List => mdb_list_free(index.cast()),
-        IndexKind::SparseList => mdb_sparse_list_free(index.cast()),
-        IndexKind::KeySet => mdb_key_set_free(index.cast()),
-        IndexKind::Entry => unreachable!("the loop iterates no entry"),
-    }
-}
-
-/// Creates the round's persistent iterator over `index`.
-unsafe fn new_loop_iter(
-    iters: *mut mdb_persistent_iters,
-    kind: IndexKind,
-    index: *mut c_void,
-    out: *mut *mut mdb_iter,
-) -> mdb_status {
-    let (n, nl) = (LOOP_ITERATOR.as_ptr().cast(), LOOP_ITERATOR.len());
-    match kind {
-        IndexKind::Map => mdb_persistent_iters_new_map(iters, n, nl, index.cast(), out),
-        IndexKind::List => mdb_persistent_iters_new_list(iters, n, nl, index.cast(), out),
-        IndexKind::SparseList => {
-            mdb_persistent_iters_new_sparse_list(iters, n, nl, index.cast(), out)
-        }
-        IndexKind::KeySet => mdb_persistent_iters_new_key_set(iters, n, nl, index.cast(), out),
-        IndexKind::Entry => unreachable!("the loop iterates no entry"),
+    // SAFETY: as the caller promises.
+    unsafe {
+        kinds::open(
+            kind,
+            access,
+            (name.as_ptr(), name.len()),
+            (ptr::null(), 0),
+            out,
+        )
     }
 }
 
@@ -92,7 +69,7 @@ unsafe fn copy_entry(kind: IndexKind, index: *mut c_void, key: &[u8], value: &[u
         ),
         IndexKind::List => mdb_list_push(index.cast(), value.as_ptr(), value.len()),
         IndexKind::SparseList => {
-            let (mut replaced, mut found) = (super::empty_bytes(), false);
+            let (mut replaced, mut found) = (empty_bytes(), false);
             let status = mdb_sparse_list_set(
                 index.cast(),
                 model::position_from(key),
@@ -140,7 +117,9 @@ unsafe extern "C" fn copy_step(
             status = open_index(old, kind, &source, &mut old_index);
         }
         if status == MDB_OK {
-            status = new_loop_iter(iters, kind, old_index, &mut iter);
+            let name = (LOOP_ITERATOR.as_ptr(), LOOP_ITERATOR.len());
+            let positions = kinds::Positions::Loop(iters);
+            status = kinds::persistent_iter(kind, positions, name, old_index, &mut iter);
             if status == MDB_OK {
                 stats::persistent_iter_created(kind, true);
             }
@@ -172,10 +151,10 @@ unsafe extern "C" fn copy_step(
         }
         mdb_iter_free(iter);
         if !new_index.is_null() {
-            free_index(kind, new_index);
+            kinds::free(kind, new_index);
         }
         if !old_index.is_null() {
-            free_index(kind, old_index);
+            kinds::free(kind, old_index);
         }
         mdb_access_free(new);
         mdb_access_free(old);
@@ -212,9 +191,10 @@ fn apply_batch(index: &mut Index, batch: Vec<(Vec<u8>, Value)>) {
 }
 
 impl Harness {
-    pub(super) fn iter_loop(&mut self, op: &Op, helper: Option<Pick>, plan: &LoopPlan) {
-        let Some(helper) = helper else { return };
-        let (helper_ptr, family) = self.helper_arg(helper);
+    pub(super) fn iter_loop(&mut self, op: &Op, helper: Slot, plan: &LoopPlan) {
+        let Some((helper_ptr, family)) = self.parent::<mdb_migration_helper>(helper) else {
+            return;
+        };
         let Some(family) = family else {
             // SAFETY: NULL is rejected before the step is called.
             let status = unsafe {
@@ -227,7 +207,7 @@ impl Harness {
         };
         let namespace = self.helper_namespace(family);
         let source = plan.source.to_c_name();
-        let source_name = name_arg(&source).ok().flatten();
+        let source_name = name_arg(&source);
         let kind = plan
             .kind()
             .unwrap_or_else(|| self.old_kind(family, &namespace, source_name.as_deref()));
@@ -270,7 +250,7 @@ impl Harness {
                 expect.error_if(self.families[family].aborted, MDB_ERR_ABORTED)
             }
         }
-        let succeeded = check(op, status, &expect);
+        check(op, status, &expect);
         self.loop_ran(
             family,
             &namespace,
@@ -278,7 +258,6 @@ impl Harness {
             &step,
             &predicted,
             status,
-            succeeded,
         );
     }
 
@@ -352,7 +331,7 @@ impl Harness {
                 Ok(Some(key)) => from = key,
                 // Ended: `ended` below.
                 Ok(None) => {}
-                Err(()) => errors.push(MDB_ERR_INVALID_ARGUMENT),
+                Err(model::NotAPosition) => errors.push(MDB_ERR_INVALID_ARGUMENT),
             },
             Some(_) => errors.push(MDB_ERR_WRONG_TYPE),
         }
@@ -376,7 +355,7 @@ impl Harness {
         LoopOutcome::Runs { entries }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Replays on the model what the loop did, which returned `status` (checked already).
     fn loop_ran(
         &mut self,
         family: FamilyId,
@@ -385,7 +364,6 @@ impl Harness {
         step: &CopyStep,
         predicted: &LoopOutcome,
         status: mdb_status,
-        succeeded: bool,
     ) {
         let LoopOutcome::Runs { entries } = predicted else {
             if matches!(predicted, LoopOutcome::Unknown) && status != MDB_ERR_STALE_HANDLE {
@@ -458,7 +436,7 @@ impl Harness {
                 break;
             }
         }
-        assert!(succeeded, "the loop ran to its end");
+        assert_eq!(status, MDB_OK, "the loop ran to its end");
         assert_eq!(step.round, round, "the loop ran one round per batch");
     }
 }

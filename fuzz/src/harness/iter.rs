@@ -1,0 +1,201 @@
+//! Iterator handles (`mdb_iter_*`): iterators over index handles, and persistent iterators
+//! (`mdb_persistent_iter_new_*`), which save their position in an entry.
+
+use std::{collections::VecDeque, ptr};
+
+use super::{
+    check::{borrowed, check, out, sentinel, Expect},
+    kinds, AccessInfo, Harness, IndexPick, IterHandle,
+};
+use crate::{
+    abi::*,
+    input::{GroupKey, IndexKind, Name, Nulls, Op, Pick},
+    model::{self, Addr, Index, Value},
+    stats,
+};
+
+impl Harness {
+    /// Keeps a new iterator over the index handle `pick`, which yields `remaining`.
+    pub(super) fn add_iter(
+        &mut self,
+        pick: IndexPick,
+        iter: *mut mdb_iter,
+        remaining: VecDeque<(Vec<u8>, Value)>,
+        position: Option<Addr>,
+    ) {
+        let IndexPick::Handle(i) = pick else {
+            unreachable!("only successful calls are modelled")
+        };
+        let index = &mut self.indexes[i];
+        index.iterators += 1;
+        let (family, id) = (index.family, index.id);
+        self.families[family].handles += 1;
+        self.iters.push(IterHandle {
+            ptr: iter,
+            family,
+            epoch: self.families[family].epoch,
+            index: id,
+            remaining,
+            position,
+        });
+    }
+
+    pub(super) fn free_iter(&mut self, i: usize) {
+        let iter = self.iters.remove(i);
+        // SAFETY: a live handle, removed from the pool.
+        unsafe { mdb_iter_free(iter.ptr) };
+        self.families[iter.family].handles -= 1;
+        if let Some(index) = self.indexes.iter_mut().find(|index| index.id == iter.index) {
+            index.iterators -= 1;
+        }
+    }
+
+    pub(super) fn iter_next(&mut self, op: &Op, pick: Pick, nulls: Nulls) {
+        let iter_ptr = match pick {
+            Pick::Null => ptr::null_mut(),
+            Pick::Index(i) => self.iters[i].ptr,
+        };
+        let (mut key, mut key_len, mut value, mut value_len, mut found) =
+            (ptr::null(), usize::MAX, ptr::null(), usize::MAX, true);
+        // SAFETY: a live handle or NULL, out-pointers or NULL.
+        let status = unsafe {
+            mdb_iter_next(
+                iter_ptr,
+                out(nulls.has(0), &mut key),
+                out(nulls.has(1), &mut key_len),
+                out(nulls.has(2), &mut value),
+                out(nulls.has(3), &mut value_len),
+                out(nulls.has(4), &mut found),
+            )
+        };
+        let mut expect = Expect::default();
+        expect.error_if(pick == Pick::Null || nulls.any(5), MDB_ERR_INVALID_ARGUMENT);
+        let Pick::Index(i) = pick else {
+            check(op, status, &expect);
+            return;
+        };
+        let iter = &self.iters[i];
+        let index_gone = !self.indexes.iter().any(|index| index.id == iter.index);
+        expect.error_if(
+            self.stale(iter.family, iter.epoch) || index_gone,
+            MDB_ERR_STALE_HANDLE,
+        );
+        if !check(op, status, &expect) {
+            assert!(
+                found && key_len == usize::MAX,
+                "{op:?}: outputs written on failure"
+            );
+            return;
+        }
+        let exact = self.families[iter.family].exact;
+        let iter = &mut self.iters[i];
+        let expected = iter.remaining.pop_front();
+        if exact {
+            assert_eq!(found, expected.is_some(), "{op:?}: found");
+            if let Some((expected_key, expected_value)) = &expected {
+                assert_eq!(&borrowed(key, key_len), expected_key, "{op:?}: key");
+                assert_eq!(
+                    &borrowed(value, value_len)[..],
+                    &expected_value[..],
+                    "{op:?}: value"
+                );
+            }
+        }
+        // A persistent iterator saves the key it resumes from, or that it ended.
+        if let Some(addr) = iter.position.clone() {
+            let next = iter.remaining.front().map(|(key, _)| key.clone());
+            if next.is_none() {
+                iter.position = None;
+            }
+            let family = &mut self.families[iter.family];
+            family.state.insert(
+                addr.clone(),
+                Index::Entry(Some(model::encode_position(next.as_deref()))),
+            );
+            family.touch(&addr);
+        }
+    }
+
+    /// `mdb_persistent_iter_new_<kind>`: an iterator over the index handle `pick` that
+    /// resumes from the position saved in the entry `name` of `access`.
+    pub(super) fn persistent_iter(
+        &mut self,
+        op: &Op,
+        access: AccessInfo,
+        name: &Name,
+        kind: IndexKind,
+        pick: IndexPick,
+        nulls: Nulls,
+    ) {
+        let c_name = name.to_c_name();
+        let index_ptr = match pick {
+            IndexPick::Null => ptr::null_mut(),
+            IndexPick::Handle(i) => self.indexes[i].ptr,
+        };
+        let mut iter = sentinel();
+        // SAFETY: live handles or NULL, a string argument, an out-pointer or NULL.
+        let status = unsafe {
+            kinds::persistent_iter(
+                kind,
+                kinds::Positions::Access(access.ptr),
+                (c_name.ptr(), c_name.len()),
+                index_ptr,
+                out(nulls.has(0), &mut iter),
+            )
+        };
+        let mut expect = Expect::default();
+        expect.error_if(
+            nulls.has(0) || pick == IndexPick::Null,
+            MDB_ERR_INVALID_ARGUMENT,
+        );
+        let addr = self.address(&mut expect, &access, &c_name, &GroupKey::None, &c_name);
+        let mut resume = Ok(None);
+        let writable = !access.ptr.is_null() && self.access_writable(&access);
+        if let (IndexPick::Handle(i), false) = (pick, access.ptr.is_null()) {
+            let index = &self.indexes[i];
+            let other_family = index.family != access.family;
+            expect.error_if(other_family, MDB_ERR_INVALID_ARGUMENT);
+            expect.error_if(self.stale(index.family, index.epoch), MDB_ERR_STALE_HANDLE);
+            if let (Some(addr), false) = (&addr, other_family || self.access_stale(&access)) {
+                self.open_expectations(
+                    &mut expect,
+                    access.family,
+                    addr,
+                    IndexKind::Entry,
+                    writable,
+                );
+                expect.error_if(!writable, MDB_ERR_READONLY);
+                let family = &self.families[access.family];
+                if let Some(Index::Entry(Some(saved))) = family.state.get(addr) {
+                    resume = model::decode_position(saved, kind).map(Some);
+                    expect.error_if(resume.is_err(), MDB_ERR_INVALID_ARGUMENT);
+                }
+                expect.maybe_if(!family.exact, MDB_ERR_INVALID_ARGUMENT);
+            }
+        }
+        if !check(op, status, &expect) {
+            assert_eq!(iter, sentinel(), "{op:?}: out_iter written on failure");
+            return;
+        }
+        stats::persistent_iter_created(kind, false);
+        let addr = addr.expect("checked");
+        let family = &mut self.families[access.family];
+        if !family.state.contains_key(&addr) {
+            family
+                .state
+                .insert(addr.clone(), Index::empty(IndexKind::Entry));
+            family.touch(&addr);
+        }
+        match resume {
+            // Saved as ended: the iterator yields nothing and holds no position.
+            Ok(Some(None)) => self.add_iter(pick, iter, VecDeque::new(), None),
+            Ok(from) => {
+                let from = from.flatten().unwrap_or_default();
+                let (index, _) = self.model_index(pick);
+                let remaining = index.entries_from(&from).into();
+                self.add_iter(pick, iter, remaining, Some(addr));
+            }
+            Err(_) => unreachable!("checked"),
+        }
+    }
+}
