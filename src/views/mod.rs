@@ -6,21 +6,28 @@
 
 use std::{borrow::Cow, fmt, iter::Peekable};
 
-pub(crate) use self::change_map::ChangeMap;
 pub(crate) use self::metadata::{
     checked_metadata, get_metadata_unchecked, CorruptMetadata, IndexState, IndexesPool,
 };
+pub(crate) use self::{access_error::assert_valid_name_component, change_map::ChangeMap};
 pub use self::{
+    access_error::{AccessError, AccessErrorKind},
     address::{IndexAddress, ResolvedAddress},
-    metadata::{GroupKeys, IndexMetadata, IndexType, ViewWithMetadata},
+    index_type::IndexType,
+    metadata::{GroupKeys, IndexMetadata, ViewWithMetadata},
+    snapshot::{Iter, Snapshot},
 };
 
-use crate::{db::Iter, BinaryKey, BinaryValue, Iterator as BytesIterator, Snapshot};
+use self::snapshot::Iterator as BytesIterator;
+use crate::{BinaryKey, BinaryValue};
 
+mod access_error;
 pub(crate) mod address;
 mod change_map;
 pub(crate) mod identifiers;
+mod index_type;
 pub(crate) mod metadata;
+pub(crate) mod snapshot;
 #[cfg(test)]
 mod tests;
 
