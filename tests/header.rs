@@ -5,17 +5,14 @@
 
 mod c_support;
 
-use std::{ffi::CStr, fs, os::raw::c_char, path::Path, process::Command};
+use std::{ffi::CStr, fs, path::Path, process::Command};
 
-use c_support::{header_declarations, include_dir, repo, require_tool, run, shared_library};
-
-// Links the library, whose exported functions are declared below.
-extern crate metaldb;
-
-extern "C" {
-    fn mdb_version_str() -> *const c_char;
-    fn mdb_version_number() -> u32;
-}
+use c_support::{
+    header_declarations, header_functions, include_dir, repo, require_tool, run, shared_library,
+};
+use metaldb_abi_sys::{mdb_version_number, mdb_version_str};
+// Links the library, whose exported functions the declarations above name.
+use metaldb as _;
 
 fn header() -> String {
     fs::read_to_string(include_dir().join("metaldb.h")).expect("read include/metaldb.h")
@@ -61,6 +58,27 @@ fn committed_header_is_the_generated_one() {
         "include/metaldb.h differs from the committed one: the build regenerated it from \
          src/ffi, so commit the new header.\n{}",
         String::from_utf8_lossy(&diff.stdout)
+    );
+}
+
+#[test]
+fn rust_declarations_are_generated_from_the_header_on_disk() {
+    // metaldb-abi-sys ran bindgen over the header as it was when it was built; the library's
+    // build script may have rewritten the header since (cargo runs both at once).
+    let on_disk = fs::read(include_dir().join("metaldb.h")).expect("read include/metaldb.h");
+    assert!(
+        metaldb_abi_sys::HEADER.as_bytes() == on_disk,
+        "metaldb-abi-sys was generated from an older include/metaldb.h: build again \
+         (`cargo test` reruns its bindgen when the header changes)"
+    );
+}
+
+#[test]
+fn every_function_of_the_header_has_a_rust_declaration() {
+    // bindgen skips what it cannot translate; the tests and the fuzzer would then miss it.
+    assert_eq!(
+        metaldb_abi_sys::FUNCTIONS,
+        header_functions(metaldb_abi_sys::HEADER).as_slice()
     );
 }
 
