@@ -240,12 +240,18 @@ c-test-release: release
 FUZZ_SECONDS ?= 3600
 FUZZ_SMOKE_SECONDS ?= 60
 FUZZ_DIR := $(CARGO_TARGET_DIR)/fuzz
-FUZZ_BIN := $(FUZZ_DIR)/x86_64-unknown-linux-gnu/release/c_abi
+# The target is this machine's (rustc's host), named to cargo-fuzz so that the binary's path,
+# which contains it, is known here.
+RUSTC ?= rustc
+FUZZ_TARGET ?= $(shell $(RUSTC) -vV | sed -n 's/^host: //p')
+FUZZ_BIN := $(FUZZ_DIR)/$(FUZZ_TARGET)/release/c_abi
 FUZZ_RUN := $(FUZZ_BIN) \
 	-timeout=30 -len_control=0 -max_len=1024 -artifact_prefix=$(FUZZ_DIR)/artifacts/
 
 fuzz-build: rocksdb
-	RUSTC_BOOTSTRAP=1 $(CARGO) fuzz build -O --target-dir $(FUZZ_DIR) c_abi
+	test -n "$(FUZZ_TARGET)" || { echo "cannot tell the host target from \`$(RUSTC) -vV\`" >&2; exit 1; }
+	RUSTC_BOOTSTRAP=1 $(CARGO) fuzz build -O --target $(FUZZ_TARGET) --target-dir $(FUZZ_DIR) c_abi
+	test -x $(FUZZ_BIN) || { echo "cargo fuzz built no $(FUZZ_BIN)" >&2; exit 1; }
 	mkdir -p $(FUZZ_DIR)/artifacts
 
 # The fuzz harness's own tests (fuzz/tests): inputs written by hand that must pass the model's

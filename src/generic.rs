@@ -245,7 +245,7 @@ impl<T: RawAccess> GenericAccess<T> {
         };
         check_index_valid_full_name(checked.name()).map_err(|kind| AccessError {
             addr: checked,
-            kind,
+            kind: kind.into(),
         })?;
         Ok(resolved)
     }

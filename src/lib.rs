@@ -69,16 +69,15 @@
 pub use self::indexes::{Entry, Group, KeySetIndex, ListIndex, MapIndex, SparseListIndex};
 pub use self::{
     backends::{rocksdb::RocksDB, temporarydb::TemporaryDB},
-    db::{
-        Database, DatabaseExt, Fork, Iter, Iterator, OwnedReadonlyFork, Patch, ReadonlyFork,
-        Snapshot,
-    },
+    db::{Database, DatabaseExt, Fork, OwnedReadonlyFork, Patch, ReadonlyFork},
     error::Error,
     keys::BinaryKey,
     lazy::Lazy,
     options::{CompressionType, DBOptions},
     values::BinaryValue,
-    views::{AsReadonly, IndexAddress, IndexType, ResolvedAddress},
+    views::{
+        snapshot::Iterator, AsReadonly, IndexAddress, IndexType, Iter, ResolvedAddress, Snapshot,
+    },
 };
 
 /// The RocksDB backend: [`RocksDB`], its snapshots and helpers.

@@ -1,14 +1,14 @@
 //! High-level access to indexes: the [`Access`] trait, namespaced accesses and the errors of
 //! opening an index.
 
-use thiserror::Error;
-
 pub use self::extensions::{AccessExt, CopyAccessExt};
-pub use crate::views::{AsReadonly, RawAccess, RawAccessMut};
+pub use crate::views::{AccessError, AccessErrorKind, AsReadonly, RawAccess, RawAccessMut};
 
 use crate::{
-    validation::assert_valid_name_component,
-    views::{get_metadata_unchecked, GroupKeys, IndexMetadata, ViewWithMetadata},
+    views::{
+        assert_valid_name_component, get_metadata_unchecked, GroupKeys, IndexMetadata,
+        ViewWithMetadata,
+    },
     BinaryKey, IndexAddress, IndexType,
 };
 
@@ -57,7 +57,7 @@ impl<T: RawAccess> Access for T {
         crate::validation::check_index_valid_full_name(addr.name()).map_err(|kind| {
             AccessError {
                 addr: addr.clone(),
-                kind,
+                kind: kind.into(),
             }
         })?;
         Ok(get_metadata_unchecked(self, &addr))
@@ -142,51 +142,6 @@ impl<T: RawAccess> Access for Prefixed<T> {
     {
         self.access.group_keys(base_addr.prepend_name(&self.prefix))
     }
-}
-
-/// A failure to open an index: the address and what was wrong with it.
-#[derive(Debug, Error)]
-#[error("Error accessing {addr:?}: {kind}")]
-pub struct AccessError {
-    /// The address as handed to the raw access (already prefixed by namespaces).
-    pub addr: IndexAddress,
-    /// What went wrong.
-    #[source]
-    pub kind: AccessErrorKind,
-}
-
-/// What went wrong when opening an index.
-#[derive(Debug, Error)]
-#[non_exhaustive]
-pub enum AccessErrorKind {
-    /// An index of another type already exists at the address.
-    #[error("Wrong index type: expected {expected:?}, but got {actual:?}")]
-    WrongIndexType {
-        /// The requested type.
-        expected: IndexType,
-        /// The stored type.
-        actual: IndexType,
-    },
-    /// The name is reserved for system indexes (it starts with `__` and has no dot).
-    #[error("Index name is reserved")]
-    ReservedName,
-    /// The name is empty.
-    #[error("Index name must not be empty")]
-    EmptyName,
-    /// The name has characters outside the allowed set.
-    #[error("Invalid characters used in name ({name}). Use {allowed_chars}")]
-    InvalidCharsInName {
-        /// The offending name.
-        name: String,
-        /// The allowed characters.
-        allowed_chars: &'static str,
-    },
-    /// A tombstone was requested outside a migration.
-    #[error("Invalid tombstone location. Tombstones can only be created in migrations")]
-    InvalidTombstone,
-    /// An error of a user's [`FromAccess`] implementation.
-    #[error("{0}")]
-    Custom(#[source] anyhow::Error),
 }
 
 /// Construction of an object (an index, or a struct of indexes) from an access and an address.

@@ -20,9 +20,11 @@ use rocksdb::{
 
 use crate::{
     backends::{check_database, check_version, stored_version, DB_METADATA, VERSION_NAME},
-    db::{Iter, Iterator as BytesIterator},
     error::ErrorKind,
-    views::{Change, EmptyIterator, ResolvedAddress, ViewChanges},
+    views::{
+        snapshot::Iterator as BytesIterator, Change, EmptyIterator, Iter, ResolvedAddress,
+        ViewChanges,
+    },
     CompressionType, DBOptions, Database, Error, Patch, Result, Snapshot,
 };
 

@@ -8,8 +8,7 @@ use std::{
 
 use crate::{
     backends::check_database,
-    db::{Iter, Iterator as BytesIterator},
-    views::{Change, ResolvedAddress},
+    views::{snapshot::Iterator as BytesIterator, Change, Iter, ResolvedAddress},
     Database, Patch, Result, Snapshot,
 };
 

@@ -1,4 +1,4 @@
-//! [`ChangeMap`]: the pending changes of one address, ordered by key.
+//! [`ChangeMap`]: the pending changes of one address, ordered by key, each a [`Change`].
 //!
 //! Forks mostly write keys in increasing order: list pushes, and maps filled from sorted data.
 //! A `BTreeMap` searches its whole right edge for each such append, comparing the new key with
@@ -12,7 +12,14 @@ use std::{
     fmt, iter, slice, vec,
 };
 
-use super::Change;
+/// One pending change to a key.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Change {
+    /// The key is set to this value.
+    Put(Vec<u8>),
+    /// The key is removed, whether or not it existed.
+    Delete,
+}
 
 /// The pending changes of one address: a sorted map from keys to changes.
 #[derive(Clone, Default)]

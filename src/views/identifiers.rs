@@ -30,9 +30,9 @@ use std::{
 
 use super::{
     metadata::{CorruptMetadata, IndexMetadata, IndexesPool, COUNTER_KEY, INDEXES_POOL_NAME},
-    Change, ResolvedAddress, ViewChanges,
+    Change, ResolvedAddress, Snapshot, ViewChanges,
 };
-use crate::{error::ErrorKind, BinaryValue, Error, Result, Snapshot};
+use crate::{error::ErrorKind, BinaryValue, Error, Result};
 
 /// The changes of a patch, by address.
 type Changes = HashMap<ResolvedAddress, ViewChanges>;

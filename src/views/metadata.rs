@@ -14,14 +14,14 @@
 use std::{borrow::Cow, convert::TryFrom, fmt, marker::PhantomData, num::NonZeroU64};
 
 use anyhow::{bail, ensure};
-use serde::{Deserialize, Serialize};
 
-use super::{address::IndexAddress, AsReadonly, RawAccess, ResolvedAddress, View};
-use crate::{
-    access::{AccessError, AccessErrorKind},
-    validation::check_index_valid_full_name,
-    BinaryKey, BinaryValue,
+use super::{
+    access_error::{AccessError, AccessErrorKind},
+    address::IndexAddress,
+    index_type::IndexType,
+    AsReadonly, RawAccess, ResolvedAddress, View,
 };
+use crate::{validation::check_index_valid_full_name, BinaryKey, BinaryValue};
 
 /// Name of the column family holding index metadata and the identifier counter.
 pub(crate) const INDEXES_POOL_NAME: &str = "__INDEXES_POOL__";
@@ -33,45 +33,6 @@ const INDEX_STATE_TAG: u32 = 0;
 const METADATA_HEADER_LEN: usize = 12;
 /// How many group keys `GroupKeys` reads from the pool at a time.
 const GROUP_KEYS_BUFFER: usize = 1_000;
-
-/// Type of an index, as stored in its metadata.
-#[derive(Debug, Copy, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[repr(u32)]
-pub enum IndexType {
-    /// [`MapIndex`](crate::MapIndex).
-    Map = 1,
-    /// [`ListIndex`](crate::ListIndex).
-    List = 2,
-    /// [`Entry`](crate::Entry).
-    Entry = 3,
-    /// [`KeySetIndex`](crate::KeySetIndex).
-    KeySet = 5,
-    /// [`SparseListIndex`](crate::SparseListIndex).
-    SparseList = 6,
-    /// A marker of an index removed in a migration.
-    Tombstone = 254,
-    /// Unknown index type.
-    #[doc(hidden)]
-    #[default]
-    Unknown = 255,
-}
-
-impl TryFrom<u32> for IndexType {
-    type Error = &'static str;
-
-    fn try_from(code: u32) -> Result<Self, Self::Error> {
-        Ok(match code {
-            1 => Self::Map,
-            2 => Self::List,
-            3 => Self::Entry,
-            5 => Self::KeySet,
-            6 => Self::SparseList,
-            254 => Self::Tombstone,
-            255 => Self::Unknown,
-            _ => return Err("Unknown index type"),
-        })
-    }
-}
 
 /// State kept in index metadata: a list's length, a sparse list's capacity and length.
 pub(crate) trait BinaryAttribute: Sized + Copy {
@@ -427,7 +388,7 @@ impl<T: RawAccess> ViewWithMetadata<T> {
     ) -> Result<Self, AccessError> {
         check_index_valid_full_name(addr.name()).map_err(|kind| AccessError {
             addr: addr.clone(),
-            kind,
+            kind: kind.into(),
         })?;
         Self::get_or_create_unchecked(access, addr, index_type)
     }

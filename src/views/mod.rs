@@ -6,36 +6,37 @@
 
 use std::{borrow::Cow, fmt, iter::Peekable};
 
-pub(crate) use self::change_map::ChangeMap;
 pub(crate) use self::metadata::{
     checked_metadata, get_metadata_unchecked, CorruptMetadata, IndexState, IndexesPool,
 };
+pub(crate) use self::{
+    access_error::assert_valid_name_component,
+    change_map::{Change, ChangeMap},
+};
 pub use self::{
+    access_error::{AccessError, AccessErrorKind},
     address::{IndexAddress, ResolvedAddress},
-    metadata::{GroupKeys, IndexMetadata, IndexType, ViewWithMetadata},
+    index_type::IndexType,
+    metadata::{GroupKeys, IndexMetadata, ViewWithMetadata},
+    snapshot::{Iter, Snapshot},
 };
 
-use crate::{db::Iter, BinaryKey, BinaryValue, Iterator as BytesIterator, Snapshot};
+use self::snapshot::Iterator as BytesIterator;
+use crate::{BinaryKey, BinaryValue};
 
+mod access_error;
 pub(crate) mod address;
 mod change_map;
 pub(crate) mod identifiers;
+mod index_type;
 pub(crate) mod metadata;
+pub(crate) mod snapshot;
 #[cfg(test)]
 mod tests;
 
 /// Panic text for a write through an access that cannot write (spec §9.1).
 const READONLY_VIEW_PANIC: &str = "Attempt to modify a readonly view of the database using a \
      generic access. The caller should check the access type before calling any mutable methods";
-
-/// One pending change to a key.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Change {
-    /// The key is set to this value.
-    Put(Vec<u8>),
-    /// The key is removed, whether or not it existed.
-    Delete,
-}
 
 /// The pending changes of one address: per-key changes, plus whether everything below them
 /// was cleared.

@@ -1,227 +1,33 @@
-//! The part of the C ABI (`include/metaldb.h`) that the Rust reliability tests call, declared
-//! by hand from the header, and a few checked wrappers.
+//! The C ABI (`include/metaldb.h`) for the Rust reliability tests: the declarations generated
+//! from the header (`metaldb-abi-sys`), and a few checked wrappers.
 //!
 //! The exported functions are linked from the library under test (the `metaldb` rlib holds
-//! them). The declarations copy the header's prototypes one for one; the opaque handle types
-//! are empty enums here, used only behind pointers.
+//! them).
 
-// Each test crate uses a different subset of these declarations.
-#![allow(dead_code, non_camel_case_types)]
+// Each test crate uses a different subset of these helpers.
+#![allow(dead_code)]
 
 use std::{
-    ffi::{c_char, c_void, CStr, CString},
+    ffi::{c_char, CStr, CString},
     path::Path,
     ptr,
 };
 
 // Makes sure the library, and with it the exported functions, is linked in.
 use metaldb as _;
+pub use metaldb_abi_sys::*;
 
-pub type mdb_status = u32;
-
-pub const MDB_OK: mdb_status = 0;
-pub const MDB_ERR_INVALID_ARGUMENT: mdb_status = 1;
-pub const MDB_ERR_STORAGE: mdb_status = 2;
-pub const MDB_ERR_WRONG_TYPE: mdb_status = 3;
-pub const MDB_ERR_BORROWED: mdb_status = 4;
-pub const MDB_ERR_STALE_HANDLE: mdb_status = 5;
-pub const MDB_ERR_ABORTED: mdb_status = 6;
-pub const MDB_ERR_PANIC: mdb_status = 7;
-pub const MDB_ERR_POISONED: mdb_status = 8;
-pub const MDB_ERR_INCOMPATIBLE_VERSION: mdb_status = 11;
-pub const MDB_ERR_CORRUPTION: mdb_status = 12;
-pub const MDB_ERR_NOT_A_DATABASE: mdb_status = 13;
-
-pub const MDB_INDEX_MAP: u32 = 1;
-pub const MDB_INDEX_LIST: u32 = 2;
-
-pub enum mdb_db {}
-pub enum mdb_fork {}
-pub enum mdb_patch {}
-pub enum mdb_snapshot {}
-pub enum mdb_access {}
-pub enum mdb_map {}
-pub enum mdb_list {}
-pub enum mdb_entry {}
-pub enum mdb_iter {}
-pub enum mdb_migration_helper {}
-pub enum mdb_abort_handle {}
-
-/// `mdb_bytes`: owned output bytes, freed with `mdb_bytes_free`.
-#[repr(C)]
-#[derive(Debug)]
-pub struct mdb_bytes {
-    pub data: *mut u8,
-    pub len: usize,
-    pub capacity: usize,
-}
-
-impl mdb_bytes {
-    pub const fn empty() -> Self {
-        Self {
-            data: ptr::null_mut(),
-            len: 0,
-            capacity: 0,
-        }
-    }
-
-    /// Copies the bytes out and frees them.
-    pub fn take(mut self) -> Vec<u8> {
-        let bytes = if self.data.is_null() {
-            Vec::new()
-        } else {
-            // SAFETY: a filled `mdb_bytes` points to `len` initialised bytes.
-            unsafe { std::slice::from_raw_parts(self.data, self.len) }.to_vec()
-        };
-        // SAFETY: the bytes were filled by the library and are freed once.
-        unsafe { mdb_bytes_free(&mut self) };
-        bytes
-    }
-}
-
-extern "C" {
-    pub fn mdb_status_str(status: mdb_status) -> *const c_char;
-    pub fn mdb_last_error_message() -> *const c_char;
-    pub fn mdb_bytes_free(bytes: *mut mdb_bytes);
-
-    pub fn mdb_db_open(
-        path: *const c_char,
-        options: *const c_void,
-        out_db: *mut *mut mdb_db,
-    ) -> mdb_status;
-    pub fn mdb_db_free(db: *mut mdb_db);
-    pub fn mdb_snapshot_new(db: *const mdb_db, out_snapshot: *mut *mut mdb_snapshot) -> mdb_status;
-    pub fn mdb_db_merge(db: *mut mdb_db, patch: *mut mdb_patch) -> mdb_status;
-    pub fn mdb_db_merge_sync(db: *mut mdb_db, patch: *mut mdb_patch) -> mdb_status;
-
-    pub fn mdb_fork_new(db: *const mdb_db, out_fork: *mut *mut mdb_fork) -> mdb_status;
-    pub fn mdb_fork_as_access(fork: *const mdb_fork) -> *const mdb_access;
-    pub fn mdb_fork_readonly(fork: *const mdb_fork, out_access: *mut *mut mdb_access)
-        -> mdb_status;
-    pub fn mdb_fork_flush(fork: *mut mdb_fork) -> mdb_status;
-    pub fn mdb_fork_into_patch(fork: *mut mdb_fork, out_patch: *mut *mut mdb_patch) -> mdb_status;
-    pub fn mdb_fork_free(fork: *mut mdb_fork);
-    pub fn mdb_patch_free(patch: *mut mdb_patch);
-    pub fn mdb_snapshot_as_access(snapshot: *const mdb_snapshot) -> *const mdb_access;
-    pub fn mdb_snapshot_free(snapshot: *mut mdb_snapshot);
-    pub fn mdb_access_free(access: *mut mdb_access);
-
-    pub fn mdb_access_index_type(
-        access: *const mdb_access,
-        name: *const c_char,
-        name_len: usize,
-        key: *const u8,
-        key_len: usize,
-        out_type: *mut u32,
-        out_found: *mut bool,
-    ) -> mdb_status;
-    pub fn mdb_access_migration(
-        access: *const mdb_access,
-        namespace: *const c_char,
-        namespace_len: usize,
-        out_access: *mut *mut mdb_access,
-    ) -> mdb_status;
-
-    pub fn mdb_access_map(
-        access: *const mdb_access,
-        name: *const c_char,
-        name_len: usize,
-        key: *const u8,
-        key_len: usize,
-        out_map: *mut *mut mdb_map,
-    ) -> mdb_status;
-    pub fn mdb_map_get(
-        map: *const mdb_map,
-        key: *const u8,
-        key_len: usize,
-        out_value: *mut mdb_bytes,
-        out_found: *mut bool,
-    ) -> mdb_status;
-    pub fn mdb_map_contains(
-        map: *const mdb_map,
-        key: *const u8,
-        key_len: usize,
-        out_found: *mut bool,
-    ) -> mdb_status;
-    pub fn mdb_map_put(
-        map: *mut mdb_map,
-        key: *const u8,
-        key_len: usize,
-        value: *const u8,
-        value_len: usize,
-    ) -> mdb_status;
-    pub fn mdb_map_iter(
-        map: *const mdb_map,
-        from: *const u8,
-        from_len: usize,
-        out_iter: *mut *mut mdb_iter,
-    ) -> mdb_status;
-    pub fn mdb_map_free(map: *mut mdb_map);
-
-    pub fn mdb_iter_next(
-        iter: *mut mdb_iter,
-        out_key: *mut *const u8,
-        out_key_len: *mut usize,
-        out_value: *mut *const u8,
-        out_value_len: *mut usize,
-        out_found: *mut bool,
-    ) -> mdb_status;
-    pub fn mdb_iter_free(iter: *mut mdb_iter);
-
-    pub fn mdb_access_list(
-        access: *const mdb_access,
-        name: *const c_char,
-        name_len: usize,
-        key: *const u8,
-        key_len: usize,
-        out_list: *mut *mut mdb_list,
-    ) -> mdb_status;
-    pub fn mdb_list_push(list: *mut mdb_list, value: *const u8, value_len: usize) -> mdb_status;
-    pub fn mdb_list_len(list: *const mdb_list, out_len: *mut u64) -> mdb_status;
-    pub fn mdb_list_free(list: *mut mdb_list);
-
-    pub fn mdb_access_entry(
-        access: *const mdb_access,
-        name: *const c_char,
-        name_len: usize,
-        key: *const u8,
-        key_len: usize,
-        out_entry: *mut *mut mdb_entry,
-    ) -> mdb_status;
-    pub fn mdb_entry_get(
-        entry: *const mdb_entry,
-        out_value: *mut mdb_bytes,
-        out_found: *mut bool,
-    ) -> mdb_status;
-    pub fn mdb_entry_set(entry: *mut mdb_entry, value: *const u8, value_len: usize) -> mdb_status;
-    pub fn mdb_entry_free(entry: *mut mdb_entry);
-
-    pub fn mdb_migration_helper_new_with_abort(
-        db: *const mdb_db,
-        namespace: *const c_char,
-        namespace_len: usize,
-        out_helper: *mut *mut mdb_migration_helper,
-        out_abort_handle: *mut *mut mdb_abort_handle,
-    ) -> mdb_status;
-    pub fn mdb_migration_helper_new_data(
-        helper: *const mdb_migration_helper,
-        out_access: *mut *mut mdb_access,
-    ) -> mdb_status;
-    pub fn mdb_migration_helper_merge(helper: *mut mdb_migration_helper) -> mdb_status;
-    pub fn mdb_migration_helper_free(helper: *mut mdb_migration_helper);
-    pub fn mdb_migration_flush(
-        fork: *mut mdb_fork,
-        namespace: *const c_char,
-        namespace_len: usize,
-    ) -> mdb_status;
-
-    pub fn mdb_abort_handle_abort(handle: *mut mdb_abort_handle) -> mdb_status;
-    pub fn mdb_abort_handle_is_finished(
-        handle: *const mdb_abort_handle,
-        out_finished: *mut bool,
-    ) -> mdb_status;
-    pub fn mdb_abort_handle_forget(handle: *mut mdb_abort_handle);
-    pub fn mdb_abort_handle_free(handle: *mut mdb_abort_handle);
+/// Copies the bytes of a filled `mdb_bytes` out, and frees them.
+pub fn take_bytes(mut bytes: mdb_bytes) -> Vec<u8> {
+    let copied = if bytes.data.is_null() {
+        Vec::new()
+    } else {
+        // SAFETY: a filled `mdb_bytes` points to `len` initialised bytes.
+        unsafe { std::slice::from_raw_parts(bytes.data, bytes.len) }.to_vec()
+    };
+    // SAFETY: the bytes were filled by the library and are freed once.
+    unsafe { mdb_bytes_free(&mut bytes) };
+    copied
 }
 
 /// The calling thread's last error message.
@@ -316,12 +122,12 @@ pub unsafe fn open_list(
 ///
 /// `map` must be a live map handle.
 pub unsafe fn map_get(map: *const mdb_map, key: &[u8]) -> Result<Option<Vec<u8>>, mdb_status> {
-    let mut value = mdb_bytes::empty();
+    let mut value = mdb_bytes::default();
     let mut found = false;
     // SAFETY: per the caller, a live map; valid key and outputs.
     let status = unsafe { mdb_map_get(map, key.as_ptr(), key.len(), &mut value, &mut found) };
     match status {
-        MDB_OK if found => Ok(Some(value.take())),
+        MDB_OK if found => Ok(Some(take_bytes(value))),
         MDB_OK => Ok(None),
         _ => Err(status),
     }
