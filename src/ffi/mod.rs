@@ -10,8 +10,9 @@
 //! * Handles are `Box`es; a child keeps its parent alive. Forks, patches, snapshots and migration
 //!   helpers are [`family`] parents: their children live behind the family's lock.
 //!
-//! This module is the only place with `unsafe`, `#[no_mangle]` and raw pointers; the lint
-//! allows that C naming and raw pointers need are scoped to it.
+//! This module holds every `#[no_mangle]` and raw C pointer of the crate, and all of its
+//! `unsafe` but the RocksDB backend's calls into RocksDB's own C API; the lint allows that C
+//! naming and raw pointers need are scoped to it.
 #![allow(unsafe_code, non_camel_case_types, clippy::missing_safety_doc)]
 
 mod boundary;
@@ -19,6 +20,7 @@ mod family;
 #[cfg(test)]
 mod fuzz_regressions;
 mod handle;
+mod index;
 #[cfg(test)]
 mod test_support;
 
