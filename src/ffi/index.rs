@@ -171,8 +171,8 @@ mod tests {
         key_set::{mdb_key_set_free, mdb_key_set_iter},
         list::{mdb_access_list, mdb_list, mdb_list_clear, mdb_list_free, mdb_list_iter},
         list::{mdb_list_len, mdb_list_push},
-        map::{mdb_access_map, mdb_map, mdb_map_clear, mdb_map_contains, mdb_map_free},
         map::mdb_map_iter,
+        map::{mdb_access_map, mdb_map, mdb_map_clear, mdb_map_contains, mdb_map_free},
         sparse_list::{mdb_access_sparse_list, mdb_sparse_list_clear, mdb_sparse_list_free},
         sparse_list::{mdb_sparse_list_iter, mdb_sparse_list_len},
         status::{

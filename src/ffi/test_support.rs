@@ -102,26 +102,20 @@ pub(crate) fn put(map: *mut mdb_map, key: &[u8], value: &[u8]) -> mdb_status {
     unsafe { mdb_map_put(map, key.as_ptr(), key.len(), value.as_ptr(), value.len()) }
 }
 
-/// Takes the bytes out of an `mdb_bytes` filled by the library, and frees it.
-pub(crate) fn take_bytes(bytes: &mut mdb_bytes) -> Vec<u8> {
-    let copy = if bytes.data.is_null() {
-        Vec::new()
-    } else {
-        unsafe { std::slice::from_raw_parts(bytes.data, bytes.len) }.to_vec()
-    };
-    unsafe { mdb_bytes_free(bytes) };
-    copy
-}
-
-/// Runs a lookup that fills `out_value` and `out_found`, and returns its value.
+/// Runs a lookup that fills `out_value` and `out_found`, and returns its value, freeing the
+/// `mdb_bytes`.
 #[track_caller]
 pub(crate) fn lookup(
     call: impl FnOnce(*mut mdb_bytes, *mut bool) -> mdb_status,
 ) -> Option<Vec<u8>> {
-    let mut value = mdb_bytes::empty();
-    let mut found = false;
-    assert_status(call(&mut value, &mut found), MDB_OK);
-    found.then(|| take_bytes(&mut value))
+    let (mut bytes, mut found) = (mdb_bytes::empty(), false);
+    assert_status(call(&mut bytes, &mut found), MDB_OK);
+    let value = match bytes.len {
+        0 => Vec::new(),
+        len => unsafe { std::slice::from_raw_parts(bytes.data, len) }.to_vec(),
+    };
+    unsafe { mdb_bytes_free(&mut bytes) };
+    found.then_some(value)
 }
 
 /// A key and a value, as an iterator returns them.
@@ -152,27 +146,20 @@ pub(crate) fn next_entry(iter: *mut mdb_iter) -> Result<Option<KeyValue>, mdb_st
     Ok(found.then(|| (bytes(key, key_len), bytes(value, value_len))))
 }
 
-/// Walks an iterator to its end, collecting its entries, and frees it.
-#[track_caller]
-pub(crate) fn collect(iter: *mut mdb_iter) -> Vec<KeyValue> {
-    let mut entries = Vec::new();
-    loop {
-        match next_entry(iter) {
-            Ok(Some(entry)) => entries.push(entry),
-            Ok(None) => break,
-            Err(status) => assert_status(status, MDB_OK),
-        }
-    }
-    unsafe { mdb_iter_free(iter) };
-    entries
-}
-
-/// Runs an index's `_iter` call, which must succeed, and collects the iteration.
+/// Runs an index's `_iter` call, which must succeed, walks the iterator to its end, collecting
+/// its entries, and frees it.
 #[track_caller]
 pub(crate) fn iterate(call: impl FnOnce(*mut *mut mdb_iter) -> mdb_status) -> Vec<KeyValue> {
     let mut iter = ptr::null_mut();
     assert_status(call(&mut iter), MDB_OK);
-    collect(iter)
+    let mut entries = Vec::new();
+    while let Some(entry) =
+        next_entry(iter).unwrap_or_else(|status| panic!("{:?}: {}", text(status), last_message()))
+    {
+        entries.push(entry);
+    }
+    unsafe { mdb_iter_free(iter) };
+    entries
 }
 
 /// A temporary database and a fork of it, with the read-only accesses, snapshots and patches
