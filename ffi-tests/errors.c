@@ -638,9 +638,56 @@ static int test_errors_corruption_and_foreign_databases_are_reported(void) {
     return 0;
 }
 
+/* A handle passed where another kind is expected (one cast away in C) is refused, naming
+ * both kinds, before anything reads it as the wrong type; its family stays usable. */
+#define CHECK_KIND_REFUSED(call, given, expected)                                       \
+    do {                                                                                \
+        CHECK_STATUS(call, MDB_ERR_INVALID_ARGUMENT);                                   \
+        CHECK(strstr(mdb_last_error_message(), given) != NULL);                         \
+        CHECK(strstr(mdb_last_error_message(), expected) != NULL);                      \
+    } while (0)
+
+static int test_errors_handles_of_another_kind_are_refused_and_poison_nothing(void) {
+    handles h;
+    mdb_bytes value = harness_empty_bytes();
+    bool found = true;
+    uint64_t len = 7;
+    mdb_iter *iter = UNTOUCHED;
+    CHECK(open_handles(&h) == 0);
+    CHECK_KIND_REFUSED(mdb_map_put((mdb_map *)h.list, BYTES("k"), BYTES("v")), "mdb_list",
+                       "mdb_map");
+    CHECK_KIND_REFUSED(mdb_map_get((const mdb_map *)h.key_set, BYTES("k"), &value, &found),
+                       "mdb_key_set", "mdb_map");
+    CHECK_KIND_REFUSED(mdb_list_len((const mdb_list *)h.sparse_list, &len), "mdb_sparse_list",
+                       "mdb_list");
+    CHECK_KIND_REFUSED(mdb_entry_set((mdb_entry *)h.map, BYTES("v")), "mdb_map", "mdb_entry");
+    CHECK_KIND_REFUSED(mdb_map_iter((const mdb_map *)h.iter, NULL, 0, &iter), "mdb_iter",
+                       "mdb_map");
+    CHECK_KIND_REFUSED(mdb_fork_flush((mdb_fork *)h.patch), "mdb_patch", "mdb_fork");
+    CHECK_KIND_REFUSED(mdb_db_merge(h.db, (mdb_patch *)h.fork), "mdb_fork", "mdb_patch");
+    CHECK_KIND_REFUSED(mdb_snapshot_new((const mdb_db *)h.snapshot, (mdb_snapshot **)&iter),
+                       "mdb_snapshot", "mdb_db");
+    CHECK_KIND_REFUSED(mdb_abort_handle_abort((mdb_abort_handle *)h.helper),
+                       "mdb_migration_helper", "mdb_abort_handle");
+    CHECK_KIND_REFUSED(mdb_migration_helper_merge((mdb_migration_helper *)h.migration),
+                       "mdb_access", "mdb_migration_helper");
+    /* A _free given another kind leaves the handle alone. */
+    mdb_list_free((mdb_list *)h.map);
+    CHECK(strstr(mdb_last_error_message(), "mdb_map") != NULL);
+    /* Nothing was written, nothing was consumed, and no family is poisoned. */
+    CHECK(value.data == NULL && found && len == 7 && iter == UNTOUCHED);
+    CHECK_OK(mdb_map_put(h.map, BYTES("k"), BYTES("v")));
+    CHECK_OK(mdb_list_push(h.list, BYTES("v")));
+    CHECK_OK(mdb_fork_flush(h.fork));
+    CHECK_OK(mdb_db_merge(h.db, h.patch));
+    close_handles(&h);
+    return 0;
+}
+
 int main(void) {
     RUN_TEST(test_errors_every_entry_point_refuses_null_handles);
     RUN_TEST(test_errors_every_entry_point_refuses_null_outputs_and_inputs);
+    RUN_TEST(test_errors_handles_of_another_kind_are_refused_and_poison_nothing);
     RUN_TEST(test_errors_freeing_null_is_a_no_op_everywhere);
     RUN_TEST(test_errors_calls_without_arguments_never_fail);
     RUN_TEST(test_errors_every_status_has_its_own_static_text);

@@ -40,6 +40,9 @@
  *   handles, from any thread; freeing NULL is a no-op. A child keeps its parent alive:
  *   an index keeps its fork, a fork or snapshot keeps its database, so closing a database with
  *   live children is safe (it closes when the last one is freed).
+ * - A live handle passed where another kind is expected (an `mdb_list *` cast to an
+ *   `mdb_map *`) is refused with `MDB_ERR_INVALID_ARGUMENT`, the message naming both kinds;
+ *   nothing is done, and a `_free` given a handle of another kind leaves it alone.
  * - Consuming calls (`mdb_fork_into_patch`, `mdb_db_merge`, `mdb_fork_rollback`, migration
  *   flush, rollback and helper merges) make the children of what they consume stale: those
  *   calls then fail with `MDB_ERR_STALE_HANDLE`, and the handles can still be freed.
@@ -128,8 +131,6 @@
 
 
 /**
- * Index type codes, as stored in index metadata.
- *
  * A map (`mdb_map`).
  */
 #define MDB_INDEX_MAP 1
@@ -712,7 +713,8 @@ mdb_status mdb_access_scratchpad(const mdb_access *access,
  * @param[out] out_found  On `MDB_OK`, whether an index exists there.
  * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument or an invalid name;
  *   `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`; `MDB_ERR_CORRUPTION` if the stored metadata
- *   of the index does not decode.
+ *   of the index does not decode; `MDB_ERR_STORAGE` if the index has a type this version does
+ *   not know (written by a newer version).
  *
  * Rust: `AccessExt::index_type`.
  */
@@ -726,7 +728,7 @@ mdb_status mdb_access_index_type(const mdb_access *access,
 
 /**
  * Frees an access returned by `mdb_fork_readonly` or the `mdb_access_prefixed` family. The
- * borrowed accesses of `mdb_*_as_access` must not be freed.
+ * borrowed accesses of `mdb_*_as_access` must not be freed (this leaves them alone).
  *
  * `access` may be NULL (a no-op). Call exactly once per handle, from any thread, in any order
  * relative to other handles.
@@ -897,20 +899,8 @@ mdb_status mdb_db_checkpoint(const mdb_db *db,
  * Opens the entry at an address, creating it (without a value) if the access is writable and
  * it does not exist (through a read-only access a missing entry reads as unset).
  *
- * @param[in]  access     The access. Not NULL.
- * @param[in]  name       UTF-8 index name of `name_len` bytes: `[A-Za-z0-9_.-]`, not empty,
- *                        not starting with `__` unless it has a dot.
- * @param[in]  key        Group key of `key_len` bytes. NULL with `key_len` 0: the index
- *                        outside any group; non-NULL with `key_len` 0: the group member
- *                        whose key is empty.
- * @param[out] out_entry  On `MDB_OK`, the entry; free it with `mdb_entry_free`.
- * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument, a name that is not UTF-8
- *   or not a valid index name; `MDB_ERR_WRONG_TYPE` if another kind of index is there;
- *   `MDB_ERR_BORROWED` if the entry is already open in this fork in a conflicting way (a
- *   second writable handle, or writable and read-only handles together);
- *   `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`;
- *   `MDB_ERR_CORRUPTION` if the stored metadata of the index (or, to create it, the
- *   identifier counter) does not decode: the message names the record.
+ * Arguments, statuses and ownership as `mdb_access_map`, with `out_entry` for `out_map`: on
+ * `MDB_OK`, the handle; free it with `mdb_entry_free`.
  *
  * Rust: `AccessExt::get_entry`.
  */
@@ -1049,7 +1039,10 @@ mdb_status mdb_fork_readonly(const mdb_fork *fork,
  *
  * @param[in] fork  The fork. Not NULL.
  * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` if `fork` is NULL;
- *   `MDB_ERR_STALE_HANDLE` if the fork was consumed; `MDB_ERR_POISONED`.
+ *   `MDB_ERR_STALE_HANDLE` if the fork was consumed; `MDB_ERR_POISONED`;
+ *   `MDB_ERR_CORRUPTION` (or `MDB_ERR_STORAGE`) if an open index could not be reopened after
+ *   the flush, which did happen: that index's handle and its iterators are stale (the message
+ *   names the index), the fork's other children stay valid.
  *
  * Rust: `Fork::flush`.
  */
@@ -1131,20 +1124,8 @@ void mdb_iter_free(mdb_iter *iter);
  * Opens the key set at an address, creating it if the access is writable and it does not
  * exist (through a read-only access a missing key set reads as empty).
  *
- * @param[in]  access       The access. Not NULL.
- * @param[in]  name         UTF-8 index name of `name_len` bytes: `[A-Za-z0-9_.-]`, not
- *                          empty, not starting with `__` unless it has a dot.
- * @param[in]  key          Group key of `key_len` bytes. NULL with `key_len` 0: the index
- *                          outside any group; non-NULL with `key_len` 0: the group member
- *                          whose key is empty.
- * @param[out] out_key_set  On `MDB_OK`, the key set; free it with `mdb_key_set_free`.
- * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument, a name that is not UTF-8
- *   or not a valid index name; `MDB_ERR_WRONG_TYPE` if another kind of index is there;
- *   `MDB_ERR_BORROWED` if the key set is already open in this fork in a conflicting way (a
- *   second writable handle, or writable and read-only handles together);
- *   `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`;
- *   `MDB_ERR_CORRUPTION` if the stored metadata of the index (or, to create it, the
- *   identifier counter) does not decode: the message names the record.
+ * Arguments, statuses and ownership as `mdb_access_map`, with `out_key_set` for `out_map`: on
+ * `MDB_OK`, the handle; free it with `mdb_key_set_free`.
  *
  * Rust: `AccessExt::get_key_set`.
  */
@@ -1236,20 +1217,8 @@ void mdb_key_set_free(mdb_key_set *key_set);
  * Opens the list at an address, creating it if the access is writable and it does not exist
  * (through a read-only access a missing list reads as empty).
  *
- * @param[in]  access    The access. Not NULL.
- * @param[in]  name      UTF-8 index name of `name_len` bytes: `[A-Za-z0-9_.-]`, not empty,
- *                       not starting with `__` unless it has a dot.
- * @param[in]  key       Group key of `key_len` bytes. NULL with `key_len` 0: the index
- *                       outside any group; non-NULL with `key_len` 0: the group member
- *                       whose key is empty.
- * @param[out] out_list  On `MDB_OK`, the list; free it with `mdb_list_free`.
- * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument, a name that is not UTF-8
- *   or not a valid index name; `MDB_ERR_WRONG_TYPE` if another kind of index is there;
- *   `MDB_ERR_BORROWED` if the list is already open in this fork in a conflicting way (a second
- *   writable handle, or writable and read-only handles together); `MDB_ERR_STALE_HANDLE`;
- *   `MDB_ERR_POISONED`;
- *   `MDB_ERR_CORRUPTION` if the stored metadata of the index (or, to create it, the
- *   identifier counter) does not decode: the message names the record.
+ * Arguments, statuses and ownership as `mdb_access_map`, with `out_list` for `out_map`: on
+ * `MDB_OK`, the handle; free it with `mdb_list_free`.
  *
  * Rust: `AccessExt::get_list`.
  */
@@ -1526,7 +1495,7 @@ void mdb_map_free(mdb_map *map);
  * Creates a migration helper for the migration in `namespace`, with a fork of `db`.
  *
  * @param[in]  db             The database. Not NULL.
- * @param[in]  namespace      UTF-8 namespace of `namespace_len` bytes: non-empty,
+ * @param[in]  namespace_     UTF-8 namespace of `namespace_len` bytes: non-empty,
  *                            `[A-Za-z0-9_-]` only. The migration concerns the indexes named
  *                            `namespace.*`.
  * @param[out] out_helper     On `MDB_OK`, the helper; free it with
@@ -1549,7 +1518,7 @@ mdb_status mdb_migration_helper_new(const mdb_db *db,
  * with `mdb_abort_handle_forget` to let the migration go on.
  *
  * @param[in]  db                The database. Not NULL.
- * @param[in]  namespace         As for `mdb_migration_helper_new`.
+ * @param[in]  namespace_        As for `mdb_migration_helper_new`.
  * @param[out] out_helper        On `MDB_OK`, the helper; free it with
  *                               `mdb_migration_helper_free`.
  * @param[out] out_abort_handle  On `MDB_OK`, its abort handle; end it with exactly one of
@@ -1835,7 +1804,7 @@ mdb_status mdb_persistent_iter_new_key_set(const mdb_access *access,
  * `mdb_fork_rollback` returns to the state right after it.
  *
  * @param[in] fork           The fork. Not NULL.
- * @param[in] namespace      UTF-8 namespace of `namespace_len` bytes: non-empty,
+ * @param[in] namespace_     UTF-8 namespace of `namespace_len` bytes: non-empty,
  *                           `[A-Za-z0-9_-]` only.
  * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument or an invalid namespace;
  *   `MDB_ERR_STALE_HANDLE` if the fork was consumed; `MDB_ERR_POISONED`;
@@ -1949,21 +1918,8 @@ void mdb_snapshot_free(mdb_snapshot *snapshot);
  * Opens the sparse list at an address, creating it if the access is writable and it does not
  * exist (through a read-only access a missing sparse list reads as empty).
  *
- * @param[in]  access           The access. Not NULL.
- * @param[in]  name             UTF-8 index name of `name_len` bytes: `[A-Za-z0-9_.-]`, not
- *                              empty, not starting with `__` unless it has a dot.
- * @param[in]  key              Group key of `key_len` bytes. NULL with `key_len` 0: the index
- *                              outside any group; non-NULL with `key_len` 0: the group member
- *                              whose key is empty.
- * @param[out] out_sparse_list  On `MDB_OK`, the sparse list; free it with
- *                              `mdb_sparse_list_free`.
- * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument, a name that is not UTF-8
- *   or not a valid index name; `MDB_ERR_WRONG_TYPE` if another kind of index is there;
- *   `MDB_ERR_BORROWED` if the sparse list is already open in this fork in a conflicting way (a
- *   second writable handle, or writable and read-only handles together);
- *   `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`;
- *   `MDB_ERR_CORRUPTION` if the stored metadata of the index (or, to create it, the
- *   identifier counter) does not decode: the message names the record.
+ * Arguments, statuses and ownership as `mdb_access_map`, with `out_sparse_list` for `out_map`: on
+ * `MDB_OK`, the handle; free it with `mdb_sparse_list_free`.
  *
  * Rust: `AccessExt::get_sparse_list`.
  */

@@ -1,12 +1,10 @@
 //! `mdb_abort_handle`: aborts a migration helper's migration from anywhere, and tells whether
 //! the helper is done.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
-
 use super::{
     boundary::{ffi_boundary, ffi_boundary_infallible},
-    handle::{free_handle, try_ref, Castable, Out},
-    status::{mdb_status, FfiError},
+    handle::{free_handle, take_handle, try_ref, Castable, HandleKind, Out},
+    status::mdb_status,
 };
 use crate::migration::AbortHandle;
 
@@ -23,30 +21,11 @@ pub struct mdb_abort_handle {
     _private: [u8; 0],
 }
 
-/// The Rust value behind `mdb_abort_handle`: empty once forgotten, so that the free that
-/// follows aborts nothing.
-pub(crate) type AbortHandleSlot = Mutex<Option<AbortHandle>>;
-
+/// The Rust value behind `mdb_abort_handle` is the Rust `AbortHandle`, which is thread-safe;
+/// `mdb_abort_handle_forget` takes it out of its handle to forget it.
 impl Castable for mdb_abort_handle {
-    type RustType = AbortHandleSlot;
-}
-
-fn slot(handle: &AbortHandleSlot) -> MutexGuard<'_, Option<AbortHandle>> {
-    // Nothing panics while the lock is held; a poisoned lock still holds a sound value.
-    handle.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Runs `read` on the abort handle behind `handle`.
-unsafe fn with_handle<R>(
-    handle: *const mdb_abort_handle,
-    read: impl FnOnce(&AbortHandle) -> R,
-) -> Result<R, FfiError> {
-    let handle = unsafe { try_ref(handle, "handle")? };
-    let slot = slot(handle);
-    let handle = slot
-        .as_ref()
-        .expect("only forget empties the slot, and it frees it too");
-    Ok(read(handle))
+    type RustType = AbortHandle;
+    const KIND: HandleKind = HandleKind::AbortHandle;
 }
 
 /// Aborts the migration of the helper this handle belongs to, and keeps the handle.
@@ -63,7 +42,10 @@ unsafe fn with_handle<R>(
 /// free).
 #[no_mangle]
 pub unsafe extern "C" fn mdb_abort_handle_abort(handle: *mut mdb_abort_handle) -> mdb_status {
-    ffi_boundary!({ unsafe { with_handle(handle, AbortHandle::abort) } })
+    ffi_boundary!({
+        unsafe { try_ref(handle, "handle")? }.abort();
+        Ok(())
+    })
 }
 
 /// Tells whether the helper of this handle is gone, as `AbortHandle::is_finished` tells in
@@ -90,10 +72,8 @@ pub unsafe extern "C" fn mdb_abort_handle_is_finished(
     out_finished: *mut bool,
 ) -> mdb_status {
     ffi_boundary!({
-        let out_finished = Out::new(out_finished, "out_finished")?;
-        let finished = unsafe { with_handle(handle, AbortHandle::is_finished)? };
-        out_finished.write(finished);
-        Ok(())
+        let handle = unsafe { try_ref(handle, "handle")? };
+        Out::new(out_finished, "out_finished")?.set(Ok(handle.is_finished()))
     })
 }
 
@@ -107,14 +87,13 @@ pub unsafe extern "C" fn mdb_abort_handle_is_finished(
 #[no_mangle]
 pub unsafe extern "C" fn mdb_abort_handle_forget(handle: *mut mdb_abort_handle) {
     ffi_boundary_infallible!((), {
-        if let Ok(slot_ref) = unsafe { try_ref(handle, "handle") } {
-            if let Some(abort_handle) = slot(slot_ref).take() {
-                abort_handle.forget();
+        if !handle.is_null() {
+            // SAFETY: a live handle, ended once per the contract.
+            match unsafe { take_handle(handle, "handle") } {
+                Ok(abort_handle) => abort_handle.forget(),
+                Err(err) => super::status::set_last_error(&err.message),
             }
         }
-        // SAFETY: NULL or a live handle, ended once per the contract; now empty, so dropping
-        // it aborts nothing.
-        unsafe { free_handle(handle) }
     })
 }
 
@@ -132,149 +111,6 @@ pub unsafe extern "C" fn mdb_abort_handle_free(handle: *mut mdb_abort_handle) {
     ffi_boundary_infallible!((), {
         // SAFETY: NULL or a live handle from `mdb_migration_helper_new_with_abort`, ended once
         // per the contract. Dropping the `AbortHandle` inside aborts the migration.
-        unsafe { free_handle(handle) }
+        unsafe { free_handle(handle, "handle") }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use std::ptr;
-
-    use super::*;
-    use crate::ffi::{
-        access::mdb_access_free,
-        migration::{
-            mdb_migration_helper, mdb_migration_helper_finish, mdb_migration_helper_free,
-            mdb_migration_helper_merge, mdb_migration_helper_new_data,
-            tests::{put, view, with_map, TempDb},
-        },
-        status::{MDB_ERR_ABORTED, MDB_ERR_INVALID_ARGUMENT, MDB_OK},
-        test_support::{assert_each, assert_status},
-    };
-
-    fn is_finished(handle: *const mdb_abort_handle) -> bool {
-        let mut finished = false;
-        assert_status(
-            unsafe { mdb_abort_handle_is_finished(handle, &mut finished) },
-            MDB_OK,
-        );
-        finished
-    }
-
-    /// Writes an entry through the helper's new data, then finishes the helper and frees it;
-    /// returns the status of the finish.
-    fn write_and_finish(helper: *mut mdb_migration_helper) -> mdb_status {
-        let new = view(helper, mdb_migration_helper_new_data);
-        with_map(new, "wallets", |map| {
-            assert_status(put(map, b"key", b"value"), MDB_OK)
-        });
-        let status = unsafe { mdb_migration_helper_finish(helper) };
-        unsafe { (mdb_access_free(new), mdb_migration_helper_free(helper)) };
-        status
-    }
-
-    #[test]
-    fn null_handles_are_rejected_or_ignored() {
-        let db = TempDb::new();
-        let (helper, handle) = db.helper_with_abort();
-        let mut finished = false;
-        assert_each(MDB_ERR_INVALID_ARGUMENT, &unsafe {
-            [
-                mdb_abort_handle_abort(ptr::null_mut()),
-                mdb_abort_handle_is_finished(ptr::null(), &mut finished),
-                mdb_abort_handle_is_finished(handle, ptr::null_mut()),
-            ]
-        });
-        unsafe {
-            mdb_abort_handle_forget(ptr::null_mut());
-            mdb_abort_handle_free(ptr::null_mut());
-        }
-        assert!(!is_finished(handle), "a NULL call changes nothing");
-        assert_status(write_and_finish(helper), MDB_OK);
-        unsafe { mdb_abort_handle_forget(handle) };
-    }
-
-    #[test]
-    fn free_abort_handle_aborts_migration() {
-        let db = TempDb::new();
-        let (helper, handle) = db.helper_with_abort();
-        unsafe { mdb_abort_handle_free(handle) };
-        assert_status(write_and_finish(helper), MDB_ERR_ABORTED);
-        assert!(
-            db.migrated_entries("wallets").is_empty(),
-            "nothing is written"
-        );
-    }
-
-    #[test]
-    fn forget_abort_handle_lets_migration_complete() {
-        let db = TempDb::new();
-        let (helper, handle) = db.helper_with_abort();
-        unsafe { mdb_abort_handle_forget(handle) };
-        assert_status(write_and_finish(helper), MDB_OK);
-        assert_eq!(
-            db.migrated_entries("wallets"),
-            [(b"key".to_vec(), b"value".to_vec())]
-        );
-    }
-
-    #[test]
-    fn explicit_abort_keeps_the_handle_usable() {
-        let db = TempDb::new();
-        let (helper, handle) = db.helper_with_abort();
-        assert_status(unsafe { mdb_abort_handle_abort(handle) }, MDB_OK);
-        assert_status(unsafe { mdb_abort_handle_abort(handle) }, MDB_OK);
-        assert!(!is_finished(handle));
-        assert_status(write_and_finish(helper), MDB_ERR_ABORTED);
-        assert!(is_finished(handle));
-        unsafe { mdb_abort_handle_forget(handle) };
-    }
-
-    #[test]
-    fn abort_handle_is_finished_once_the_helper_and_its_children_are_freed() {
-        let db = TempDb::new();
-        let (helper, handle) = db.helper_with_abort();
-        assert!(!is_finished(handle));
-        let new = view(helper, mdb_migration_helper_new_data);
-        unsafe { mdb_migration_helper_free(helper) };
-        assert!(
-            !is_finished(handle),
-            "an access of the helper keeps it alive"
-        );
-        unsafe { mdb_access_free(new) };
-        assert!(is_finished(handle));
-        unsafe { mdb_abort_handle_free(handle) };
-    }
-
-    #[test]
-    fn abort_handle_is_not_finished_after_an_aborted_merge_until_the_helper_is_freed() {
-        let db = TempDb::new();
-        let (helper, handle) = db.helper_with_abort();
-        assert_status(unsafe { mdb_abort_handle_abort(handle) }, MDB_OK);
-        assert_status(
-            unsafe { mdb_migration_helper_merge(helper) },
-            MDB_ERR_ABORTED,
-        );
-        assert!(
-            !is_finished(handle),
-            "an aborted merge leaves the helper unusable, not gone"
-        );
-        unsafe { mdb_migration_helper_free(helper) };
-        assert!(is_finished(handle));
-        unsafe { mdb_abort_handle_free(handle) };
-    }
-
-    #[test]
-    fn abort_handle_is_finished_once_the_helper_finished() {
-        let db = TempDb::new();
-        let (helper, handle) = db.helper_with_abort();
-        assert_status(unsafe { mdb_migration_helper_finish(helper) }, MDB_OK);
-        assert!(is_finished(handle), "the helper's handle is stale");
-        unsafe {
-            (
-                mdb_migration_helper_free(helper),
-                mdb_abort_handle_forget(handle),
-            )
-        };
-    }
 }

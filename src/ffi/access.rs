@@ -5,8 +5,8 @@ use std::{ffi::c_char, sync::Arc};
 
 use super::{
     boundary::{ffi_boundary, ffi_boundary_infallible},
-    family::{AccessRef, Child, ChildHandle, Family, Namespace},
-    handle::{free_handle, into_handle, try_ref, try_slice, try_str, Castable, Out},
+    family::{AccessRef, AccessSpec, Child, ChildHandle, ChildId, Family, FamilyState, Namespace},
+    handle::{free_handle, into_handle, try_ref, try_slice, try_str, Castable, HandleKind, Out},
     status::{mdb_status, FfiError, MDB_ERR_STORAGE},
 };
 use crate::{IndexAddress, IndexType};
@@ -48,6 +48,14 @@ impl Drop for AccessHandle {
 
 impl Castable for mdb_access {
     type RustType = AccessHandle;
+    const KIND: HandleKind = HandleKind::Access;
+
+    fn accepts(kind: HandleKind) -> bool {
+        matches!(
+            kind,
+            HandleKind::Access | HandleKind::Fork | HandleKind::Snapshot | HandleKind::Patch
+        )
+    }
 }
 
 /// Views a parent handle (fork, snapshot, patch) as the access it also is.
@@ -57,8 +65,8 @@ pub(crate) fn as_access<C: Castable<RustType = AccessHandle>>(
     handle.cast()
 }
 
-/// Index type codes, as stored in index metadata.
-///
+// Index type codes, as stored in index metadata.
+
 /// A map (`mdb_map`).
 pub const MDB_INDEX_MAP: u32 = 1;
 /// A list (`mdb_list`).
@@ -93,7 +101,6 @@ pub(crate) fn index_type_code(index_type: IndexType, addr: &IndexAddress) -> Res
     })
 }
 
-/// Parses an index address given as a UTF-8 name and optional group-key bytes.
 /// Borrows an index name argument. A namespaced access would turn the empty name into the
 /// namespace itself, so it is refused here, as for plain accesses.
 ///
@@ -111,6 +118,11 @@ pub(crate) unsafe fn index_name<'a>(name: *const c_char, len: usize) -> Result<&
     Ok(name)
 }
 
+/// Parses an index address given as a UTF-8 name and optional group-key bytes.
+///
+/// # Safety
+///
+/// As [`try_str`] and [`try_slice`].
 pub(crate) unsafe fn address(
     name: *const c_char,
     name_len: usize,
@@ -126,30 +138,32 @@ pub(crate) unsafe fn address(
     Ok(addr.append_key(key))
 }
 
-/// Opens an index of `index_type` and returns its handle: the shared body of the openers.
-pub(crate) unsafe fn open_index<C: Castable<RustType = ChildHandle>>(
-    access: *const mdb_access,
-    name: *const c_char,
-    name_len: usize,
-    key: *const u8,
-    key_len: usize,
-    index_type: IndexType,
-    out: *mut *mut C,
-) -> Result<(), FfiError> {
-    let access = unsafe { try_ref(access, "access")? };
-    let addr = unsafe { address(name, name_len, key, key_len)? };
-    let out = Out::new(out, "out_index")?;
-    let id = access
-        .family
-        .lock()?
-        .open_index(access.access, addr, index_type)?;
-    out.write(into_handle(ChildHandle {
-        family: Arc::clone(&access.family),
-        id,
-    }));
-    Ok(())
+impl AccessHandle {
+    /// A handle of the child `id` of this access's family.
+    pub(crate) fn child(&self, id: ChildId) -> ChildHandle {
+        ChildHandle {
+            family: Arc::clone(&self.family),
+            id,
+        }
+    }
+
+    /// Adds an access child to the family, as `spec` describes it from the family's state, and
+    /// returns its handle.
+    pub(crate) fn add_access(
+        &self,
+        spec: impl FnOnce(&FamilyState) -> Result<AccessSpec, FfiError>,
+    ) -> Result<*mut mdb_access, FfiError> {
+        let mut state = self.family.lock()?;
+        let spec = spec(&state)?;
+        let id = state.add_child(Child::Access(spec));
+        Ok(into_handle(Self {
+            family: Arc::clone(&self.family),
+            access: AccessRef::Child(id),
+        }))
+    }
 }
 
+/// Opens a namespaced access: the shared body of `mdb_access_prefixed` and the like.
 unsafe fn namespaced(
     access: *const mdb_access,
     namespace: *const c_char,
@@ -157,19 +171,18 @@ unsafe fn namespaced(
     out_access: *mut *mut mdb_access,
     wrap: fn(String) -> Namespace,
 ) -> Result<(), FfiError> {
+    // The C parameter's name, for the messages.
+    let parameter = match wrap(String::new()) {
+        Namespace::Prefixed(_) => "prefix",
+        _ => "namespace",
+    };
     let access = unsafe { try_ref(access, "access")? };
-    let namespace = unsafe { try_str(namespace, namespace_len, "namespace")? };
+    let namespace = unsafe { try_str(namespace, namespace_len, parameter)? };
     let out_access = Out::new(out_access, "out_access")?;
-    let mut state = access.family.lock()?;
-    let spec = state
-        .access_spec(access.access)?
-        .with_namespace(wrap(namespace.to_owned()))?;
-    let id = state.add_child(Child::Access(spec));
-    drop(state);
-    out_access.write(into_handle(AccessHandle {
-        family: Arc::clone(&access.family),
-        access: AccessRef::Child(id),
-    }));
+    out_access.write(access.add_access(|state| {
+        let namespace = wrap(namespace.to_owned());
+        state.access_spec(access.access)?.with_namespace(namespace)
+    })?);
     Ok(())
 }
 
@@ -255,7 +268,8 @@ pub unsafe extern "C" fn mdb_access_scratchpad(
 /// @param[out] out_found  On `MDB_OK`, whether an index exists there.
 /// @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` for a NULL argument or an invalid name;
 ///   `MDB_ERR_STALE_HANDLE`; `MDB_ERR_POISONED`; `MDB_ERR_CORRUPTION` if the stored metadata
-///   of the index does not decode.
+///   of the index does not decode; `MDB_ERR_STORAGE` if the index has a type this version does
+///   not know (written by a newer version).
 ///
 /// Rust: `AccessExt::index_type`.
 #[no_mangle]
@@ -285,7 +299,7 @@ pub unsafe extern "C" fn mdb_access_index_type(
 }
 
 /// Frees an access returned by `mdb_fork_readonly` or the `mdb_access_prefixed` family. The
-/// borrowed accesses of `mdb_*_as_access` must not be freed.
+/// borrowed accesses of `mdb_*_as_access` must not be freed (this leaves them alone).
 ///
 /// `access` may be NULL (a no-op). Call exactly once per handle, from any thread, in any order
 /// relative to other handles.
@@ -293,6 +307,6 @@ pub unsafe extern "C" fn mdb_access_index_type(
 pub unsafe extern "C" fn mdb_access_free(access: *mut mdb_access) {
     ffi_boundary_infallible!((), {
         // SAFETY: NULL or an owned access handle, freed once per the contract.
-        unsafe { free_handle(access) }
+        unsafe { free_handle(access, "access") }
     })
 }

@@ -70,6 +70,13 @@ impl OutLookup {
             self.value.write(mdb_bytes::from_vec(value));
         }
     }
+
+    /// Writes the result of a lookup that succeeded, or passes its error on and writes
+    /// nothing.
+    pub(crate) fn set(self, value: Result<Option<Vec<u8>>, FfiError>) -> Result<(), FfiError> {
+        self.write(value?);
+        Ok(())
+    }
 }
 
 /// Frees the bytes held by `bytes` and resets it to empty (`data` NULL, `len` 0), so a second

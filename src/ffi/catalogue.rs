@@ -6,8 +6,8 @@ use super::{
     access::index_type_code,
     boundary::{ffi_boundary, ffi_boundary_infallible},
     db::mdb_db,
-    handle::{free_handle, into_handle, try_ref, Castable, Out},
-    status::{mdb_status, FfiError},
+    handle::{free_handle, into_handle, try_mut, try_ref, Castable, HandleKind, Out},
+    status::mdb_status,
 };
 use crate::{
     catalogue::{Catalogue, CatalogueRecord},
@@ -30,6 +30,7 @@ pub(crate) struct CatalogueHandle {
 
 impl Castable for mdb_catalogue {
     type RustType = CatalogueHandle;
+    const KIND: HandleKind = HandleKind::Catalogue;
 }
 
 /// One index of a catalogue. The byte fields are borrowed from the catalogue: they stay
@@ -121,8 +122,7 @@ pub unsafe extern "C" fn mdb_catalogue_next(
 ) -> mdb_status {
     ffi_boundary!({
         // SAFETY: NULL or a live catalogue, used by one call at a time per the contract.
-        let catalogue = unsafe { catalogue.cast::<CatalogueHandle>().as_mut() }
-            .ok_or_else(|| FfiError::null("catalogue"))?;
+        let catalogue = unsafe { try_mut(catalogue, "catalogue")? };
         let out_record = Out::new(out_record, "out_record")?;
         let out_found = Out::new(out_found, "out_found")?;
         catalogue.current = catalogue.records.next();
@@ -162,7 +162,7 @@ pub unsafe extern "C" fn mdb_catalogue_next(
 pub unsafe extern "C" fn mdb_catalogue_free(catalogue: *mut mdb_catalogue) {
     ffi_boundary_infallible!((), {
         // SAFETY: NULL or a live handle from `mdb_catalogue_new`, freed once per the contract.
-        unsafe { free_handle(catalogue) }
+        unsafe { free_handle(catalogue, "catalogue") }
     })
 }
 
@@ -175,8 +175,8 @@ mod tests {
         access::CopyAccessExt,
         ffi::{
             access::{MDB_INDEX_LIST, MDB_INDEX_MAP, MDB_INDEX_SPARSE_LIST},
-            db::{mdb_db_free, mdb_db_open_temporary, DbHandle},
-            status::{MDB_ERR_INVALID_ARGUMENT, MDB_OK},
+            db::{mdb_db_free, mdb_db_open_temporary},
+            status::MDB_OK,
         },
     };
 
@@ -217,56 +217,36 @@ mod tests {
     fn catalogue_lists_every_index_with_its_group_key_type_and_length() {
         let mut db = ptr::null_mut();
         assert_eq!(unsafe { mdb_db_open_temporary(&mut db) }, MDB_OK);
-        let handle = unsafe { &*db.cast::<DbHandle>() };
+        let handle = unsafe { crate::ffi::handle::try_ref(db, "db") }.unwrap();
         let fork = handle.db.fork();
         fork.get_list("a.list").extend(vec![1_u8, 2, 3]);
         fork.get_map(("group", &[0xFF_u8, 0][..])).put(&1_u8, 2_u8);
         fork.get_sparse_list("sparse").set(9, 1_u8);
         handle.db.merge(fork.into_patch()).unwrap();
 
-        let rows = unsafe { rows(db) };
+        let row = |full: &[u8], name: &str, key: Option<&[u8]>, index_type, len| {
+            (
+                full.to_vec(),
+                name.to_owned(),
+                key.map(<[u8]>::to_vec),
+                index_type,
+                len,
+            )
+        };
         assert_eq!(
-            rows,
-            vec![
-                (
-                    b"a.list".to_vec(),
-                    "a.list".to_owned(),
-                    None,
-                    MDB_INDEX_LIST,
-                    Some(3)
-                ),
-                (
-                    b"group\0\xFF\0".to_vec(),
-                    "group".to_owned(),
-                    Some(vec![0xFF, 0]),
+            unsafe { rows(db) },
+            [
+                row(b"a.list", "a.list", None, MDB_INDEX_LIST, Some(3)),
+                row(
+                    b"group\0\xFF\0",
+                    "group",
+                    Some(&[0xFF, 0]),
                     MDB_INDEX_MAP,
                     None
                 ),
-                (
-                    b"sparse".to_vec(),
-                    "sparse".to_owned(),
-                    None,
-                    MDB_INDEX_SPARSE_LIST,
-                    Some(1)
-                ),
+                row(b"sparse", "sparse", None, MDB_INDEX_SPARSE_LIST, Some(1)),
             ]
         );
         unsafe { mdb_db_free(db) };
-    }
-
-    #[test]
-    fn catalogue_calls_refuse_null_arguments() {
-        let mut catalogue = ptr::null_mut();
-        assert_eq!(
-            unsafe { mdb_catalogue_new(ptr::null(), &mut catalogue) },
-            MDB_ERR_INVALID_ARGUMENT
-        );
-        let mut found = false;
-        let mut record = std::mem::MaybeUninit::uninit();
-        assert_eq!(
-            unsafe { mdb_catalogue_next(ptr::null_mut(), record.as_mut_ptr(), &mut found) },
-            MDB_ERR_INVALID_ARGUMENT
-        );
-        unsafe { mdb_catalogue_free(ptr::null_mut()) };
     }
 }

@@ -4,7 +4,7 @@ use std::{ffi::c_char, sync::Arc};
 
 use super::{
     boundary::{ffi_boundary, ffi_boundary_infallible},
-    handle::{free_handle, into_handle, try_c_str, try_ref, Castable, Out},
+    handle::{free_handle, into_handle, try_c_str, try_ref, Castable, HandleKind, Out},
     patch::{mdb_patch, take_patch},
     status::{mdb_status, FfiError},
 };
@@ -24,6 +24,7 @@ pub(crate) struct DbHandle {
 
 impl Castable for mdb_db {
     type RustType = DbHandle;
+    const KIND: HandleKind = HandleKind::Db;
 }
 
 /// No compression.
@@ -393,13 +394,18 @@ pub unsafe extern "C" fn mdb_db_open_temporary(out_db: *mut *mut mdb_db) -> mdb_
 pub unsafe extern "C" fn mdb_db_free(db: *mut mdb_db) {
     ffi_boundary_infallible!((), {
         // SAFETY: NULL or a live handle from `mdb_db_open*`, freed once per the contract.
-        unsafe { free_handle(db) }
+        unsafe { free_handle(db, "db") }
     })
 }
 
-fn merge(db: *const mdb_db, patch: *mut mdb_patch, sync: bool) -> Result<(), FfiError> {
+/// The shared body of `mdb_db_merge` and `mdb_db_merge_sync`.
+///
+/// # Safety
+///
+/// `db` and `patch` must be NULL or live handles.
+unsafe fn merge(db: *const mdb_db, patch: *mut mdb_patch, sync: bool) -> Result<(), FfiError> {
     let db = unsafe { try_ref(db, "db")? };
-    let patch = take_patch(patch)?;
+    let patch = unsafe { take_patch(patch)? };
     if sync {
         db.db.merge_sync(patch)?;
     } else {
@@ -431,7 +437,7 @@ fn merge(db: *const mdb_db, patch: *mut mdb_patch, sync: bool) -> Result<(), Ffi
 /// Blocks on I/O; merges are serialised. Any thread may call this. Rust: `Database::merge`.
 #[no_mangle]
 pub unsafe extern "C" fn mdb_db_merge(db: *mut mdb_db, patch: *mut mdb_patch) -> mdb_status {
-    ffi_boundary!({ merge(db, patch, false) })
+    ffi_boundary!({ unsafe { merge(db, patch, false) } })
 }
 
 /// Applies a patch like `mdb_db_merge`, and returns once it is durable on disk (fsync).
@@ -439,7 +445,7 @@ pub unsafe extern "C" fn mdb_db_merge(db: *mut mdb_db, patch: *mut mdb_patch) ->
 /// Same arguments, statuses and ownership as `mdb_db_merge`. Rust: `Database::merge_sync`.
 #[no_mangle]
 pub unsafe extern "C" fn mdb_db_merge_sync(db: *mut mdb_db, patch: *mut mdb_patch) -> mdb_status {
-    ffi_boundary!({ merge(db, patch, true) })
+    ffi_boundary!({ unsafe { merge(db, patch, true) } })
 }
 
 /// Writes a checkpoint of the database to `path`: a complete, independent database, sharing
@@ -466,47 +472,8 @@ pub unsafe extern "C" fn mdb_db_checkpoint(db: *const mdb_db, path: *const c_cha
 
 #[cfg(test)]
 mod tests {
-    use std::{ffi::CString, ptr};
-
     use super::*;
-    use crate::{
-        access::CopyAccessExt,
-        ffi::status::{MDB_ERR_STORAGE, MDB_OK},
-    };
-
-    #[test]
-    fn read_only_option_opens_beside_a_writer_and_refuses_merges_with_a_storage_error() {
-        let dir = tempfile::TempDir::new().unwrap();
-        let path = CString::new(dir.path().to_str().unwrap()).unwrap();
-        let mut writer = ptr::null_mut();
-        assert_eq!(
-            unsafe { mdb_db_open(path.as_ptr(), ptr::null(), &mut writer) },
-            MDB_OK
-        );
-
-        let mut options = std::mem::MaybeUninit::<mdb_db_options>::uninit();
-        let size = size_of::<mdb_db_options>();
-        assert_eq!(
-            unsafe { mdb_db_options_init(options.as_mut_ptr(), size) },
-            MDB_OK
-        );
-        let mut options = unsafe { options.assume_init() };
-        assert!(!options.read_only, "the default is a writable open");
-        options.read_only = true;
-        let mut reader = ptr::null_mut();
-        assert_eq!(
-            unsafe { mdb_db_open(path.as_ptr(), &options, &mut reader) },
-            MDB_OK
-        );
-
-        let handle = unsafe { &*reader.cast::<DbHandle>() };
-        let fork = handle.db.fork();
-        fork.get_entry("e").set(1_u8);
-        let err = handle.db.merge(fork.into_patch()).unwrap_err();
-        assert_eq!(FfiError::from(err).status, MDB_ERR_STORAGE);
-        unsafe { mdb_db_free(reader) };
-        unsafe { mdb_db_free(writer) };
-    }
+    use crate::ffi::status::MDB_OK;
 
     #[test]
     fn read_only_option_of_an_older_header_is_the_writable_default() {

@@ -57,6 +57,27 @@ pub(crate) enum Parent {
 }
 
 impl Parent {
+    fn into_fork(self) -> Result<Rc<Fork>, Self> {
+        match self {
+            Self::Fork(fork) => Ok(fork),
+            other => Err(other),
+        }
+    }
+
+    fn into_patch(self) -> Result<Rc<Patch>, Self> {
+        match self {
+            Self::Patch(patch) => Ok(patch),
+            other => Err(other),
+        }
+    }
+
+    fn into_helper(self) -> Result<MigrationHelper, Self> {
+        match self {
+            Self::Helper(helper) => Ok(helper),
+            other => Err(other),
+        }
+    }
+
     fn describe(&self) -> &'static str {
         match self {
             Self::Fork(_) => "fork",
@@ -103,8 +124,12 @@ impl AccessSpec {
         else {
             return Ok(self.clone());
         };
+        let what = match namespace {
+            Namespace::Prefixed(_) => "prefix",
+            _ => "namespace",
+        };
         check_valid_name_component(name).map_err(|kind| {
-            FfiError::invalid_argument(format_args!("invalid namespace {:?}: {}", name, kind))
+            FfiError::invalid_argument(format_args!("invalid {} {:?}: {}", what, name, kind))
         })?;
         Ok(Self {
             readonly: self.readonly,
@@ -160,10 +185,12 @@ pub(crate) struct IndexChild {
 }
 
 impl IndexChild {
-    pub(crate) fn index(&self) -> &AnyIndex {
+    /// The index; an index that could not be reopened after a flush is removed from its
+    /// family, so a child in the family always has one outside [`FamilyState::with_fork`].
+    pub(crate) fn index(&self) -> Result<&AnyIndex, FfiError> {
         self.index
             .as_ref()
-            .expect("indexes are reopened right after a flush")
+            .ok_or_else(|| FfiError::stale("index handle"))
     }
 
     /// The index, for writing: refused through read-only accesses and during iteration.
@@ -184,10 +211,9 @@ impl IndexChild {
                 ),
             ));
         }
-        Ok(self
-            .index
+        self.index
             .as_mut()
-            .expect("indexes are reopened right after a flush"))
+            .ok_or_else(|| FfiError::stale("index handle"))
     }
 }
 
@@ -318,27 +344,25 @@ impl FamilyState {
         }
     }
 
-    pub(crate) fn child(&self, id: ChildId, what: &str) -> Result<&Child, FfiError> {
-        self.children.get(&id).ok_or_else(|| FfiError::stale(what))
-    }
-
     pub(crate) fn child_mut(&mut self, id: ChildId, what: &str) -> Result<&mut Child, FfiError> {
         self.children
             .get_mut(&id)
             .ok_or_else(|| FfiError::stale(what))
     }
 
+    // Child numbers are never reused, and a handle's tag tells its kind of child, so an
+    // index handle always finds an index child, or none once it is stale.
     pub(crate) fn index(&self, id: ChildId) -> Result<&IndexChild, FfiError> {
-        match self.child(id, "index handle")? {
-            Child::Index(index) => Ok(index),
-            _ => unreachable!("index handles refer to index children"),
+        match self.children.get(&id) {
+            Some(Child::Index(index)) => Ok(index),
+            _ => Err(FfiError::stale("index handle")),
         }
     }
 
     pub(crate) fn index_mut(&mut self, id: ChildId) -> Result<&mut IndexChild, FfiError> {
-        match self.child_mut(id, "index handle")? {
-            Child::Index(index) => Ok(index),
-            _ => unreachable!("index handles refer to index children"),
+        match self.children.get_mut(&id) {
+            Some(Child::Index(index)) => Ok(index),
+            _ => Err(FfiError::stale("index handle")),
         }
     }
 
@@ -348,9 +372,9 @@ impl FamilyState {
                 self.check_live()?;
                 Ok(AccessSpec::ROOT)
             }
-            AccessRef::Child(id) => match self.child(id, "access handle")? {
-                Child::Access(spec) => Ok(spec.clone()),
-                _ => unreachable!("access handles refer to access children"),
+            AccessRef::Child(id) => match self.children.get(&id) {
+                Some(Child::Access(spec)) => Ok(spec.clone()),
+                _ => Err(FfiError::stale("access handle")),
             },
         }
     }
@@ -376,22 +400,14 @@ impl FamilyState {
     }
 
     fn raw_access(&self, readonly: bool) -> Result<RawAccess, FfiError> {
-        Ok(match &self.parent {
-            Parent::Fork(_) | Parent::Helper(_) => {
-                let fork = Rc::clone(self.fork().expect("forks and helpers have a fork"));
-                if readonly {
-                    GenericRawAccess::OwnedReadonlyFork(fork.as_readonly())
-                } else {
-                    GenericRawAccess::OwnedFork(fork)
-                }
-            }
-            Parent::Patch(patch) => {
+        Ok(match (&self.parent, self.fork()) {
+            (_, Some(fork)) if readonly => GenericRawAccess::OwnedReadonlyFork(fork.as_readonly()),
+            (_, Some(fork)) => GenericRawAccess::OwnedFork(Rc::clone(fork)),
+            (Parent::Patch(patch), _) => {
                 GenericRawAccess::OwnedSnapshot(Rc::clone(patch) as Rc<dyn Snapshot>)
             }
-            Parent::Snapshot(snapshot) => GenericRawAccess::OwnedSnapshot(Rc::clone(snapshot)),
-            Parent::FailedHelper { .. } | Parent::Consumed => {
-                return Err(FfiError::stale("handle"))
-            }
+            (Parent::Snapshot(snapshot), _) => GenericRawAccess::OwnedSnapshot(Rc::clone(snapshot)),
+            _ => return Err(FfiError::stale("handle")),
         })
     }
 
@@ -518,41 +534,130 @@ impl FamilyState {
         })
     }
 
-    /// Closes the Rust objects of every child, so that the parent's `Rc` is unique again,
-    /// runs `with_parent`, then reopens the indexes. Iterators keep their positions.
-    pub(crate) fn with_children_closed<R>(
+    /// Runs `operation` on the family's fork, which must be unique: closes the Rust index of
+    /// every index child first (`keep_children`), or drops every child, and reopens the indexes
+    /// after. Iterators keep their positions. An index that cannot be reopened (its metadata no
+    /// longer decodes) is removed: its handle and iterators become stale, and the first such
+    /// failure is returned, after the operation took effect.
+    pub(crate) fn with_fork<R>(
         &mut self,
-        with_parent: impl FnOnce(&mut Parent) -> R,
+        keep_children: bool,
+        operation: impl FnOnce(&mut Fork) -> R,
     ) -> Result<R, FfiError> {
+        self.fork_rc()?;
+        if !keep_children {
+            self.children.clear();
+        }
         for child in self.children.values_mut() {
             if let Child::Index(index) = child {
                 index.index = None;
             }
         }
-        let result = with_parent(&mut self.parent);
-        let mut reopened = Vec::new();
-        for (&id, child) in &self.children {
-            if let Child::Index(index) = child {
-                let access = self.build_access(&index.access)?;
-                reopened.push((
-                    id,
-                    AnyIndex::open(access, index.addr.clone(), index.index_type)?,
-                ));
-            }
-        }
-        for (id, index) in reopened {
-            if let Some(Child::Index(child)) = self.children.get_mut(&id) {
-                child.index = Some(index);
-            }
-        }
+        let fork = Rc::get_mut(self.fork_rc()?)
+            .ok_or_else(|| FfiError::new(MDB_ERR_BORROWED, "the fork is in use"))?;
+        let result = operation(fork);
+        self.reopen_indexes()?;
         Ok(result)
     }
 
-    /// Drops every child and takes the parent, leaving the family consumed: every handle of
-    /// it is stale from now on.
-    pub(crate) fn consume(&mut self) -> Parent {
-        self.children.clear();
-        std::mem::replace(&mut self.parent, Parent::Consumed)
+    fn fork_rc(&mut self) -> Result<&mut Rc<Fork>, FfiError> {
+        self.check_live()?;
+        match &mut self.parent {
+            Parent::Fork(fork) => Ok(fork),
+            other => Err(FfiError::invalid_argument(format_args!(
+                "expected a fork, got a {}",
+                other.describe()
+            ))),
+        }
+    }
+
+    fn reopen_indexes(&mut self) -> Result<(), FfiError> {
+        let mut first_failure = Ok(());
+        let ids: Vec<ChildId> = self.children.keys().copied().collect();
+        for id in ids {
+            let reopened = match self.children.get(&id) {
+                Some(Child::Index(child)) => reporting_read_errors(|| {
+                    let access = self.build_access(&child.access)?;
+                    AnyIndex::open(access, child.addr.clone(), child.index_type)
+                })
+                .map_err(|err| (child.addr.name().to_owned(), err)),
+                _ => continue,
+            };
+            match reopened {
+                Ok(index) => {
+                    if let Some(Child::Index(child)) = self.children.get_mut(&id) {
+                        child.index = Some(index);
+                    }
+                }
+                Err((name, err)) => {
+                    self.children.remove(&id);
+                    if first_failure.is_ok() {
+                        first_failure = Err(FfiError::new(
+                            err.status,
+                            format_args!(
+                                "index {:?} could not be reopened after the change, and its \
+                                 handle is stale: {}",
+                                name, err.message
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        first_failure
+    }
+
+    /// Takes the parent out, if `take` accepts its kind, and drops every child: the family is
+    /// consumed, and every handle of it stale. On failure nothing changes.
+    pub(crate) fn take_parent<T>(
+        &mut self,
+        expected: &str,
+        take: fn(Parent) -> Result<T, Parent>,
+    ) -> Result<T, FfiError> {
+        self.check_live()?;
+        match take(std::mem::replace(&mut self.parent, Parent::Consumed)) {
+            Ok(taken) => {
+                self.children.clear();
+                Ok(taken)
+            }
+            Err(parent) => {
+                let got = parent.describe();
+                self.parent = parent;
+                Err(FfiError::invalid_argument(format_args!(
+                    "expected a {}, got a {}",
+                    expected, got
+                )))
+            }
+        }
+    }
+
+    /// Takes the fork of a fork family ([`Self::take_parent`]).
+    pub(crate) fn take_fork(&mut self) -> Result<Fork, FfiError> {
+        let fork = self.take_parent("fork", Parent::into_fork)?;
+        Ok(Rc::into_inner(fork).expect("the children holding the fork are dropped"))
+    }
+
+    /// Takes the patch of a patch family ([`Self::take_parent`]).
+    pub(crate) fn take_patch(&mut self) -> Result<Patch, FfiError> {
+        let patch = self.take_parent("patch", Parent::into_patch)?;
+        Ok(Rc::into_inner(patch).expect("the children holding the patch are dropped"))
+    }
+
+    /// Takes the helper of a live helper family ([`Self::take_parent`]).
+    pub(crate) fn take_helper(&mut self) -> Result<MigrationHelper, FfiError> {
+        self.take_parent("migration helper", Parent::into_helper)
+    }
+
+    /// The helper of a live helper family.
+    pub(crate) fn helper(&self) -> Result<&MigrationHelper, FfiError> {
+        self.check_live()?;
+        match &self.parent {
+            Parent::Helper(helper) => Ok(helper),
+            other => Err(FfiError::invalid_argument(format_args!(
+                "expected a migration helper, got a {}",
+                other.describe()
+            ))),
+        }
     }
 
     /// Drops every child, leaving the parent in place (the parent stays usable, the children
@@ -560,34 +665,45 @@ impl FamilyState {
     pub(crate) fn drop_children(&mut self) {
         self.children.clear();
     }
-
-    pub(crate) fn describe_parent(&self) -> &'static str {
-        self.parent.describe()
-    }
 }
 
-/// Unwraps a parent `Rc` that every child has released.
-pub(crate) fn unique<T: ?Sized>(rc: &mut Rc<T>) -> &mut T {
-    Rc::get_mut(rc).expect("children are closed before the parent is changed")
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::{
+        fork::mdb_fork_flush,
+        handle::try_ref,
+        map::{mdb_access_map, mdb_map, mdb_map_contains, mdb_map_free},
+        status::{mdb_status, MDB_ERR_INVALID_ARGUMENT, MDB_ERR_STALE_HANDLE, MDB_OK},
+        test_support::{assert_status, last_message, put, TempFork},
+    };
 
-impl ChildHandle {
-    /// Runs `read` on this handle's index, under the family lock.
-    pub(crate) fn with_index<R>(
-        &self,
-        read: impl FnOnce(&IndexChild) -> Result<R, FfiError>,
-    ) -> Result<R, FfiError> {
-        let state = self.family.lock()?;
-        let index = state.index(self.id)?;
-        reporting_read_errors(|| read(index))
+    fn contains(map: *mut mdb_map) -> mdb_status {
+        unsafe { mdb_map_contains(map, b"key".as_ptr(), 3, &mut false) }
     }
 
-    /// Runs `write` on this handle's index, under the family lock.
-    pub(crate) fn with_index_mut<R>(
-        &self,
-        write: impl FnOnce(&mut IndexChild) -> Result<R, FfiError>,
-    ) -> Result<R, FfiError> {
-        let mut state = self.family.lock()?;
-        write(state.index_mut(self.id)?)
+    #[test]
+    fn an_index_that_cannot_be_reopened_after_a_flush_is_stale_and_the_rest_works() {
+        let db = TempFork::new();
+        let (broken, kept) = (
+            db.open(mdb_access_map, "broken"),
+            db.open(mdb_access_map, "kept"),
+        );
+        // An index child whose type cannot be opened stands for metadata that no longer
+        // decodes once the flush is done.
+        let handle = unsafe { try_ref(broken, "map") }.unwrap();
+        handle
+            .family
+            .lock()
+            .unwrap()
+            .index_mut(handle.id)
+            .unwrap()
+            .index_type = IndexType::Tombstone;
+        assert_status(unsafe { mdb_fork_flush(db.fork) }, MDB_ERR_INVALID_ARGUMENT);
+        assert!(last_message().contains("\"broken\" could not be reopened"));
+        assert_status(contains(broken), MDB_ERR_STALE_HANDLE);
+        assert_status(contains(kept), MDB_OK);
+        assert_status(put(kept, b"key", b"value"), MDB_OK);
+        unsafe { (mdb_map_free(broken), mdb_map_free(kept)) };
     }
 }

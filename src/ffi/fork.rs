@@ -1,16 +1,17 @@
 //! `mdb_fork`: a snapshot plus buffered changes, where all writes happen.
 
-use std::{rc::Rc, sync::Arc};
+use std::rc::Rc;
 
 use super::{
     access::{as_access, mdb_access, AccessHandle},
     boundary::{ffi_boundary, ffi_boundary_infallible},
     db::mdb_db,
-    family::{unique, AccessRef, AccessSpec, Child, Family, Parent},
-    handle::{free_handle, into_handle, try_ref, Castable, Out},
+    family::{AccessSpec, Family, Parent},
+    handle::{free_handle, into_handle, try_ref, Castable, HandleKind, Out},
     patch::mdb_patch,
     status::{mdb_status, FfiError},
 };
+use crate::Fork;
 
 /// A fork of a database: indexes opened from it read the database as of the fork's creation
 /// plus the fork's own changes, and write into the fork. Changes reach the database when the
@@ -27,6 +28,7 @@ pub(crate) type ForkHandle = AccessHandle;
 
 impl Castable for mdb_fork {
     type RustType = ForkHandle;
+    const KIND: HandleKind = HandleKind::Fork;
 }
 
 /// Creates a fork of the current state of `db`.
@@ -76,46 +78,29 @@ pub unsafe extern "C" fn mdb_fork_readonly(
     ffi_boundary!({
         let fork = unsafe { try_ref(fork, "fork")? };
         let out_access = Out::new(out_access, "out_access")?;
-        let mut state = fork.family.lock()?;
-        state.check_live()?;
-        let id = state.add_child(Child::Access(AccessSpec {
-            readonly: true,
-            ..AccessSpec::ROOT
-        }));
-        drop(state);
-        out_access.write(into_handle(AccessHandle {
-            family: Arc::clone(&fork.family),
-            access: AccessRef::Child(id),
-        }));
-        Ok(())
+        out_access.set(fork.add_access(|state| {
+            state.check_live()?;
+            Ok(AccessSpec {
+                readonly: true,
+                ..AccessSpec::ROOT
+            })
+        }))
     })
 }
 
-/// Runs `operation` on the fork of a fork family.
-pub(crate) fn with_fork<R>(
+/// Runs `operation` on the fork of a fork family, keeping its children or dropping them (see
+/// [`FamilyState::with_fork`](super::family::FamilyState::with_fork)).
+///
+/// # Safety
+///
+/// `fork` must be NULL or a live handle.
+pub(crate) unsafe fn with_fork<R>(
     fork: *const mdb_fork,
-    operation: impl FnOnce(&mut crate::Fork) -> R,
     keep_children: bool,
+    operation: impl FnOnce(&mut Fork) -> R,
 ) -> Result<R, FfiError> {
     let fork = unsafe { try_ref(fork, "fork")? };
-    let mut state = fork.family.lock()?;
-    state.check_live()?;
-    if !matches!(state.parent, Parent::Fork(_)) {
-        return Err(FfiError::invalid_argument(format_args!(
-            "expected a fork, got a {}",
-            state.describe_parent()
-        )));
-    }
-    let apply = |parent: &mut Parent| match parent {
-        Parent::Fork(fork) => operation(unique(fork)),
-        _ => unreachable!("checked above"),
-    };
-    if keep_children {
-        state.with_children_closed(apply)
-    } else {
-        state.drop_children();
-        Ok(apply(&mut state.parent))
-    }
+    fork.family.lock()?.with_fork(keep_children, operation)
 }
 
 /// Makes a checkpoint of the fork's changes, which `mdb_fork_rollback` returns to.
@@ -124,12 +109,15 @@ pub(crate) fn with_fork<R>(
 ///
 /// @param[in] fork  The fork. Not NULL.
 /// @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` if `fork` is NULL;
-///   `MDB_ERR_STALE_HANDLE` if the fork was consumed; `MDB_ERR_POISONED`.
+///   `MDB_ERR_STALE_HANDLE` if the fork was consumed; `MDB_ERR_POISONED`;
+///   `MDB_ERR_CORRUPTION` (or `MDB_ERR_STORAGE`) if an open index could not be reopened after
+///   the flush, which did happen: that index's handle and its iterators are stale (the message
+///   names the index), the fork's other children stay valid.
 ///
 /// Rust: `Fork::flush`.
 #[no_mangle]
 pub unsafe extern "C" fn mdb_fork_flush(fork: *mut mdb_fork) -> mdb_status {
-    ffi_boundary!({ with_fork(fork, crate::Fork::flush, true) })
+    ffi_boundary!({ unsafe { with_fork(fork, true, Fork::flush) } })
 }
 
 /// Discards the fork's changes since the last `mdb_fork_flush`.
@@ -144,7 +132,7 @@ pub unsafe extern "C" fn mdb_fork_flush(fork: *mut mdb_fork) -> mdb_status {
 /// Rust: `Fork::rollback`.
 #[no_mangle]
 pub unsafe extern "C" fn mdb_fork_rollback(fork: *mut mdb_fork) -> mdb_status {
-    ffi_boundary!({ with_fork(fork, crate::Fork::rollback, false) })
+    ffi_boundary!({ unsafe { with_fork(fork, false, Fork::rollback) } })
 }
 
 /// Turns the fork into a patch, ready for `mdb_db_merge`.
@@ -166,25 +154,9 @@ pub unsafe extern "C" fn mdb_fork_into_patch(
     ffi_boundary!({
         let fork = unsafe { try_ref(fork, "fork")? };
         let out_patch = Out::new(out_patch, "out_patch")?;
-        let mut state = fork.family.lock()?;
-        state.check_live()?;
-        let Parent::Fork(_) = state.parent else {
-            return Err(FfiError::invalid_argument(format_args!(
-                "expected a fork, got a {}",
-                state.describe_parent()
-            )));
-        };
-        let Parent::Fork(rust_fork) = state.consume() else {
-            unreachable!("checked above");
-        };
-        drop(state);
-        let patch = Rc::try_unwrap(rust_fork)
-            .map_err(|_| ())
-            .expect("children are dropped before the fork is consumed")
-            .into_patch();
-        out_patch.write(into_handle(AccessHandle::root(Family::new(Parent::Patch(
-            Rc::new(patch),
-        )))));
+        let patch = fork.family.lock()?.take_fork()?.into_patch();
+        let family = Family::new(Parent::Patch(Rc::new(patch)));
+        out_patch.write(into_handle(AccessHandle::root(family)));
         Ok(())
     })
 }
@@ -197,6 +169,6 @@ pub unsafe extern "C" fn mdb_fork_into_patch(
 pub unsafe extern "C" fn mdb_fork_free(fork: *mut mdb_fork) {
     ffi_boundary_infallible!((), {
         // SAFETY: NULL or a live handle from `mdb_fork_new`, freed once per the contract.
-        unsafe { free_handle(fork) }
+        unsafe { free_handle(fork, "fork") }
     })
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::{
     boundary::{ffi_boundary, ffi_boundary_infallible, reporting_read_errors},
     family::{AnyIndex, Child, ChildHandle, ChildId, FamilyState, IterChild, Window},
-    handle::{free_handle, into_handle, try_ref, Castable, Out},
+    handle::{free_handle, into_handle, try_ref, Castable, HandleKind, Out},
     status::{mdb_status, FfiError},
 };
 use crate::{indexes::IndexIterator, migration::IteratorPosition, BinaryValue};
@@ -24,6 +24,7 @@ pub struct mdb_iter {
 
 impl Castable for mdb_iter {
     type RustType = ChildHandle;
+    const KIND: HandleKind = HandleKind::Iter;
 }
 
 /// Reads up to `WINDOW` entries of an `IndexIterator` from `from`, plus the key after them.
@@ -84,7 +85,7 @@ pub(crate) fn add_iter(
     position: Option<ChildId>,
 ) -> Result<ChildId, FfiError> {
     let index_child = state.index_mut(index)?;
-    if matches!(index_child.index(), AnyIndex::Entry(_)) {
+    if matches!(index_child.index()?, AnyIndex::Entry(_)) {
         return Err(FfiError::invalid_argument("entries cannot be iterated"));
     }
     index_child.iterators += 1;
@@ -134,7 +135,7 @@ fn step(state: &mut FamilyState, id: ChildId) -> Result<bool, FfiError> {
     if iter.window.is_empty() {
         if let Some(from) = iter.next_from.clone() {
             let index_id = iter.index;
-            let index = state.index(index_id)?.index();
+            let index = state.index(index_id)?.index()?;
             let (window, next_from) = reporting_read_errors(|| read_window(index, &from))?;
             let iter = iter_mut(state, id)?;
             iter.window = window;
@@ -223,6 +224,6 @@ pub unsafe extern "C" fn mdb_iter_next(
 pub unsafe extern "C" fn mdb_iter_free(iter: *mut mdb_iter) {
     ffi_boundary_infallible!((), {
         // SAFETY: NULL or a live iterator handle, freed once per the contract.
-        unsafe { free_handle(iter) }
+        unsafe { free_handle(iter, "iter") }
     })
 }

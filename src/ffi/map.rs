@@ -3,15 +3,16 @@
 use std::ffi::c_char;
 
 use super::{
-    access::{mdb_access, open_index},
+    access::mdb_access,
     boundary::{ffi_boundary, ffi_boundary_infallible},
     bytes::{mdb_bytes, OutLookup},
-    family::{AnyIndex, ChildHandle, RawAccess},
-    handle::{free_handle, try_ref, try_slice, Castable, Out},
-    iter::{mdb_iter, open_iter},
+    family::RawAccess,
+    handle::{free_handle, try_slice, Out},
+    index::{index_handle, open_index, open_index_iter, read_index, write_index},
+    iter::mdb_iter,
     status::mdb_status,
 };
-use crate::{IndexType, MapIndex};
+use crate::MapIndex;
 
 /// A map index: byte keys to byte values, iterated in the byte order of the keys.
 ///
@@ -21,25 +22,7 @@ pub struct mdb_map {
     _private: [u8; 0],
 }
 
-impl Castable for mdb_map {
-    type RustType = ChildHandle;
-}
-
-type Map = MapIndex<RawAccess, [u8], Vec<u8>>;
-
-fn as_map(index: &AnyIndex) -> &Map {
-    match index {
-        AnyIndex::Map(map) => map,
-        _ => unreachable!("map handles refer to maps"),
-    }
-}
-
-fn as_map_mut(index: &mut AnyIndex) -> &mut Map {
-    match index {
-        AnyIndex::Map(map) => map,
-        _ => unreachable!("map handles refer to maps"),
-    }
-}
+index_handle!(mdb_map, Map, MapIndex<RawAccess, [u8], Vec<u8>>);
 
 /// Opens the map at an address, creating it if the access is writable and it does not exist
 /// (through a read-only access a missing map reads as empty).
@@ -69,19 +52,7 @@ pub unsafe extern "C" fn mdb_access_map(
     key_len: usize,
     out_map: *mut *mut mdb_map,
 ) -> mdb_status {
-    ffi_boundary!({
-        unsafe {
-            open_index(
-                access,
-                name,
-                name_len,
-                key,
-                key_len,
-                IndexType::Map,
-                out_map,
-            )
-        }
-    })
+    ffi_boundary!({ unsafe { open_index(access, name, name_len, key, key_len, out_map) } })
 }
 
 /// Looks up the value of `key`.
@@ -104,11 +75,8 @@ pub unsafe extern "C" fn mdb_map_get(
     out_found: *mut bool,
 ) -> mdb_status {
     ffi_boundary!({
-        let handle = unsafe { try_ref(map, "map")? };
         let key = unsafe { try_slice(key, key_len, "key")? };
-        let out = OutLookup::new(out_value, out_found)?;
-        out.write(handle.with_index(|index| Ok(as_map(index.index()).get(key)))?);
-        Ok(())
+        OutLookup::new(out_value, out_found)?.set(unsafe { read_index(map, |map| map.get(key)) })
     })
 }
 
@@ -129,12 +97,8 @@ pub unsafe extern "C" fn mdb_map_contains(
     out_found: *mut bool,
 ) -> mdb_status {
     ffi_boundary!({
-        let handle = unsafe { try_ref(map, "map")? };
         let key = unsafe { try_slice(key, key_len, "key")? };
-        let out_found = Out::new(out_found, "out_found")?;
-        let found = handle.with_index(|index| Ok(as_map(index.index()).contains(key)))?;
-        out_found.write(found);
-        Ok(())
+        Out::new(out_found, "out_found")?.set(unsafe { read_index(map, |map| map.contains(key)) })
     })
 }
 
@@ -158,13 +122,9 @@ pub unsafe extern "C" fn mdb_map_put(
     value_len: usize,
 ) -> mdb_status {
     ffi_boundary!({
-        let handle = unsafe { try_ref(map, "map")? };
         let key = unsafe { try_slice(key, key_len, "key")? };
         let value = unsafe { try_slice(value, value_len, "value")? };
-        handle.with_index_mut(|index| {
-            as_map_mut(index.index_mut()?).put(key, value.to_vec());
-            Ok(())
-        })
+        unsafe { write_index(map, |map| map.put(key, value.to_vec())) }
     })
 }
 
@@ -178,12 +138,8 @@ pub unsafe extern "C" fn mdb_map_remove(
     key_len: usize,
 ) -> mdb_status {
     ffi_boundary!({
-        let handle = unsafe { try_ref(map, "map")? };
         let key = unsafe { try_slice(key, key_len, "key")? };
-        handle.with_index_mut(|index| {
-            as_map_mut(index.index_mut()?).remove(key);
-            Ok(())
-        })
+        unsafe { write_index(map, |map| map.remove(key)) }
     })
 }
 
@@ -193,13 +149,7 @@ pub unsafe extern "C" fn mdb_map_remove(
 /// @return as `mdb_map_put`. Rust: `MapIndex::clear`.
 #[no_mangle]
 pub unsafe extern "C" fn mdb_map_clear(map: *mut mdb_map) -> mdb_status {
-    ffi_boundary!({
-        let handle = unsafe { try_ref(map, "map")? };
-        handle.with_index_mut(|index| {
-            as_map_mut(index.index_mut()?).clear();
-            Ok(())
-        })
-    })
+    ffi_boundary!({ unsafe { write_index(map, |map| map.clear()) } })
 }
 
 /// Starts an iteration over the map's entries in key order, from the first key `>= from`.
@@ -221,9 +171,8 @@ pub unsafe extern "C" fn mdb_map_iter(
     out_iter: *mut *mut mdb_iter,
 ) -> mdb_status {
     ffi_boundary!({
-        let handle = unsafe { try_ref(map, "map")? };
         let from = unsafe { try_slice(from, from_len, "from")? };
-        unsafe { open_iter(handle, from.to_vec(), out_iter) }
+        unsafe { open_index_iter(map, from.to_vec(), out_iter) }
     })
 }
 
@@ -235,6 +184,6 @@ pub unsafe extern "C" fn mdb_map_iter(
 pub unsafe extern "C" fn mdb_map_free(map: *mut mdb_map) {
     ffi_boundary_infallible!((), {
         // SAFETY: NULL or a live handle from `mdb_access_map`, freed once per the contract.
-        unsafe { free_handle(map) }
+        unsafe { free_handle(map, "map") }
     })
 }

@@ -6,12 +6,17 @@
 //!   with `out_` and are written only when the call returns `MDB_OK`.
 //! * Every exported function runs inside [`boundary`]: it clears the thread's message, catches
 //!   panics (`MDB_ERR_PANIC`) and maps errors to one status each (`status.rs`).
-//! * Pointers become references only in [`handle`].
-//! * Handles are `Box`es; a child keeps its parent alive. Forks, patches, snapshots and migration
-//!   helpers are [`family`] parents: their children live behind the family's lock.
+//! * Pointers become references only in [`handle`]; every handle is a `Box` tagged with its
+//!   kind, so a handle of the wrong kind is refused, not misread.
+//! * A child keeps its parent alive. Forks, patches, snapshots and migration helpers are
+//!   [`family`] parents: their children live behind the family's lock.
+//! * One file per C object (`map.rs` holds `mdb_map` and every `mdb_map_*`). What the five
+//!   index kinds share is written once in [`index`]: a new C function for an existing index
+//!   kind goes in that kind's file, its body a call to `read_index` or `write_index`.
 //!
-//! This module is the only place with `unsafe`, `#[no_mangle]` and raw pointers; the lint
-//! allows that C naming and raw pointers need are scoped to it.
+//! This module holds every `#[no_mangle]` and raw C pointer of the crate, and all of its
+//! `unsafe` but the RocksDB backend's calls into RocksDB's own C API; the lint allows that C
+//! naming and raw pointers need are scoped to it.
 #![allow(unsafe_code, non_camel_case_types, clippy::missing_safety_doc)]
 
 mod boundary;
@@ -19,6 +24,7 @@ mod family;
 #[cfg(test)]
 mod fuzz_regressions;
 mod handle;
+mod index;
 #[cfg(test)]
 mod test_support;
 

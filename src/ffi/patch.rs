@@ -7,7 +7,7 @@ use super::{
     boundary::{ffi_boundary, ffi_boundary_infallible},
     family::{Family, Parent},
     fork::mdb_fork,
-    handle::{free_handle, into_handle, try_ref, Castable, Out},
+    handle::{free_handle, into_handle, try_ref, Castable, HandleKind, Out},
     status::{mdb_status, FfiError},
 };
 use crate::{Fork, Patch};
@@ -21,25 +21,17 @@ pub struct mdb_patch {
 
 impl Castable for mdb_patch {
     type RustType = AccessHandle;
+    const KIND: HandleKind = HandleKind::Patch;
 }
 
 /// Takes the patch out of a patch handle, leaving the handle and its children stale.
-pub(crate) fn take_patch(patch: *const mdb_patch) -> Result<Patch, FfiError> {
+///
+/// # Safety
+///
+/// `patch` must be NULL or a live handle.
+pub(crate) unsafe fn take_patch(patch: *const mdb_patch) -> Result<Patch, FfiError> {
     let patch = unsafe { try_ref(patch, "patch")? };
-    let mut state = patch.family.lock()?;
-    state.check_live()?;
-    let Parent::Patch(_) = state.parent else {
-        return Err(FfiError::invalid_argument(format_args!(
-            "expected a patch, got a {}",
-            state.describe_parent()
-        )));
-    };
-    let Parent::Patch(rust_patch) = state.consume() else {
-        unreachable!("checked above");
-    };
-    Ok(Rc::try_unwrap(rust_patch)
-        .map_err(|_| ())
-        .expect("children are dropped before the patch is consumed"))
+    patch.family.lock()?.take_patch()
 }
 
 /// Returns the patch as a read-only access, to open indexes from. The access is borrowed:
@@ -67,7 +59,7 @@ pub unsafe extern "C" fn mdb_patch_into_fork(
 ) -> mdb_status {
     ffi_boundary!({
         let out_fork = Out::new(out_fork, "out_fork")?;
-        let patch = take_patch(patch)?;
+        let patch = unsafe { take_patch(patch)? };
         let fork = Rc::new(Fork::from(patch));
         out_fork.write(into_handle(AccessHandle::root(Family::new(Parent::Fork(
             fork,
@@ -83,6 +75,6 @@ pub unsafe extern "C" fn mdb_patch_into_fork(
 pub unsafe extern "C" fn mdb_patch_free(patch: *mut mdb_patch) {
     ffi_boundary_infallible!((), {
         // SAFETY: NULL or a live handle from `mdb_fork_into_patch`, freed once per the contract.
-        unsafe { free_handle(patch) }
+        unsafe { free_handle(patch, "patch") }
     })
 }

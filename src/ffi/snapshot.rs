@@ -7,7 +7,7 @@ use super::{
     boundary::{ffi_boundary, ffi_boundary_infallible},
     db::mdb_db,
     family::{Family, Parent},
-    handle::{free_handle, into_handle, try_ref, Castable, Out},
+    handle::{free_handle, into_handle, try_ref, Castable, HandleKind, Out},
     status::mdb_status,
 };
 
@@ -23,6 +23,7 @@ pub(crate) type SnapshotHandle = AccessHandle;
 
 impl Castable for mdb_snapshot {
     type RustType = SnapshotHandle;
+    const KIND: HandleKind = HandleKind::Snapshot;
 }
 
 /// Takes a snapshot: an immutable, isolated view of the database now.
@@ -62,6 +63,6 @@ pub extern "C" fn mdb_snapshot_as_access(snapshot: *const mdb_snapshot) -> *cons
 pub unsafe extern "C" fn mdb_snapshot_free(snapshot: *mut mdb_snapshot) {
     ffi_boundary_infallible!((), {
         // SAFETY: NULL or a live handle from `mdb_snapshot_new`, freed once per the contract.
-        unsafe { free_handle(snapshot) }
+        unsafe { free_handle(snapshot, "snapshot") }
     })
 }

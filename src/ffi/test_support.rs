@@ -8,24 +8,40 @@ use super::{
     db::{mdb_db, mdb_db_free, mdb_db_open_temporary},
     fork::{mdb_fork, mdb_fork_as_access, mdb_fork_free, mdb_fork_into_patch, mdb_fork_readonly},
     iter::{mdb_iter, mdb_iter_free, mdb_iter_next},
+    map::{mdb_map, mdb_map_put},
     patch::{mdb_patch, mdb_patch_free},
-    snapshot::mdb_snapshot_new,
-    snapshot::{mdb_snapshot, mdb_snapshot_as_access, mdb_snapshot_free},
-    status::{mdb_status, status_text, with_last_error, MDB_ERR_INVALID_ARGUMENT, MDB_OK},
+    snapshot::{mdb_snapshot, mdb_snapshot_as_access, mdb_snapshot_free, mdb_snapshot_new},
+    status::{mdb_status, status_text, with_last_error, MDB_OK},
 };
+
+/// The text of `status`, for assertion messages.
+fn text(status: mdb_status) -> &'static str {
+    status_text(status).trim_end_matches('\0')
+}
 
 /// Asserts that a call returned `expected`, showing the thread's message otherwise.
 #[track_caller]
 pub(crate) fn assert_status(status: mdb_status, expected: mdb_status) {
     if status != expected {
-        let message = with_last_error(|message| message.to_string_lossy().into_owned());
-        panic!(
-            "expected {:?}, got {:?}: {}",
-            status_text(expected).trim_end_matches('\0'),
-            status_text(status).trim_end_matches('\0'),
-            message
-        );
+        let (expected, status) = (text(expected), text(status));
+        panic!("expected {expected:?}, got {status:?}: {}", last_message());
     }
+}
+
+/// Asserts that every call returned `expected`.
+#[track_caller]
+pub(crate) fn assert_each(expected: mdb_status, statuses: &[mdb_status]) {
+    for (call, &status) in statuses.iter().enumerate() {
+        if status != expected {
+            eprintln!("call #{} of the list", call);
+        }
+        assert_status(status, expected);
+    }
+}
+
+/// The message of the last failed call on this thread.
+pub(crate) fn last_message() -> String {
+    with_last_error(|message| message.to_string_lossy().into_owned())
 }
 
 /// The signature shared by the index openers (`mdb_access_map`, `mdb_access_list`, ...).
@@ -38,66 +54,68 @@ pub(crate) type Opener<C> = unsafe extern "C" fn(
     *mut *mut C,
 ) -> mdb_status;
 
-/// Calls an opener for the index `name` outside any group (a NULL key of `key_len` bytes).
-unsafe fn call_opener<C>(
+/// Opens the index `name` (outside any group) through `access`, or returns the failed status.
+pub(crate) fn try_open<C>(
     opener: Opener<C>,
     access: *const mdb_access,
-    name: (*const u8, usize),
-    key_len: usize,
-    out: *mut *mut C,
-) -> mdb_status {
-    unsafe { opener(access, name.0.cast(), name.1, ptr::null(), key_len, out) }
+    name: &str,
+) -> Result<*mut C, mdb_status> {
+    let mut index = ptr::null_mut();
+    let (name_ptr, key) = (name.as_ptr().cast(), ptr::null());
+    match unsafe { opener(access, name_ptr, name.len(), key, 0, &mut index) } {
+        MDB_OK => Ok(index),
+        status => Err(status),
+    }
 }
 
 /// Opens the index `name` (outside any group) through `access`, which must succeed.
 #[track_caller]
 pub(crate) fn open<C>(opener: Opener<C>, access: *const mdb_access, name: &str) -> *mut C {
-    let mut index = ptr::null_mut();
-    let name = (name.as_ptr(), name.len());
-    assert_status(
-        unsafe { call_opener(opener, access, name, 0, &mut index) },
-        MDB_OK,
-    );
-    assert!(!index.is_null());
-    index
+    try_open(opener, access, name)
+        .unwrap_or_else(|status| panic!("opening {name:?}: {:?}: {}", text(status), last_message()))
 }
 
-/// Checks that an opener refuses a NULL access, name, key (with a length) and output.
+/// A function that wraps an access in a namespace (`mdb_access_prefixed` and the like).
+pub(crate) type Namespacer = unsafe extern "C" fn(
+    *const mdb_access,
+    *const c_char,
+    usize,
+    *mut *mut mdb_access,
+) -> mdb_status;
+
+/// Wraps `access` in the namespace `namespace`, which must succeed.
 #[track_caller]
-pub(crate) fn assert_opener_rejects_nulls<C>(opener: Opener<C>) {
-    let db = TempFork::new();
-    let (access, name, mut index) = (db.access(), (b"index".as_ptr(), 5), ptr::null_mut());
-    assert_each(MDB_ERR_INVALID_ARGUMENT, &unsafe {
-        [
-            call_opener(opener, ptr::null(), name, 0, &mut index),
-            call_opener(opener, access, (ptr::null(), 5), 0, &mut index),
-            call_opener(opener, access, name, 3, &mut index),
-            call_opener(opener, access, name, 0, ptr::null_mut()),
-        ]
-    });
-    assert!(index.is_null(), "no output is written on failure");
+pub(crate) fn namespaced(
+    function: Namespacer,
+    access: *const mdb_access,
+    namespace: &str,
+) -> *mut mdb_access {
+    let mut namespaced = ptr::null_mut();
+    let name = namespace.as_ptr().cast();
+    let status = unsafe { function(access, name, namespace.len(), &mut namespaced) };
+    assert_status(status, MDB_OK);
+    namespaced
 }
 
-/// Takes the bytes out of an `mdb_bytes` filled by the library, and frees it.
-pub(crate) fn take_bytes(bytes: &mut mdb_bytes) -> Vec<u8> {
-    let copy = if bytes.data.is_null() {
-        Vec::new()
-    } else {
-        unsafe { std::slice::from_raw_parts(bytes.data, bytes.len) }.to_vec()
-    };
-    unsafe { mdb_bytes_free(bytes) };
-    copy
+/// Puts `key` → `value` into a map, returning the status.
+pub(crate) fn put(map: *mut mdb_map, key: &[u8], value: &[u8]) -> mdb_status {
+    unsafe { mdb_map_put(map, key.as_ptr(), key.len(), value.as_ptr(), value.len()) }
 }
 
-/// Runs a lookup that fills `out_value` and `out_found`, and returns its value.
+/// Runs a lookup that fills `out_value` and `out_found`, and returns its value, freeing the
+/// `mdb_bytes`.
 #[track_caller]
 pub(crate) fn lookup(
     call: impl FnOnce(*mut mdb_bytes, *mut bool) -> mdb_status,
 ) -> Option<Vec<u8>> {
-    let mut value = mdb_bytes::empty();
-    let mut found = false;
-    assert_status(call(&mut value, &mut found), MDB_OK);
-    found.then(|| take_bytes(&mut value))
+    let (mut bytes, mut found) = (mdb_bytes::empty(), false);
+    assert_status(call(&mut bytes, &mut found), MDB_OK);
+    let value = match bytes.len {
+        0 => Vec::new(),
+        len => unsafe { std::slice::from_raw_parts(bytes.data, len) }.to_vec(),
+    };
+    unsafe { mdb_bytes_free(&mut bytes) };
+    found.then_some(value)
 }
 
 /// A key and a value, as an iterator returns them.
@@ -128,34 +146,27 @@ pub(crate) fn next_entry(iter: *mut mdb_iter) -> Result<Option<KeyValue>, mdb_st
     Ok(found.then(|| (bytes(key, key_len), bytes(value, value_len))))
 }
 
-/// Walks an iterator to its end, collecting its entries, and frees it.
+/// Runs an index's `_iter` call, which must succeed, walks the iterator to its end, collecting
+/// its entries, and frees it.
 #[track_caller]
-pub(crate) fn collect(iter: *mut mdb_iter) -> Vec<KeyValue> {
+pub(crate) fn iterate(call: impl FnOnce(*mut *mut mdb_iter) -> mdb_status) -> Vec<KeyValue> {
+    let mut iter = ptr::null_mut();
+    assert_status(call(&mut iter), MDB_OK);
     let mut entries = Vec::new();
-    loop {
-        match next_entry(iter) {
-            Ok(Some(entry)) => entries.push(entry),
-            Ok(None) => break,
-            Err(status) => assert_status(status, MDB_OK),
-        }
+    while let Some(entry) =
+        next_entry(iter).unwrap_or_else(|status| panic!("{:?}: {}", text(status), last_message()))
+    {
+        entries.push(entry);
     }
     unsafe { mdb_iter_free(iter) };
     entries
 }
 
-/// Runs an index's `_iter` call, which must succeed, and collects the iteration.
-#[track_caller]
-pub(crate) fn iterate(call: impl FnOnce(*mut *mut mdb_iter) -> mdb_status) -> Vec<KeyValue> {
-    let mut iter = ptr::null_mut();
-    assert_status(call(&mut iter), MDB_OK);
-    collect(iter)
-}
-
 /// A temporary database and a fork of it, with the read-only accesses, snapshots and patches
 /// made from them; everything is freed on drop.
 pub(crate) struct TempFork {
-    db: *mut mdb_db,
-    fork: *mut mdb_fork,
+    pub(crate) db: *mut mdb_db,
+    pub(crate) fork: *mut mdb_fork,
     readonly: Vec<*mut mdb_access>,
     snapshots: Vec<*mut mdb_snapshot>,
     patches: Vec<*mut mdb_patch>,
@@ -187,23 +198,23 @@ impl TempFork {
         open(opener, self.access(), name)
     }
 
-    /// Opens the index `name` through a new read-only access to the fork.
+    /// A new read-only access to the fork, freed on drop.
     #[track_caller]
-    pub(crate) fn open_readonly<C>(&mut self, opener: Opener<C>, name: &str) -> *mut C {
+    pub(crate) fn readonly(&mut self) -> *const mdb_access {
         let mut access = ptr::null_mut();
         assert_status(unsafe { mdb_fork_readonly(self.fork, &mut access) }, MDB_OK);
         self.readonly.push(access);
-        open(opener, access, name)
+        access
     }
 
-    /// Opens the index `name` through a new snapshot of the database (which does not see the
-    /// fork's changes).
+    /// The access of a new snapshot of the database (which does not see the fork's changes),
+    /// freed on drop.
     #[track_caller]
-    pub(crate) fn open_in_snapshot<C>(&mut self, opener: Opener<C>, name: &str) -> *mut C {
+    pub(crate) fn snapshot(&mut self) -> *const mdb_access {
         let mut snapshot = ptr::null_mut();
         assert_status(unsafe { mdb_snapshot_new(self.db, &mut snapshot) }, MDB_OK);
         self.snapshots.push(snapshot);
-        open(opener, mdb_snapshot_as_access(snapshot), name)
+        mdb_snapshot_as_access(snapshot)
     }
 
     /// Turns the fork into a patch, which makes every handle opened from the fork stale.
@@ -233,16 +244,5 @@ impl Drop for TempFork {
             mdb_fork_free(self.fork);
             mdb_db_free(self.db);
         }
-    }
-}
-
-/// Asserts that every call returned `expected`.
-#[track_caller]
-pub(crate) fn assert_each(expected: mdb_status, statuses: &[mdb_status]) {
-    for (call, &status) in statuses.iter().enumerate() {
-        if status != expected {
-            eprintln!("call #{} of the list", call);
-        }
-        assert_status(status, expected);
     }
 }

@@ -26,7 +26,7 @@ METALDB_VERSION_PATCH = 0
 METALDB_VERSION_NUMBER = 1000000
 #: The version of this header as a string.
 METALDB_VERSION_STRING = "1.0.0"
-#: Index type codes, as stored in index metadata.
+#: A map (`mdb_map`).
 MDB_INDEX_MAP = 1
 #: A list (`mdb_list`).
 MDB_INDEX_LIST = 2
