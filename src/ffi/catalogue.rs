@@ -126,7 +126,11 @@ unsafe fn record_size(record: NonNull<mdb_catalogue_record>) -> Result<usize, Ff
 ///
 /// `out` must point to an aligned, writable record of `size` bytes, `size` at least
 /// `RECORD_SIZE_1_1`.
-unsafe fn write_record(out: NonNull<mdb_catalogue_record>, size: usize, record: mdb_catalogue_record) {
+unsafe fn write_record(
+    out: NonNull<mdb_catalogue_record>,
+    size: usize,
+    record: mdb_catalogue_record,
+) {
     let filled = size.min(RECORD_SIZE_KNOWN);
     let out = out.as_ptr().cast::<u8>();
     // SAFETY: `filled` bytes fit both in `record` and in the caller's `size` bytes; fields are
@@ -392,14 +396,16 @@ mod tests {
             appended: u64::MAX,
         };
         let mut found = false;
-        let status = unsafe {
-            mdb_catalogue_next(catalogue, ptr::from_mut(&mut newer).cast(), &mut found)
-        };
+        let status =
+            unsafe { mdb_catalogue_next(catalogue, ptr::from_mut(&mut newer).cast(), &mut found) };
         assert_eq!(status, MDB_OK);
         assert!(found);
         assert_eq!(newer.known.struct_size, size_of::<NewerRecord>());
         assert_eq!(newer.known.index_type, MDB_INDEX_MAP);
-        assert_eq!(newer.appended, 0, "a field this library does not know reads as zero");
+        assert_eq!(
+            newer.appended, 0,
+            "a field this library does not know reads as zero"
+        );
         unsafe { mdb_catalogue_free(catalogue) };
         unsafe { mdb_db_free(db) };
     }
