@@ -7,7 +7,7 @@ static int test_catalogue_lists_each_index_once_with_its_name_and_type(void) {
     char dir[256], path[300];
     mdb_db *db = NULL;
     mdb_catalogue *catalogue = NULL;
-    mdb_catalogue_record record;
+    mdb_catalogue_record record = {.struct_size = sizeof(mdb_catalogue_record)};
     bool found = false;
     int seen_a = 0, seen_b = 0;
     CHECK(harness_make_temp_dir(dir) == 0);

@@ -117,7 +117,7 @@ static int test_errors_every_entry_point_refuses_null_handles(void) {
     CHECK_NULL_REFUSED(mdb_db_checkpoint(NULL, "/tmp/x"));
     {
         mdb_catalogue *catalogue = UNTOUCHED;
-        mdb_catalogue_record record;
+        mdb_catalogue_record record = {.struct_size = sizeof(mdb_catalogue_record)};
         CHECK_NULL_REFUSED(mdb_catalogue_new(NULL, &catalogue));
         CHECK(catalogue == UNTOUCHED);
         CHECK_NULL_REFUSED(mdb_catalogue_next(NULL, &record, &found));
@@ -252,7 +252,7 @@ static int test_errors_every_entry_point_refuses_null_outputs_and_inputs(void) {
     CHECK_NULL_REFUSED(mdb_catalogue_new(h.db, NULL));
     {
         mdb_catalogue *catalogue = NULL;
-        mdb_catalogue_record record;
+        mdb_catalogue_record record = {.struct_size = sizeof(mdb_catalogue_record)};
         bool found = false;
         CHECK_OK(mdb_catalogue_new(h.db, &catalogue));
         CHECK_NULL_REFUSED(mdb_catalogue_next(catalogue, NULL, &found));

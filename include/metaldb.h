@@ -60,6 +60,11 @@
  *   1.0 size or above 4096, and accepts a larger one than it knows (a newer header) only if
  *   every byte it does not know is zero. New fields are appended at or after the previous release's size, and their zero
  *   value keeps the earlier behaviour.
+ * - `mdb_catalogue_record`, which the library fills, grows by the same convention: set
+ *   `record.struct_size = sizeof record` before `mdb_catalogue_next`. The library writes the
+ *   fields that fit in `struct_size`, zeroes the bytes past the fields it knows, and refuses
+ *   a `struct_size` below the 1.1 size or above 4096. New fields are appended at or after
+ *   the previous release's size, and their zero value means "not reported".
  * - `mdb_bytes` is frozen: its layout never changes in 1.x.
  *
  * Values may grow too: a newer 1.x library may return status codes, index types
@@ -386,10 +391,25 @@ typedef struct {
 } mdb_bytes;
 
 /**
- * One index of a catalogue. The byte fields are borrowed from the catalogue: they stay
- * valid until the next `mdb_catalogue_next` or `mdb_catalogue_free` on it.
+ * One index of a catalogue, filled by `mdb_catalogue_next`. The byte fields are borrowed from
+ * the catalogue: they stay valid until the next `mdb_catalogue_next` or `mdb_catalogue_free`
+ * on it.
+ *
+ * The caller allocates the record and sets `struct_size` to `sizeof(mdb_catalogue_record)`
+ * before the first `mdb_catalogue_next`, which reads it and leaves it unchanged. The struct
+ * grows in 1.x by the `struct_size` convention: a release only appends fields, at or after
+ * the previous release's size, and gives each a zero value meaning "not reported" (as
+ * `has_len` false does). The library writes the fields that fit in `struct_size` and zeroes
+ * the bytes past the fields it knows, so a program built against an older header gets the
+ * fields it declares, and one built against a newer header, run with an older library, reads
+ * zero (not reported) in the fields that library does not know.
  */
 typedef struct {
+  /**
+   * The size of the struct as the caller's header declares it: set it to
+   * `sizeof(mdb_catalogue_record)`. `mdb_catalogue_next` does not change it.
+   */
+  size_t struct_size;
   /**
    * The fully qualified name, `['^'] name [0x00 group-key]`: the key of the index's
    * metadata (docs/format.md, "Addresses").
@@ -763,18 +783,23 @@ mdb_status mdb_catalogue_new(const mdb_db *db,
 /**
  * Moves to the next index of the catalogue.
  *
- * @param[in]  catalogue   The catalogue. Not NULL.
- * @param[out] out_record  On `MDB_OK` with `*out_found` true, the index; its bytes are
- *                         borrowed until the next call on `catalogue` or its free. Not NULL.
- * @param[out] out_found   On `MDB_OK`, false once every index was returned (then
- *                         `out_record` is not written). Not NULL.
- * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` if an argument is NULL; `MDB_ERR_STORAGE` if
- *   the index has a type this version does not know (the iteration goes on at the next call).
+ * @param[in]     catalogue  The catalogue. Not NULL.
+ * @param[in,out] record     A record whose `struct_size` the caller set to
+ *                           `sizeof(mdb_catalogue_record)`; on `MDB_OK` with `*out_found`
+ *                           true, filled with the index (`struct_size` unchanged); its
+ *                           bytes are borrowed until the next call on `catalogue` or its
+ *                           free. Not NULL.
+ * @param[out]    out_found  On `MDB_OK`, false once every index was returned (then
+ *                           `record` is not written). Not NULL.
+ * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` if an argument is NULL or
+ *   `record->struct_size` is below the 1.1 size of the record or above 4096 (it was not
+ *   set; the catalogue does not move then); `MDB_ERR_STORAGE` if the index has a type this
+ *   version does not know (the iteration goes on at the next call).
  *
  * One call at a time per catalogue. Rust: iterating `Catalogue::records`.
  */
 mdb_status mdb_catalogue_next(mdb_catalogue *catalogue,
-                              mdb_catalogue_record *out_record,
+                              mdb_catalogue_record *record,
                               bool *out_found);
 
 /**

@@ -139,6 +139,21 @@ fn read_only_open_refuses_merges_naming_the_mode_and_writes_nothing() {
 }
 
 #[test]
+fn read_only_open_refuses_a_checkpoint_that_would_miss_the_write_ahead_log() {
+    let dir = TempDir::new().unwrap();
+    drop(filled_db(&dir));
+    let db = RocksDB::open_read_only(dir.path(), &DBOptions::default()).unwrap();
+    let checkpoint = dir.path().join("checkpoint");
+    let err = db.create_checkpoint(&checkpoint).unwrap_err();
+    assert!(
+        err.to_string().contains("read-only mode") && err.to_string().contains("write-ahead log"),
+        "{}",
+        err
+    );
+    assert!(!checkpoint.exists());
+}
+
+#[test]
 fn read_only_open_works_beside_a_writer_and_sees_its_merged_data() {
     let dir = TempDir::new().unwrap();
     let writer = filled_db(&dir);

@@ -19,6 +19,9 @@
 // error. Iterators follow database/sql's Rows: for it.Next() { it.Key(); it.Value() }, then
 // it.Err().
 //
+// DB.Catalogue lists every index of a database with its address, type, identifier, length
+// and size on disk, pending migrations included.
+//
 // # Migrations
 //
 // NewMigration starts a *MigrationHelper for a namespace, with an *AbortHandle that aborts it

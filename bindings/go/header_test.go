@@ -15,9 +15,6 @@ import (
 // The functions of metaldb.h this package deliberately does not call, and why.
 var unwrapped = map[string]string{
 	"mdb_last_error_message": "each wrapper in mdbgo.h copies the message with mdb_last_error_copy in the failing call's own cgo call; the borrowed pointer could not outlive it",
-	"mdb_catalogue_new":      "catalogue: wrapped in a later change",
-	"mdb_catalogue_next":     "catalogue: wrapped in a later change",
-	"mdb_catalogue_free":     "catalogue: wrapped in a later change",
 	"mdb_abort_handle_free":  "freeing an abort handle aborts its migration, and Close and finalizers must not: they forget (mdb_abort_handle_forget); AbortHandle.Abort then Close does what it does",
 }
 

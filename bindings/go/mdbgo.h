@@ -79,6 +79,15 @@ MDBGO_CALL(mdbgo_db_checkpoint, mdb_db_checkpoint(db, path), (mdb_db *db, const 
 
 MDBGO_CALL(mdbgo_db_options_init, mdb_db_options_init(options, sizeof *options), (mdb_db_options *options))
 
+// The catalogue. The step sets the record's struct_size from this package's header, so the
+// library fills exactly the fields the Go side declares.
+MDBGO_CALL(mdbgo_catalogue_new, mdb_catalogue_new(db, out), (mdb_db *db, mdb_catalogue **out))
+static inline mdbgo_result mdbgo_catalogue_next(mdb_catalogue *c, mdb_catalogue_record *record, bool *found) {
+	memset(record, 0, sizeof *record);
+	record->struct_size = sizeof *record;
+	return mdbgo_result_of(mdb_catalogue_next(c, record, found));
+}
+
 // Forks and patches.
 MDBGO_CALL(mdbgo_fork_readonly, mdb_fork_readonly(fork, out), (mdb_fork *fork, mdb_access **out))
 MDBGO_CALL(mdbgo_fork_flush, mdb_fork_flush(fork), (mdb_fork *fork))

@@ -116,6 +116,10 @@ enum Command {
         db: PathBuf,
     },
     /// Write a checkpoint: a complete copy sharing unchanged files through hard links.
+    ///
+    /// The database must not be open for writing in another process: a checkpoint of a
+    /// read-only instance would miss the writes still only in the write-ahead log. Beside a
+    /// writer, copy with `metaldb dump` and `metaldb load` instead.
     Checkpoint {
         /// The database directory.
         db: PathBuf,
@@ -220,8 +224,9 @@ fn open_read_only(path: &Path) -> Result<RocksDB> {
         .with_context(|| format!("opening {} read-only", path.display()))
 }
 
-/// Opens an existing database for writing; it must not be open in another process.
-fn open_writable(path: &Path) -> Result<RocksDB> {
+/// Opens an existing database for writing, for a command that needs it because `why`; it
+/// must not be open in another process.
+fn open_writable(path: &Path, why: &str) -> Result<RocksDB> {
     ensure!(
         path.is_dir(),
         "{} is not a database directory",
@@ -229,7 +234,19 @@ fn open_writable(path: &Path) -> Result<RocksDB> {
     );
     let mut options = DBOptions::default();
     options.create_if_missing = false;
-    RocksDB::open(path, &options).with_context(|| format!("opening {}", path.display()))
+    RocksDB::open(path, &options).map_err(|err| {
+        // RocksDB reports the lock of another process only in its message: an I/O error
+        // "While lock file: <db>/LOCK: Resource temporarily unavailable".
+        if err.to_string().contains("While lock file") {
+            anyhow::anyhow!(
+                "{} is open for writing in another process, which holds its lock: {}",
+                path.display(),
+                why
+            )
+        } else {
+            anyhow::Error::new(err).context(format!("opening {}", path.display()))
+        }
+    })
 }
 
 fn run(command: Command) -> Result<ExitCode> {
@@ -301,7 +318,15 @@ fn run(command: Command) -> Result<ExitCode> {
                 "{} exists: give a new directory",
                 dir.display()
             );
-            open_writable(&db)?.create_checkpoint(&dir)?;
+            open_writable(
+                &db,
+                "a checkpoint is taken by the writing instance. RocksDB can take one from a \
+                 read-only instance, but it would miss the writes still only in the \
+                 write-ahead log. Take it in the writing process (RocksDB::create_checkpoint, \
+                 mdb_db_checkpoint) or once that process has stopped, or copy the database \
+                 beside it with `metaldb dump` and `metaldb load`",
+            )?
+            .create_checkpoint(&dir)?;
             println!("checkpoint written to {}", dir.display());
         }
         Command::Compact { db, index } => compact(&db, index.as_deref())?,
@@ -591,7 +616,10 @@ fn scan(
 }
 
 fn compact(path: &Path, index: Option<&str>) -> Result<()> {
-    let db = open_writable(path)?;
+    let db = open_writable(
+        path,
+        "compacting rewrites the database's files; stop that process first",
+    )?;
     let rocksdb = db.get_db_lock_guard();
     let families = match index {
         Some(name) => {
@@ -663,7 +691,10 @@ fn migration(command: MigrationCommand) -> Result<()> {
         "{:?} is not a migration namespace (letters, digits, `_` and `-`)",
         namespace
     );
-    let db = open_writable(&path)?;
+    let db = open_writable(
+        &path,
+        "ending a migration writes to the database; stop that process first",
+    )?;
     let catalogue = Catalogue::read(&db)?;
     ensure!(
         catalogue.pending_migrations().contains(&namespace),

@@ -366,8 +366,19 @@ impl RocksDB {
     ///
     /// # Errors
     ///
-    /// Returns RocksDB's error if `path` exists, its parent does not, or I/O fails.
+    /// Returns RocksDB's error if `path` exists, its parent does not, or I/O fails; an error
+    /// for a database opened with [`open_read_only`](Self::open_read_only).
     pub fn create_checkpoint<T: AsRef<Path>>(&self, path: T) -> Result<()> {
+        if self.inner.read_only {
+            // RocksDB checkpoints a read-only instance from its table files and manifest only:
+            // the writes still in the write-ahead log, which this handle sees, would be
+            // silently missing from the copy.
+            return Err(Error::new(
+                "the database was opened in read-only mode (RocksDB::open_read_only): a \
+                 checkpoint of it would miss the writes still only in the write-ahead log; \
+                 take the checkpoint through a handle opened for writing",
+            ));
+        }
         Checkpoint::new(&self.inner.db)?.create_checkpoint(path)?;
         Ok(())
     }

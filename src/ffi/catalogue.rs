@@ -1,13 +1,13 @@
 //! `mdb_catalogue`: an iterator over every index of a database.
 
-use std::ffi::c_char;
+use std::{ffi::c_char, ptr::NonNull};
 
 use super::{
     access::index_type_code,
     boundary::{ffi_boundary, ffi_boundary_infallible},
     db::mdb_db,
     handle::{free_handle, into_handle, try_mut, try_ref, Castable, HandleKind, Out},
-    status::mdb_status,
+    status::{mdb_status, FfiError},
 };
 use crate::{
     catalogue::{Catalogue, CatalogueRecord},
@@ -33,11 +33,24 @@ impl Castable for mdb_catalogue {
     const KIND: HandleKind = HandleKind::Catalogue;
 }
 
-/// One index of a catalogue. The byte fields are borrowed from the catalogue: they stay
-/// valid until the next `mdb_catalogue_next` or `mdb_catalogue_free` on it.
+/// One index of a catalogue, filled by `mdb_catalogue_next`. The byte fields are borrowed from
+/// the catalogue: they stay valid until the next `mdb_catalogue_next` or `mdb_catalogue_free`
+/// on it.
+///
+/// The caller allocates the record and sets `struct_size` to `sizeof(mdb_catalogue_record)`
+/// before the first `mdb_catalogue_next`, which reads it and leaves it unchanged. The struct
+/// grows in 1.x by the `struct_size` convention: a release only appends fields, at or after
+/// the previous release's size, and gives each a zero value meaning "not reported" (as
+/// `has_len` false does). The library writes the fields that fit in `struct_size` and zeroes
+/// the bytes past the fields it knows, so a program built against an older header gets the
+/// fields it declares, and one built against a newer header, run with an older library, reads
+/// zero (not reported) in the fields that library does not know.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct mdb_catalogue_record {
+    /// The size of the struct as the caller's header declares it: set it to
+    /// `sizeof(mdb_catalogue_record)`. `mdb_catalogue_next` does not change it.
+    pub struct_size: usize,
     /// The fully qualified name, `['^'] name [0x00 group-key]`: the key of the index's
     /// metadata (docs/format.md, "Addresses").
     pub full_name: *const u8,
@@ -69,6 +82,65 @@ pub struct mdb_catalogue_record {
     /// Estimated bytes on disk of the index's data (flushed data only); 0 for a temporary
     /// database.
     pub size_on_disk: u64,
+}
+
+/// The size of `mdb_catalogue_record` in metaldb 1.1, which introduced it: the smallest
+/// `struct_size` accepted, since every header declares at least these fields. Frozen: it stays
+/// the end of the 1.1 fields when later releases append theirs.
+const RECORD_SIZE_1_1: usize = {
+    let end = std::mem::offset_of!(mdb_catalogue_record, size_on_disk) + size_of::<u64>();
+    let align = align_of::<mdb_catalogue_record>();
+    end.div_ceil(align) * align
+};
+
+/// The size of `mdb_catalogue_record` this library fills: bytes past it belong to fields of a
+/// newer header.
+const RECORD_SIZE_KNOWN: usize = size_of::<mdb_catalogue_record>();
+
+/// The largest `struct_size` accepted, far above any 1.x record: a larger one means a
+/// `struct_size` that was never set (uninitialised memory), past which the library must not
+/// write.
+const RECORD_SIZE_MAX: usize = 4096;
+
+/// Reads and checks the `struct_size` of the caller's record.
+///
+/// # Safety
+///
+/// `record` must point to an aligned, readable record whose first field is `struct_size`.
+unsafe fn record_size(record: NonNull<mdb_catalogue_record>) -> Result<usize, FfiError> {
+    // SAFETY: every header's record starts with `struct_size`.
+    let size = unsafe { std::ptr::addr_of!((*record.as_ptr()).struct_size).read() };
+    if !(RECORD_SIZE_1_1..=RECORD_SIZE_MAX).contains(&size) {
+        return Err(FfiError::invalid_argument(format_args!(
+            "mdb_catalogue_record.struct_size is {}, outside {}..={}: set it to \
+             sizeof(mdb_catalogue_record) before calling mdb_catalogue_next",
+            size, RECORD_SIZE_1_1, RECORD_SIZE_MAX
+        )));
+    }
+    Ok(size)
+}
+
+/// Writes `record` into the caller's record of `size` bytes: the fields that fit, then zeroes
+/// up to `size`, the "not reported" value of every field a newer header appended.
+///
+/// # Safety
+///
+/// `out` must point to an aligned, writable record of `size` bytes, `size` at least
+/// `RECORD_SIZE_1_1`.
+unsafe fn write_record(
+    out: NonNull<mdb_catalogue_record>,
+    size: usize,
+    record: mdb_catalogue_record,
+) {
+    let filled = size.min(RECORD_SIZE_KNOWN);
+    let out = out.as_ptr().cast::<u8>();
+    // SAFETY: `filled` bytes fit both in `record` and in the caller's `size` bytes; fields are
+    // appended only at or after an older release's size, so a prefix holds whole fields (and
+    // at most padding of the caller's struct besides). A byte copy may copy padding.
+    unsafe {
+        std::ptr::copy_nonoverlapping(std::ptr::from_ref(&record).cast::<u8>(), out, filled);
+        out.add(filled).write_bytes(0, size - filled);
+    }
 }
 
 /// Reads the catalogue of a database: every index its pool records, pending migrations
@@ -105,26 +177,33 @@ pub unsafe extern "C" fn mdb_catalogue_new(
 
 /// Moves to the next index of the catalogue.
 ///
-/// @param[in]  catalogue   The catalogue. Not NULL.
-/// @param[out] out_record  On `MDB_OK` with `*out_found` true, the index; its bytes are
-///                         borrowed until the next call on `catalogue` or its free. Not NULL.
-/// @param[out] out_found   On `MDB_OK`, false once every index was returned (then
-///                         `out_record` is not written). Not NULL.
-/// @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` if an argument is NULL; `MDB_ERR_STORAGE` if
-///   the index has a type this version does not know (the iteration goes on at the next call).
+/// @param[in]     catalogue  The catalogue. Not NULL.
+/// @param[in,out] record     A record whose `struct_size` the caller set to
+///                           `sizeof(mdb_catalogue_record)`; on `MDB_OK` with `*out_found`
+///                           true, filled with the index (`struct_size` unchanged); its
+///                           bytes are borrowed until the next call on `catalogue` or its
+///                           free. Not NULL.
+/// @param[out]    out_found  On `MDB_OK`, false once every index was returned (then
+///                           `record` is not written). Not NULL.
+/// @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` if an argument is NULL or
+///   `record->struct_size` is below the 1.1 size of the record or above 4096 (it was not
+///   set; the catalogue does not move then); `MDB_ERR_STORAGE` if the index has a type this
+///   version does not know (the iteration goes on at the next call).
 ///
 /// One call at a time per catalogue. Rust: iterating `Catalogue::records`.
 #[no_mangle]
 pub unsafe extern "C" fn mdb_catalogue_next(
     catalogue: *mut mdb_catalogue,
-    out_record: *mut mdb_catalogue_record,
+    record: *mut mdb_catalogue_record,
     out_found: *mut bool,
 ) -> mdb_status {
     ffi_boundary!({
         // SAFETY: NULL or a live catalogue, used by one call at a time per the contract.
         let catalogue = unsafe { try_mut(catalogue, "catalogue")? };
-        let out_record = Out::new(out_record, "out_record")?;
+        let out_record = NonNull::new(record).ok_or_else(|| FfiError::null("record"))?;
         let out_found = Out::new(out_found, "out_found")?;
+        // SAFETY: non-NULL, and the caller promised a record starting with `struct_size`.
+        let size = unsafe { record_size(out_record)? };
         catalogue.current = catalogue.records.next();
         let Some(record) = &catalogue.current else {
             out_found.write(false);
@@ -135,7 +214,8 @@ pub unsafe extern "C" fn mdb_catalogue_next(
             &IndexAddress::from_root(record.name.as_str()),
         )?;
         let group_key = record.group_key.as_deref();
-        out_record.write(mdb_catalogue_record {
+        let filled = mdb_catalogue_record {
+            struct_size: size,
             full_name: record.full_name.as_ptr(),
             full_name_len: record.full_name.len(),
             name: record.name.as_ptr().cast(),
@@ -149,7 +229,10 @@ pub unsafe extern "C" fn mdb_catalogue_next(
             identifier: record.identifier,
             len: record.len.unwrap_or(0),
             size_on_disk: record.size_on_disk.unwrap_or(0),
-        });
+        };
+        // SAFETY: the caller promised `size` writable bytes, checked to be at least the 1.1
+        // size.
+        unsafe { write_record(out_record, size, filled) };
         out_found.write(true);
         Ok(())
     })
@@ -176,9 +259,30 @@ mod tests {
         ffi::{
             access::{MDB_INDEX_LIST, MDB_INDEX_MAP, MDB_INDEX_SPARSE_LIST},
             db::{mdb_db_free, mdb_db_open_temporary},
-            status::MDB_OK,
+            status::{with_last_error, MDB_ERR_INVALID_ARGUMENT, MDB_OK},
         },
     };
+
+    /// A zeroed record whose `struct_size` is `size`.
+    fn empty_record(size: usize) -> mdb_catalogue_record {
+        // SAFETY: every field of the record is valid zeroed (NULL pointers, zeros, false).
+        let mut record: mdb_catalogue_record = unsafe { std::mem::zeroed() };
+        record.struct_size = size;
+        record
+    }
+
+    /// A temporary database holding the one map `m`, and its catalogue.
+    fn one_map_catalogue() -> (*mut mdb_db, *mut mdb_catalogue) {
+        let mut db = ptr::null_mut();
+        assert_eq!(unsafe { mdb_db_open_temporary(&mut db) }, MDB_OK);
+        let handle = unsafe { try_ref(db, "db") }.unwrap();
+        let fork = handle.db.fork();
+        fork.get_map("m").put(&1_u8, 2_u8);
+        handle.db.merge(fork.into_patch()).unwrap();
+        let mut catalogue = ptr::null_mut();
+        assert_eq!(unsafe { mdb_catalogue_new(db, &mut catalogue) }, MDB_OK);
+        (db, catalogue)
+    }
 
     /// The records of `db`'s catalogue as (full name, name, group key, type, len).
     type Row = (Vec<u8>, String, Option<Vec<u8>>, u32, Option<u64>);
@@ -188,14 +292,13 @@ mod tests {
         assert_eq!(unsafe { mdb_catalogue_new(db, &mut catalogue) }, MDB_OK);
         let mut rows = Vec::new();
         loop {
-            let mut record = std::mem::MaybeUninit::uninit();
+            let mut record = empty_record(RECORD_SIZE_KNOWN);
             let mut found = false;
-            let status = unsafe { mdb_catalogue_next(catalogue, record.as_mut_ptr(), &mut found) };
+            let status = unsafe { mdb_catalogue_next(catalogue, &mut record, &mut found) };
             assert_eq!(status, MDB_OK);
             if !found {
                 break;
             }
-            let record = unsafe { record.assume_init() };
             let bytes = |data: *const u8, len: usize| unsafe {
                 std::slice::from_raw_parts(data, len).to_vec()
             };
@@ -247,6 +350,59 @@ mod tests {
                 row(b"sparse", "sparse", None, MDB_INDEX_SPARSE_LIST, Some(1)),
             ]
         );
+        unsafe { mdb_db_free(db) };
+    }
+
+    #[test]
+    fn next_refuses_a_record_whose_struct_size_was_not_set_and_does_not_move() {
+        let (db, catalogue) = one_map_catalogue();
+        let mut found = false;
+        for size in [0, RECORD_SIZE_1_1 - 1, RECORD_SIZE_MAX + 1] {
+            let mut record = empty_record(size);
+            let status = unsafe { mdb_catalogue_next(catalogue, &mut record, &mut found) };
+            assert_eq!(status, MDB_ERR_INVALID_ARGUMENT, "struct_size {}", size);
+            let message = with_last_error(|message| message.to_string_lossy().into_owned());
+            assert!(message.contains("struct_size"), "{}", message);
+            assert!(record.full_name.is_null(), "written on failure");
+        }
+        // The refused calls did not consume the catalogue's one record.
+        let mut record = empty_record(RECORD_SIZE_KNOWN);
+        assert_eq!(
+            unsafe { mdb_catalogue_next(catalogue, &mut record, &mut found) },
+            MDB_OK
+        );
+        assert!(found);
+        assert_eq!(record.name_len, 1);
+        unsafe { mdb_catalogue_free(catalogue) };
+        unsafe { mdb_db_free(db) };
+    }
+
+    /// A record as a newer header declares it: this library's fields and one appended.
+    #[repr(C)]
+    struct NewerRecord {
+        known: mdb_catalogue_record,
+        appended: u64,
+    }
+
+    #[test]
+    fn next_zeroes_the_fields_of_a_newer_header_and_keeps_struct_size() {
+        let (db, catalogue) = one_map_catalogue();
+        let mut newer = NewerRecord {
+            known: empty_record(size_of::<NewerRecord>()),
+            appended: u64::MAX,
+        };
+        let mut found = false;
+        let status =
+            unsafe { mdb_catalogue_next(catalogue, ptr::from_mut(&mut newer).cast(), &mut found) };
+        assert_eq!(status, MDB_OK);
+        assert!(found);
+        assert_eq!(newer.known.struct_size, size_of::<NewerRecord>());
+        assert_eq!(newer.known.index_type, MDB_INDEX_MAP);
+        assert_eq!(
+            newer.appended, 0,
+            "a field this library does not know reads as zero"
+        );
+        unsafe { mdb_catalogue_free(catalogue) };
         unsafe { mdb_db_free(db) };
     }
 }

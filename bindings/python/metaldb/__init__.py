@@ -23,6 +23,7 @@ from typing import FrozenSet
 
 from . import _ffi, _lib
 from ._access import Access, Fork, IndexType, Patch, Snapshot, View
+from ._catalogue import CatalogueRecord
 from ._database import Compression, Database, open, temporary
 from ._errors import (
     AbortedError, BorrowedError, ClosedError, ConflictError, CorruptionError, Error,
@@ -36,7 +37,8 @@ from ._lib import path as library_path
 from ._migration import AbortHandle, MigrationHelper, PersistentIters
 
 __all__ = [
-    "AbortHandle", "AbortedError", "Access", "BorrowedError", "ClosedError", "Compression",
+    "AbortHandle", "AbortedError", "Access", "BorrowedError", "CatalogueRecord", "ClosedError",
+    "Compression",
     "ConflictError", "CorruptionError", "Database", "Entry", "Error", "Fork", "ForkedProcessError",
     "IncompatibleVersionError", "IndexType", "InvalidArgumentError", "Iterator", "KeySet",
     "ListIndex", "MapIndex", "MigrationHelper", "NotADatabaseError", "OutOfRangeError",

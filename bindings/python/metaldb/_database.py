@@ -6,10 +6,11 @@ import contextlib
 import enum
 import os
 from ctypes import POINTER, byref, sizeof
-from typing import Any, Generator, Optional, Union
+from typing import Any, Generator, List, Optional, Union
 
-from . import _ffi
+from . import _catalogue, _ffi
 from ._access import Fork, Patch, Snapshot
+from ._catalogue import CatalogueRecord
 from ._handle import Handle, call
 from ._lib import lib
 from ._migration import MigrationHelper
@@ -162,6 +163,16 @@ class Database(Handle):
         """Writes a complete, independent copy of the database to `path`, which must not exist
         (its parent must). Unchanged files are shared through hard links where possible."""
         self._call(lib.mdb_db_checkpoint, _encode_path(path))
+
+    def catalogue(self) -> List[CatalogueRecord]:
+        """Every index of the database, pending migrations included, in the order of their
+        full names: the database as it is now, like a snapshot.
+
+        The library reads the whole catalogue at once, so a list costs no more memory than
+        an iterator would, and holds no C handle: the records are plain values that outlive
+        the database. CorruptionError (naming the index) if an index's metadata does not
+        decode; StorageError for an index of a type the library does not know."""
+        return _catalogue.read(self)
 
     def migration(self, namespace: str, *, abortable: bool = True) -> MigrationHelper:
         """A helper that migrates the indexes ``namespace.*`` in steps, each merged into the

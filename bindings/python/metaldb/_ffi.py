@@ -174,9 +174,10 @@ class mdb_bytes(Structure):
 
 
 class mdb_catalogue_record(Structure):
-    """One index of a catalogue."""
+    """One index of a catalogue, filled by `mdb_catalogue_next`."""
 
     _fields_ = [
+        ("struct_size", c_size_t),
         ("full_name", POINTER(c_uint8)),
         ("full_name_len", c_size_t),
         ("name", c_char_p),
@@ -303,7 +304,7 @@ FUNCTIONS = {
     "mdb_catalogue_next": Function(
         mdb_status,
         (POINTER(mdb_catalogue), POINTER(mdb_catalogue_record), POINTER(c_bool),),
-        ("catalogue", "out_record", "out_found",),
+        ("catalogue", "record", "out_found",),
         None,
         'Moves to the next index of the catalogue.',
     ),

@@ -28,9 +28,6 @@ UNWRAPPED = {
     "mdb_last_error_copy": "the binding copies mdb_last_error_message's string at once, on the "
     "thread of the failed call, which is what this copy function is for",
     "mdb_fault_injection_arm_panic": "test-only, absent from shipped libraries",
-    "mdb_catalogue_new": "catalogue: wrapped in a later change",
-    "mdb_catalogue_next": "catalogue: wrapped in a later change",
-    "mdb_catalogue_free": "catalogue: wrapped in a later change",
 }
 
 
