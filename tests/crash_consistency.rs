@@ -14,7 +14,7 @@
 //! The child reports each merge before it calls it and after it returned, so the parent knows
 //! where each kill landed: before the database was open, between merges, or in the middle of a
 //! merge; it requires each at least once. A second test runs the same with a write-ahead log
-//! limit of 64 KiB (`DBOptions::max_total_wal_size`), which makes RocksDB flush its memtables
+//! limit of 16 KiB (`DBOptions::max_total_wal_size`), which makes RocksDB flush its memtables
 //! to tables every few dozen patches, and compact them, while the kills come: the child samples
 //! RocksDB's running flushes and compactions every millisecond and reports them, the parent
 //! kills some children as soon as one starts, and requires flushes, compactions and kills
@@ -55,7 +55,7 @@ const FLUSH_CYCLES_VAR: &str = "METALDB_CRASH_FLUSH_CYCLES";
 const CI_FLUSH_CYCLES: u64 = 100;
 /// The small write-ahead log limit: RocksDB flushes the memtables that hold the oldest log
 /// back once the logs exceed it.
-const SMALL_WAL_LIMIT: u64 = 64 * 1024;
+const SMALL_WAL_LIMIT: u64 = 16 * 1024;
 /// How often the child samples RocksDB's running background jobs.
 const BACKGROUND_SAMPLING: Duration = Duration::from_millis(1);
 
