@@ -268,7 +268,10 @@ fn has_ample_space(path: &Path) -> bool {
     }
     // SAFETY: `statvfs` succeeded, so it filled `stats`.
     let stats = unsafe { stats.assume_init() };
-    u64::from(stats.f_bavail).saturating_mul(u64::from(stats.f_frsize)) >= LOW_SPACE
+    // Both fields are narrower than `u64` on 32-bit targets.
+    #[allow(clippy::useless_conversion)]
+    let free = u64::from(stats.f_bavail).saturating_mul(u64::from(stats.f_frsize));
+    free >= LOW_SPACE
 }
 
 impl fmt::Debug for RocksDB {
