@@ -204,7 +204,7 @@ impl Catalogue {
         let mut catalogue = Self::from_snapshot(&*db.snapshot())?;
         let rocksdb = db.get_db_lock_guard();
         for record in &mut catalogue.records {
-            let Some(cf) = rocksdb.cf_handle(&record.name) else {
+            let Some(cf) = db.column_family_handle(&record.name) else {
                 // No column family, no data: `verify` reports the missing family.
                 record.size_on_disk = Some(0);
                 continue;

@@ -16,6 +16,7 @@ use std::{
     env,
     ffi::CString,
     fs,
+    io::Write,
     panic::{catch_unwind, AssertUnwindSafe},
     path::{Path, PathBuf},
     ptr,
@@ -923,4 +924,84 @@ fn a_full_disk_is_a_storage_status_with_rocksdbs_text_through_the_c_abi() {
     fork.get_entry("last").set(merged);
     db.merge(fork.into_patch()).expect("a merge with space");
     check_chunks(&db, merged + 1);
+}
+
+/// Fills the file system holding `dir` to its last page with a file of its own, and returns
+/// the file's path.
+fn fill_up(dir: &Path) -> PathBuf {
+    let filler = dir.join("filler");
+    let mut file = fs::File::create(&filler).expect("create the filler file");
+    let block = vec![0xA5_u8; 4096];
+    loop {
+        match file.write(&block) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(err) if err.raw_os_error() == Some(libc::ENOSPC) => break,
+            Err(err) => panic!("write the filler file: {err}"),
+        }
+    }
+    filler
+}
+
+#[test]
+fn a_full_disk_while_a_merge_creates_an_index_leaves_it_usable_once_space_returns() {
+    const NEW_INDEX: &str = "created.on.a.full.disk";
+    let Some(fs) = Tmpfs::mount(SMALL) else {
+        return;
+    };
+    let path = fs.path().join("db");
+    let db = open(&path).expect("open on the small file system");
+    for n in 0..3 {
+        let fork = db.fork();
+        fork.get_list("chunks").push(chunk(n));
+        fork.get_entry("last").set(n);
+        db.merge(fork.into_patch()).expect("a merge with space");
+    }
+    let write_new_index = |from: u64| {
+        let fork = db.fork();
+        let mut map = fork.get_map::<_, u64, Vec<u8>>(NEW_INDEX);
+        for n in from..from + 4 {
+            map.put(&n, chunk(n));
+        }
+        drop(map);
+        db.merge(fork.into_patch())
+    };
+
+    let filler = fill_up(fs.path());
+    let err = write_new_index(0).expect_err("a merge on a full disk");
+    let message = err.to_string();
+    assert!(message.contains("No space left on device"), "{message}");
+    assert!(
+        column_families(&path).iter().any(|name| name == NEW_INDEX),
+        "RocksDB recorded the new column family before the failure (the case under test): \
+         {message}"
+    );
+    check_chunks(&db, 3);
+    assert_eq!(
+        db.snapshot()
+            .get_map::<_, u64, Vec<u8>>(NEW_INDEX)
+            .iter()
+            .count(),
+        0
+    );
+
+    // Space returns: the same handle creates the index and writes it, with no reopening.
+    fs::remove_file(&filler).expect("remove the filler file");
+    write_new_index(0).expect("the merge once there is space again");
+    write_new_index(4).expect("a second merge into the new index");
+    let check = |db: &RocksDB| {
+        let snapshot = db.snapshot();
+        let map = snapshot.get_map::<_, u64, Vec<u8>>(NEW_INDEX);
+        let entries: Vec<(u64, Vec<u8>)> = map.iter().collect();
+        let expected: Vec<(u64, Vec<u8>)> = (0..8).map(|n| (n, chunk(n))).collect();
+        assert!(
+            entries == expected,
+            "the new index holds every entry merged, whole"
+        );
+        check_chunks(db, 3);
+    };
+    check(&db);
+    drop(db);
+    let db = open(&path).expect("reopen");
+    check(&db);
 }

@@ -11,7 +11,17 @@
 //! sparse list capacities, the identifier counter) must move together with the data. Every
 //! fourth patch is merged with `merge_sync`.
 //!
-//! Size: `METALDB_CRASH_CYCLES` kills (200 by default); RELIABILITY.md has the figures.
+//! The child reports each merge before it calls it and after it returned, so the parent knows
+//! where each kill landed: before the database was open, between merges, or in the middle of a
+//! merge; it requires each at least once. A second test runs the same with a write-ahead log
+//! limit of 16 KiB (`DBOptions::max_total_wal_size`), which makes RocksDB flush its memtables
+//! to tables every few dozen patches, and compact them, while the kills come: the child samples
+//! RocksDB's running flushes and compactions every millisecond and reports them, the parent
+//! kills some children as soon as one starts, and requires flushes, compactions and kills
+//! during them.
+//!
+//! Size: `METALDB_CRASH_CYCLES` kills (200 by default) and `METALDB_CRASH_FLUSH_CYCLES` kills
+//! with small logs (100 by default); RELIABILITY.md has the figures.
 
 mod child_process;
 mod common;
@@ -34,11 +44,20 @@ use common::pool_counter;
 
 /// Where the child finds the database; the child test does nothing without it.
 const DIR_VAR: &str = "METALDB_CRASH_DIR";
+/// The write-ahead log limit of the child's database, when set.
+const WAL_LIMIT_VAR: &str = "METALDB_CRASH_WAL_LIMIT";
 /// The name of the test that runs in the child.
 const CHILD_TEST: &str = "crash_child_merges_numbered_patches";
-/// The number of kills, and its default.
+/// The number of kills, and its default, with RocksDB's default options and with small logs.
 const CYCLES_VAR: &str = "METALDB_CRASH_CYCLES";
 const CI_CYCLES: u64 = 200;
+const FLUSH_CYCLES_VAR: &str = "METALDB_CRASH_FLUSH_CYCLES";
+const CI_FLUSH_CYCLES: u64 = 100;
+/// The small write-ahead log limit: RocksDB flushes the memtables that hold the oldest log
+/// back once the logs exceed it.
+const SMALL_WAL_LIMIT: u64 = 16 * 1024;
+/// How often the child samples RocksDB's running background jobs.
+const BACKGROUND_SAMPLING: Duration = Duration::from_millis(1);
 
 /// Every this many patches, one is merged with `merge_sync`.
 const SYNC_EVERY: u64 = 4;
@@ -232,8 +251,42 @@ fn check_matches(snapshot: &dyn Snapshot, model: &Model, context: &str) {
     );
 }
 
-fn open(dir: &Path) -> RocksDB {
-    RocksDB::open(dir, &DBOptions::default()).expect("open RocksDB")
+fn open(dir: &Path, wal_limit: Option<u64>) -> RocksDB {
+    let mut options = DBOptions::default();
+    options.max_total_wal_size = wal_limit;
+    RocksDB::open(dir, &options).expect("open RocksDB")
+}
+
+/// Reports RocksDB's running flushes and compactions whenever they change, as
+/// `background FLUSHES COMPACTIONS`, sampling every [`BACKGROUND_SAMPLING`], until the process
+/// ends.
+fn report_background_jobs(db: RocksDB) {
+    let mut last = (0, 0);
+    loop {
+        let rocksdb = db.get_db_lock_guard();
+        let running = |property: &str| {
+            rocksdb
+                .property_int_value(property)
+                .expect("an integer property")
+                .expect("a known property")
+        };
+        let now = (
+            running("rocksdb.num-running-flushes"),
+            running("rocksdb.num-running-compactions"),
+        );
+        drop(rocksdb);
+        if now != last {
+            report(&format!("background {} {}", now.0, now.1));
+            last = now;
+        }
+        thread::sleep(BACKGROUND_SAMPLING);
+    }
+}
+
+/// The running flushes and compactions of a `background` report.
+fn background(line: &str) -> Option<(u64, u64)> {
+    let (flushes, compactions) = line.strip_prefix("background ")?.split_once(' ')?;
+    Some((flushes.parse().ok()?, compactions.parse().ok()?))
 }
 
 /// The child: resumes after the last visible patch and merges the next ones until it is
@@ -244,19 +297,27 @@ fn crash_child_merges_numbered_patches() {
     let Ok(dir) = env::var(DIR_VAR) else {
         return;
     };
-    let db = open(Path::new(&dir));
+    let wal_limit = env::var(WAL_LIMIT_VAR)
+        .ok()
+        .map(|limit| limit.parse().expect("a size"));
+    let db = open(Path::new(&dir), wal_limit);
     let mut n = db
         .snapshot()
         .get_entry::<_, u64>("crash.last")
         .get()
         .unwrap_or(0);
     report(&format!("open {n}"));
+    if wal_limit.is_some() {
+        let db = db.clone();
+        thread::spawn(move || report_background_jobs(db));
+    }
     // Bounded, so that a child whose parent died ends on its own; the parent kills it long
     // before (and a write to a closed pipe ends it too).
     for _ in 0..1_000_000 {
         n += 1;
         let fork = db.fork();
         write_patch(&fork, n);
+        report(&format!("merging {n}"));
         if n.is_multiple_of(SYNC_EVERY) {
             db.merge_sync(fork.into_patch()).expect("merge_sync");
         } else {
@@ -271,15 +332,44 @@ fn acked(line: &str) -> Option<u64> {
     line.strip_prefix("ack ")?.parse().ok()
 }
 
+/// Where a kill landed, from the child's last report before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Landing {
+    /// Before the child reported the database open (while RocksDB opened and recovered).
+    BeforeOpen,
+    /// After a merge returned (or the open), before the next merge was called.
+    BetweenMerges,
+    /// After the child called a merge, before it returned.
+    MidMerge,
+}
+
+fn landing(reports: &[String]) -> Landing {
+    match reports.iter().rev().find(|line| background(line).is_none()) {
+        None => Landing::BeforeOpen,
+        Some(line) if line.starts_with("merging ") => Landing::MidMerge,
+        Some(_) => Landing::BetweenMerges,
+    }
+}
+
 /// What the cycles saw, for RELIABILITY.md.
 #[derive(Debug, Default)]
 struct Figures {
     cycles: u64,
-    /// Kills after a chosen acknowledged merge, and at a random time since the start.
+    /// Kills after a chosen acknowledged merge, at a random time since the start, and as soon
+    /// as a flush or compaction was seen running.
     kills_after_an_ack: u64,
     kills_at_random_times: u64,
-    /// Kills before the child had opened the database.
+    kills_at_a_background_job: u64,
+    /// Where the kills landed.
     kills_during_open: u64,
+    kills_between_merges: u64,
+    kills_mid_merge: u64,
+    /// Kills while a flush or compaction was running (as last sampled by the child).
+    kills_during_a_flush: u64,
+    kills_during_a_compaction: u64,
+    /// Flushes and compactions seen starting.
+    flushes: u64,
+    compactions: u64,
     /// The merge in flight at the kill was found wholly visible / wholly absent.
     in_flight_visible: u64,
     in_flight_absent: u64,
@@ -288,10 +378,41 @@ struct Figures {
 
 #[test]
 fn merges_survive_sigkill_wholly_or_not_at_all() {
+    kill_cycles(
+        "merges_survive_sigkill_wholly_or_not_at_all",
+        settings::size(CYCLES_VAR, CI_CYCLES),
+        None,
+    );
+}
+
+#[test]
+fn merges_survive_sigkill_during_memtable_flushes_and_compactions() {
+    let figures = kill_cycles(
+        "merges_survive_sigkill_during_memtable_flushes_and_compactions",
+        settings::size(FLUSH_CYCLES_VAR, CI_FLUSH_CYCLES),
+        Some(SMALL_WAL_LIMIT),
+    );
+    assert!(
+        figures.flushes > 0 && figures.compactions > 0,
+        "the small log limit made no flush or no compaction: {figures:?}"
+    );
+    assert!(
+        figures.kills_during_a_flush + figures.kills_during_a_compaction > 0,
+        "no kill landed during a flush or a compaction: {figures:?}"
+    );
+}
+
+/// Runs `cycles` kills of children merging into one database (opened with `wal_limit`), checks
+/// the database after each, requires kills in each [`Landing`], and returns the figures.
+fn kill_cycles(test: &str, cycles: u64, wal_limit: Option<u64>) -> Figures {
     let started = Instant::now();
-    let cycles = settings::size(CYCLES_VAR, CI_CYCLES);
-    let (mut rng, seed) = settings::seeded_rng("merges_survive_sigkill_wholly_or_not_at_all");
+    let (mut rng, seed) = settings::seeded_rng(test);
     let dir = tempfile::tempdir().expect("temporary directory");
+    let wal_limit_text = wal_limit.map(|limit| limit.to_string()).unwrap_or_default();
+    let mut vars = vec![(DIR_VAR, dir.path().as_os_str())];
+    if wal_limit.is_some() {
+        vars.push((WAL_LIMIT_VAR, wal_limit_text.as_ref()));
+    }
     let mut model = Model::default();
     let mut figures = Figures::default();
     let mut startup = StartupTime::new(Duration::from_millis(50));
@@ -299,8 +420,9 @@ fn merges_survive_sigkill_wholly_or_not_at_all() {
     for cycle in 0..cycles {
         let context = format!("seed {seed}, cycle {cycle}");
         let visible_before = model.patches;
-        let mut child = ChildProcess::spawn(CHILD_TEST, &[(DIR_VAR, dir.path().as_os_str())]);
-        if rng.gen_bool(0.75) {
+        let mut child = ChildProcess::spawn(CHILD_TEST, &vars);
+        let plan = rng.gen_range(0..8);
+        if plan < 6 {
             let opened =
                 child.wait_for_report(REPORT_TIMEOUT, &context, |line| line.starts_with("open "));
             assert!(
@@ -309,6 +431,21 @@ fn merges_survive_sigkill_wholly_or_not_at_all() {
                 child.wait()
             );
             startup.record(child.age());
+        }
+        if plan < 2 && wal_limit.is_some() {
+            // As soon as a flush or compaction runs (or after many merges without one).
+            let limit = visible_before + 400;
+            let reached = child.wait_for_report(REPORT_TIMEOUT, &context, |line| {
+                background(line).is_some_and(|(flushes, compactions)| flushes + compactions > 0)
+                    || acked(line).is_some_and(|n| n >= limit)
+            });
+            assert!(
+                reached.is_some(),
+                "the child ended ({context}): {:?}",
+                child.wait()
+            );
+            figures.kills_at_a_background_job += 1;
+        } else if plan < 6 {
             // Right after a merge returned, or in the middle of the next ones.
             let target = visible_before + rng.gen_range(1..=40);
             let reached = child.wait_for_report(REPORT_TIMEOUT, &context, |line| {
@@ -333,13 +470,19 @@ fn merges_survive_sigkill_wholly_or_not_at_all() {
             "the child must die of the kill, not before ({context}): {}",
             finished.stderr
         );
-        if !finished
-            .reports
-            .iter()
-            .any(|line| line.starts_with("open "))
-        {
-            figures.kills_during_open += 1;
+        match landing(&finished.reports) {
+            Landing::BeforeOpen => figures.kills_during_open += 1,
+            Landing::BetweenMerges => figures.kills_between_merges += 1,
+            Landing::MidMerge => figures.kills_mid_merge += 1,
         }
+        let mut running = (0, 0);
+        for (flushes, compactions) in finished.reports.iter().filter_map(|line| background(line)) {
+            figures.flushes += flushes.saturating_sub(running.0);
+            figures.compactions += compactions.saturating_sub(running.1);
+            running = (flushes, compactions);
+        }
+        figures.kills_during_a_flush += u64::from(running.0 > 0);
+        figures.kills_during_a_compaction += u64::from(running.1 > 0);
         let acks: Vec<u64> = finished
             .reports
             .iter()
@@ -353,7 +496,7 @@ fn merges_survive_sigkill_wholly_or_not_at_all() {
             "the child merged out of order: {acks:?} after {visible_before} ({context})"
         );
 
-        let db = open(dir.path());
+        let db = open(dir.path(), wal_limit);
         let snapshot = db.snapshot();
         let visible = snapshot
             .get_entry::<_, u64>("crash.last")
@@ -376,19 +519,36 @@ fn merges_survive_sigkill_wholly_or_not_at_all() {
     }
 
     println!(
-        "{} cycles in {:?}: {} kills after an acknowledged merge, {} at random times ({} before \
-         the database was open; children took {:?} to open it on average); the merge in flight \
-         was visible after {} kills and absent after {}; {} patches merged in all, {} of them \
-         acknowledged merge_syncs",
+        "{} cycles in {:?}: {} kills after an acknowledged merge, {} at random times, {} as a \
+         flush or compaction ran; they landed {} before the database was open (children took \
+         {:?} to open it on average), {} between merges, {} in the middle of a merge, {} during \
+         a flush, {} during a compaction; {} flushes and {} compactions seen; the merge in \
+         flight was visible after {} kills and absent after {}; {} patches merged in all, {} of \
+         them acknowledged merge_syncs",
         figures.cycles,
         started.elapsed(),
         figures.kills_after_an_ack,
         figures.kills_at_random_times,
+        figures.kills_at_a_background_job,
         figures.kills_during_open,
         startup.mean(),
+        figures.kills_between_merges,
+        figures.kills_mid_merge,
+        figures.kills_during_a_flush,
+        figures.kills_during_a_compaction,
+        figures.flushes,
+        figures.compactions,
         figures.in_flight_visible,
         figures.in_flight_absent,
         model.patches,
         figures.acknowledged_syncs,
     );
+    assert!(
+        figures.kills_during_open > 0
+            && figures.kills_between_merges > 0
+            && figures.kills_mid_merge > 0,
+        "kills must land before the open, between merges and in the middle of a merge (seed \
+         {seed}): {figures:?}"
+    );
+    figures
 }

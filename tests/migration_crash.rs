@@ -11,7 +11,10 @@
 //! * never anything in between, and data outside the namespace is untouched.
 //!
 //! The parent restarts the child after every kill, which resumes from the saved position,
-//! until the migration is flushed; then it starts over on a new database.
+//! until the migration is flushed; then it starts over on a new database. The child reports a
+//! helper merge before it is called (the end of the step) and once it has returned, so the
+//! parent knows where each kill landed; it requires kills in the middle of a helper merge, and
+//! kills in the flush that found it written and not yet written.
 //!
 //! Size: `METALDB_MIGRATION_CRASH_CYCLES` kills (200 by default); RELIABILITY.md has the
 //! figures.
@@ -101,6 +104,8 @@ fn migration_crash_child() {
                 assert_eq!(balance, old_balance(key), "old data of key {key}");
                 accounts.push(migrated(key));
             }
+            // The helper merges the step as soon as this returns.
+            report(&format!("merging {merged}"));
         })
         .expect("helper merge");
     report(&format!("merged {merged}"));
@@ -299,6 +304,8 @@ struct Figures {
     kills_after_a_merge: u64,
     kills_in_the_flush: u64,
     kills_at_random: u64,
+    /// Kills after a helper merge was called, before it returned.
+    kills_mid_merge: u64,
     /// Kills at random times that came before the child had opened the database.
     kills_before_open: u64,
     /// Kills that left the flush done, and that left a flush not written.
@@ -428,6 +435,10 @@ fn migrations_survive_sigkill_in_helper_merges_and_the_flush() {
 
             if killed {
                 figures.kills += 1;
+                let last = finished.reports.last().map(String::as_str);
+                if last.is_some_and(|line| line.starts_with("merging ")) {
+                    figures.kills_mid_merge += 1;
+                }
                 kills_this_migration += 1;
                 match plan {
                     KillPlan::AfterMerge(..) => figures.kills_after_a_merge += 1,
@@ -466,7 +477,7 @@ fn migrations_survive_sigkill_in_helper_merges_and_the_flush() {
         "{} migrations of {ENTRIES} entries in chunks of {CHUNK}, {} child runs, {} kills in \
          {:?}: {} right after a helper merge, {} during the flush ({} left it done, {} left it \
          undone), {} at random times ({} before the database was open; children took {:?} to \
-         open it on average)",
+         open it on average); {} landed in the middle of a helper merge",
         figures.migrations,
         figures.runs,
         figures.kills,
@@ -478,5 +489,13 @@ fn migrations_survive_sigkill_in_helper_merges_and_the_flush() {
         figures.kills_at_random,
         figures.kills_before_open,
         startup.mean(),
+        figures.kills_mid_merge,
+    );
+    assert!(
+        figures.kills_mid_merge > 0
+            && figures.flush_done_at_kill > 0
+            && figures.flush_absent_at_kill > 0,
+        "kills must land in the middle of a helper merge, and in the flush both after it was \
+         written and before (seed {seed}): {figures:?}"
     );
 }

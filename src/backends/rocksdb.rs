@@ -10,12 +10,14 @@ use std::{
     fmt,
     ops::Deref,
     path::Path,
-    sync::{Arc, Mutex, PoisonError},
+    sync::{Arc, Mutex, PoisonError, RwLock},
 };
 
+use librocksdb_sys as ffi;
 use rocksdb::{
-    checkpoint::Checkpoint, BoundColumnFamily, ColumnFamilyDescriptor, DBCompressionType,
-    DBRawIteratorWithThreadMode, ReadOptions, SnapshotWithThreadMode, WriteBatch, WriteOptions,
+    checkpoint::Checkpoint, AsColumnFamilyRef, BoundColumnFamily, ColumnFamilyDescriptor,
+    DBCompressionType, DBRawIteratorWithThreadMode, ReadOptions, SnapshotWithThreadMode,
+    WriteBatch, WriteOptions,
 };
 
 use crate::{
@@ -35,6 +37,12 @@ const DEFAULT_COLUMN_FAMILY: &str = "default";
 
 /// How many times `RocksDB::open_read_only` tries when a writer removed a file under it.
 const READ_ONLY_OPEN_ATTEMPTS: u64 = 10;
+
+/// Below this many free bytes on the database's file system, a new column family is created
+/// so that its handle survives a failure that RocksDB reports after creating the family
+/// ([`RocksDB::create_column_family`]). A new `OPTIONS` file, the write that fails on a full
+/// disk, takes a few KiB per column family.
+const LOW_SPACE: u64 = 64 << 20;
 
 /// Size of the identifier prefix of stored keys.
 pub const ID_SIZE: usize = 8;
@@ -112,8 +120,6 @@ impl From<DBOptions> for rocksdb::Options {
 fn list_column_families(path: &Path) -> Result<Vec<String>> {
     use std::{ffi::CStr, os::unix::ffi::OsStrExt, ptr};
 
-    use librocksdb_sys as ffi;
-
     let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|_| {
         Error::new(format!(
             "{} contains a NUL byte: it cannot name a database",
@@ -185,6 +191,10 @@ pub struct RocksDB {
 }
 
 struct Inner {
+    /// Column families created by [`RocksDB::create_column_family`], which `db`'s table of
+    /// handles does not hold. Declared before `db`, so that these handles are destroyed before
+    /// the database closes.
+    created_column_families: RwLock<HashMap<String, Arc<OwnedColumnFamily>>>,
     db: rocksdb::DB,
     /// Options for column families created after opening.
     options: rocksdb::Options,
@@ -194,6 +204,76 @@ struct Inner {
     merge_lock: Mutex<()>,
     /// Opened with `open_read_only`: every merge is refused.
     read_only: bool,
+}
+
+/// A column family handle that metaldb owns: one of [`Inner::created_column_families`].
+struct OwnedColumnFamily(*mut ffi::rocksdb_column_family_handle_t);
+
+// SAFETY: RocksDB's column family handles are immutable once created and may be used from any
+// thread, as rust-rocksdb's own handles are (`multi-threaded-cf`).
+#[allow(unsafe_code)]
+unsafe impl Send for OwnedColumnFamily {}
+#[allow(unsafe_code)]
+unsafe impl Sync for OwnedColumnFamily {}
+
+impl Drop for OwnedColumnFamily {
+    #[allow(unsafe_code)]
+    fn drop(&mut self) {
+        // SAFETY: the handle came from RocksDB, is destroyed once, here, and the database it
+        // belongs to is still open (see `Inner::created_column_families`).
+        unsafe { ffi::rocksdb_column_family_handle_destroy(self.0) };
+    }
+}
+
+/// A column family of the database: from the table of `rocksdb::DB`, or one of metaldb's own.
+enum ColumnFamily<'a> {
+    Table(Arc<BoundColumnFamily<'a>>),
+    Owned(Arc<OwnedColumnFamily>),
+}
+
+impl AsColumnFamilyRef for ColumnFamily<'_> {
+    fn inner(&self) -> *mut ffi::rocksdb_column_family_handle_t {
+        match self {
+            Self::Table(cf) => cf.inner(),
+            Self::Owned(cf) => cf.0,
+        }
+    }
+}
+
+impl Inner {
+    /// The column family `name`, if it exists.
+    fn column_family(&self, name: &str) -> Option<ColumnFamily<'_>> {
+        if let Some(cf) = self.db.cf_handle(name) {
+            return Some(ColumnFamily::Table(cf));
+        }
+        self.created_column_families
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+            .map(|cf| ColumnFamily::Owned(Arc::clone(cf)))
+    }
+}
+
+/// Whether the file system holding `path` has at least [`LOW_SPACE`] bytes free; `true` if
+/// it cannot tell.
+#[allow(unsafe_code)]
+fn has_ample_space(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+
+    let Ok(c_path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return true;
+    };
+    let mut stats = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: a NUL-terminated path, and room for the result, which is read only on success.
+    if unsafe { libc::statvfs(c_path.as_ptr(), stats.as_mut_ptr()) } != 0 {
+        return true;
+    }
+    // SAFETY: `statvfs` succeeded, so it filled `stats`.
+    let stats = unsafe { stats.assume_init() };
+    // Both fields are narrower than `u64` on 32-bit targets.
+    #[allow(clippy::useless_conversion)]
+    let free = u64::from(stats.f_bavail).saturating_mul(u64::from(stats.f_frsize));
+    free >= LOW_SPACE
 }
 
 impl fmt::Debug for RocksDB {
@@ -247,6 +327,7 @@ impl RocksDB {
         };
         let db = Self {
             inner: Arc::new(Inner {
+                created_column_families: RwLock::default(),
                 db,
                 options: db_options,
                 merge_lock: Mutex::new(()),
@@ -305,6 +386,7 @@ impl RocksDB {
         };
         let db = Self {
             inner: Arc::new(Inner {
+                created_column_families: RwLock::default(),
                 db,
                 options: db_options,
                 merge_lock: Mutex::new(()),
@@ -384,25 +466,103 @@ impl RocksDB {
     }
 
     /// Returns the underlying RocksDB handle.
+    ///
+    /// Its table of column family handles (`cf_handle`) holds every column family that existed
+    /// when the database was opened, and those that merges created since, except any created
+    /// while less than 64 MiB were free on the disk: metaldb creates those itself, so that a
+    /// full disk cannot leave a family without a handle, and they appear in the table once the
+    /// database is opened again.
     pub fn get_db_lock_guard(&self) -> impl Deref<Target = rocksdb::DB> + '_ {
         &self.inner.db
     }
 
+    /// The column family `name`, if it exists, whichever table holds its handle.
+    pub(crate) fn column_family_handle(&self, name: &str) -> Option<impl AsColumnFamilyRef + '_> {
+        self.inner.column_family(name)
+    }
+
     /// The column family `name`, created if missing. Called under the merge lock.
-    fn column_family(&self, name: &str) -> Result<Arc<BoundColumnFamily<'_>>> {
-        if let Some(cf) = self.inner.db.cf_handle(name) {
+    fn column_family(&self, name: &str) -> Result<ColumnFamily<'_>> {
+        if let Some(cf) = self.inner.column_family(name) {
             return Ok(cf);
         }
-        self.inner.db.create_cf(name, &self.inner.options)?;
-        Ok(self
-            .inner
-            .db
-            .cf_handle(name)
-            .expect("the column family was just created"))
+        if has_ample_space(self.inner.db.path()) {
+            self.inner.db.create_cf(name, &self.inner.options)?;
+            let cf = self.inner.db.cf_handle(name);
+            return Ok(ColumnFamily::Table(
+                cf.expect("the column family was just created"),
+            ));
+        }
+        self.create_column_family(name)
+    }
+
+    /// Creates the column family `name` and keeps its handle in
+    /// [`Inner::created_column_families`], even when RocksDB reports a failure after it created
+    /// the family.
+    ///
+    /// RocksDB records a new column family in its manifest, then writes a new `OPTIONS` file.
+    /// When that write fails (a full disk), the family exists but the creation fails, and
+    /// rust-rocksdb's `create_cf` drops the handle: every later creation would fail with
+    /// "Column family already exists" until the database is reopened. RocksDB's C function
+    /// for several families returns the handles of those it created, even on failure; so the
+    /// handle is kept, the merge fails with RocksDB's error, and the next merge, once there
+    /// is space, uses the family (empty: nothing was written to it).
+    ///
+    /// Used only when space is low: these handles are not in the table of the `rocksdb::DB`
+    /// that [`get_db_lock_guard`](Self::get_db_lock_guard) returns.
+    #[allow(unsafe_code)]
+    fn create_column_family(&self, name: &str) -> Result<ColumnFamily<'_>> {
+        use rocksdb::AsRawPtr;
+        use std::{ffi::CStr, ptr};
+
+        let c_name = std::ffi::CString::new(name).map_err(|_| {
+            Error::new(format!(
+                "the index name {name:?} contains a NUL byte: it cannot name a column family"
+            ))
+        })?;
+        let mut created = 0;
+        let mut error = ptr::null_mut();
+        // SAFETY: the database and options are alive for the call; one NUL-terminated name;
+        // RocksDB writes `created` and, on failure, a malloc'ed message to `error`, and returns
+        // a malloc'ed array of `created` handles, which each become owned once, below.
+        let handle = unsafe {
+            let handles = ffi::rocksdb_create_column_families(
+                self.inner.db.as_raw_ptr(),
+                self.inner.options.as_raw_ptr(),
+                1,
+                &c_name.as_ptr(),
+                &mut created,
+                &mut error,
+            );
+            let handle = (created == 1).then(|| Arc::new(OwnedColumnFamily(*handles)));
+            ffi::rocksdb_create_column_families_destroy(handles);
+            handle
+        };
+        if let Some(handle) = &handle {
+            self.inner
+                .created_column_families
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(name.to_owned(), Arc::clone(handle));
+        }
+        if !error.is_null() {
+            // SAFETY: a NUL-terminated message from RocksDB's allocator, freed once, here.
+            let message = unsafe {
+                let message = CStr::from_ptr(error).to_string_lossy().into_owned();
+                ffi::rocksdb_free(error.cast());
+                message
+            };
+            return Err(Error::new(format!(
+                "creating the column family of index {name:?} failed: {message}"
+            )));
+        }
+        Ok(ColumnFamily::Owned(handle.expect(
+            "RocksDB returns the handle of a family it created",
+        )))
     }
 
     /// Adds to `batch` the deletion of everything in a system column family.
-    fn clear_system_cf(&self, batch: &mut WriteBatch, cf: &Arc<BoundColumnFamily<'_>>) {
+    fn clear_system_cf(&self, batch: &mut WriteBatch, cf: &ColumnFamily<'_>) {
         let mut iter = self.inner.db.raw_iterator_cf(cf);
         iter.seek_to_last();
         let Some(last_key) = iter.key() else {
@@ -538,8 +698,8 @@ impl RocksDBSnapshot {
         Self { snapshot, db }
     }
 
-    fn column_family(&self, name: &str) -> Option<Arc<BoundColumnFamily<'_>>> {
-        self.db.db.cf_handle(name)
+    fn column_family(&self, name: &str) -> Option<ColumnFamily<'_>> {
+        self.db.column_family(name)
     }
 }
 
