@@ -50,7 +50,7 @@ export ROCKSDB_LIB_DIR ROCKSDB_STATIC SNAPPY_LIB_DIR SNAPPY_STATIC
 
 .PHONY: help rocksdb lib release quickstart migration-example install uninstall deb deb-symbols \
 	test rust-test derive-test c-test-release deb-test fmt-check lint cli-test fuzz-build fuzz-test fuzz-smoke fuzz go-test \
-	abi-check abi-baseline bench bench-c bench-cli
+	abi-check abi-baseline bench bench-c bench-cli tsan-test
 
 help:
 	@echo "make quickstart  build the library and run examples-c/quickstart.c against it"
@@ -58,10 +58,11 @@ help:
 	@echo "make install     install the optimized library, header, module map and metaldb.pc under PREFIX (/usr/local)"
 	@echo "make uninstall   remove what make install installed (same PREFIX, LIBDIR, DESTDIR)"
 	@echo "make deb         build the Debian packages libmetaldb1 and libmetaldb-dev into dist/"
-	@echo "make test        run every test: formatting, clippy, Rust tests, C tests (plain, ASan+UBSan, valgrind), a fuzz run, the Debian packages"
+	@echo "make test        run every test: formatting, clippy, Rust tests, C tests (plain, ASan+UBSan, valgrind, ThreadSanitizer), a fuzz run, the Debian packages"
 	@echo "make lint        formatting and clippy"
 	@echo "make rocksdb     compile RocksDB (optimized) once into $(ROCKSDB_DIR), for every other build"
 	@echo "make derive-test the metaldb-derive crate's compile-fail tests (no RocksDB; the derive tests that use metaldb run in rust-test)"
+	@echo "make tsan-test   the concurrency tests and the C programs that start threads under ThreadSanitizer"
 	@echo "make go-test     the Go binding (bindings/go): vet, tests under -race and cgocheck=2, against a staged install"
 	@echo "make abi-check   compare the built library and header with the 1.x ABI baseline (abi/metaldb-1.abi)"
 	@echo "make abi-baseline  regenerate abi/metaldb-1.abi from the built library (README, \"ABI stability\")"
@@ -272,6 +273,32 @@ fuzz-smoke: fuzz-build
 fuzz: fuzz-build
 	$(FUZZ_RUN) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 fuzz/corpus/c_abi
 
+# Race detection (RELIABILITY.md, "Races"): the Rust concurrency tests, and the C programs that
+# start threads (tests/ffi_c.rs, in its ThreadSanitizer mode), against the library built with
+# ThreadSanitizer. The stable toolchain accepts -Zsanitizer and -Zbuild-std under
+# RUSTC_BOOTSTRAP=1, as for the fuzz build; the standard library is rebuilt instrumented
+# (the rust-src component: `rustup component add rust-src`), since a lock of an uninstrumented
+# one looks like no synchronization at all. RocksDB, linked from `make rocksdb`, is not
+# instrumented: tests/tsan.supp lists the few of its internals ThreadSanitizer cannot see
+# synchronized. TSAN_ROUNDS scales the concurrency tests (METALDB_STRESS_ROUNDS), which run
+# 5-15 times slower under ThreadSanitizer.
+TSAN_ROUNDS ?= 30
+TSAN_DIR := $(CARGO_TARGET_DIR)/tsan
+TSAN_TRIPLE := $(shell rustc -vV | sed -n 's/^host: //p')
+TSAN_LIB := $(TSAN_DIR)/$(TSAN_TRIPLE)/debug
+TSAN_CARGO := RUSTC_BOOTSTRAP=1 RUSTFLAGS=-Zsanitizer=thread CARGO_TARGET_DIR=$(TSAN_DIR) \
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
+	$(CARGO)
+TSAN_BUILD := -Zbuild-std --target $(TSAN_TRIPLE) --features $(FEATURES)
+
+tsan-test: rocksdb
+	METALDB_STRESS_ROUNDS=$(TSAN_ROUNDS) $(TSAN_CARGO) test $(TSAN_BUILD) \
+		--test concurrency --test concurrent_forks -- --skip forks_merged_in_any_order
+	$(TSAN_CARGO) build $(TSAN_BUILD) --lib
+	ln -sf libmetaldb.so $(TSAN_LIB)/libmetaldb.so.$(MAJOR)
+	METALDB_TEST_LIB_DIR=$(TSAN_LIB) $(CARGO) test --features $(FEATURES) --test ffi_c -- \
+		--ignored c_programs_with_threads_pass_under_thread_sanitizer
+
 # The 1.x ABI (README, "ABI stability"): the header's prototypes, struct layouts, typedefs and
 # constants and the library's versioned exports, as abi/abi.py extracts them, against the
 # committed baseline. Additions pass; a removal or a change fails with a report. The library
@@ -366,7 +393,7 @@ py-test: wheel
 # RocksDB first, so that it is compiled once, before anything links it; the optimized library
 # next, which the install tests of rust-test and c-test-release use.
 test: rocksdb fmt-check release rust-test derive-test c-test-release lint cli-test fuzz-test fuzz-smoke abi-check \
-	go-test py-test deb-test
+	tsan-test go-test py-test deb-test
 
 # The benchmarks of BENCHMARKS.md, in an optimized build that links the optimized RocksDB of
 # `make rocksdb`.

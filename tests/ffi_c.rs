@@ -6,6 +6,10 @@
 //! failed`; an example passes when it exits with 0. Every program's output is printed (run
 //! with `--nocapture` to see it on success).
 //!
+//! A fourth way, ThreadSanitizer, runs the programs that start threads against a library built
+//! with ThreadSanitizer too: `make tsan-test` builds it and runs the ignored test
+//! `c_programs_with_threads_pass_under_thread_sanitizer` against it.
+//!
 //! The programs of `ffi-tests/fault-injection/` test what follows a panic inside the library.
 //! They are built against a library with the cargo feature `fault-injection` (built on first
 //! use, see `c_support::fault_injection_lib_dir`), with `METALDB_FAULT_INJECTION` defined.
@@ -57,6 +61,7 @@ enum Mode {
     Plain,
     Sanitizers,
     Valgrind,
+    ThreadSanitizer,
 }
 
 impl Mode {
@@ -65,6 +70,7 @@ impl Mode {
             Mode::Plain => "plain",
             Mode::Sanitizers => "asan-ubsan",
             Mode::Valgrind => "valgrind",
+            Mode::ThreadSanitizer => "tsan",
         }
     }
 }
@@ -104,6 +110,11 @@ struct Program {
     is_test: bool,
     library: Library,
 }
+
+/// The compiler flags of the ThreadSanitizer mode. The races it reports are in the library
+/// (built with ThreadSanitizer too) or in the program; the suppressions file names the RocksDB
+/// internals it cannot see synchronized, each with its reason.
+const THREAD_SANITIZER_FLAGS: [&str; 2] = ["-fsanitize=thread", "-fno-omit-frame-pointer"];
 
 /// The directory of the fault-injection test programs.
 const FAULT_INJECTION_DIR: &str = "ffi-tests/fault-injection";
@@ -180,6 +191,72 @@ fn compile(
     }
 }
 
+/// Runs `command`; the error is its report.
+fn run_reporting(command: &mut Command) -> Result<(), String> {
+    let (result, report) = run(command);
+    if result.status.success() {
+        Ok(())
+    } else {
+        Err(report)
+    }
+}
+
+/// The ThreadSanitizer runtime of the Rust toolchain, which the library built with
+/// ThreadSanitizer was instrumented for.
+fn rust_thread_sanitizer_runtime() -> PathBuf {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
+    let sysroot = run_ok(Command::new(&rustc).args(["--print", "sysroot"]));
+    let host = run_ok(Command::new(&rustc).arg("-vV"))
+        .lines()
+        .find_map(|line| line.strip_prefix("host: ").map(str::to_owned))
+        .expect("rustc -vV names the host");
+    let runtime = Path::new(sysroot.trim())
+        .join("lib/rustlib")
+        .join(host)
+        .join("lib/librustc-stable_rt.tsan.a");
+    assert!(
+        runtime.is_file(),
+        "{} is missing: the Rust toolchain ships it in its rust-std component",
+        runtime.display()
+    );
+    runtime
+}
+
+/// Compiles `source` with ThreadSanitizer's instrumentation, then links it to the library and
+/// to the Rust toolchain's ThreadSanitizer runtime, not the C compiler's: the library's
+/// instrumentation comes from a newer LLVM and calls entry points (`__tsan_memcpy`) that an
+/// older compiler's runtime lacks. `-rdynamic` exports the runtime to the library.
+fn compile_with_thread_sanitizer(source: &Path, output: &Path) -> Result<(), String> {
+    let object = output.with_extension("o");
+    run_reporting(
+        Command::new(cc())
+            .args(C_FLAGS)
+            .args(THREAD_SANITIZER_FLAGS)
+            .arg("-I")
+            .arg(include_dir())
+            .arg("-I")
+            .arg(repo().join("ffi-tests"))
+            .arg("-c")
+            .arg(source)
+            .arg("-o")
+            .arg(&object),
+    )?;
+    let lib = Library::Shipped.dir();
+    run_reporting(
+        Command::new(cc())
+            .arg(&object)
+            .arg("-o")
+            .arg(output)
+            .arg(format!("-L{}", lib.display()))
+            .arg("-lmetaldb")
+            .arg(format!("-Wl,-rpath,{}", lib.display()))
+            .arg("-Wl,--whole-archive")
+            .arg(rust_thread_sanitizer_runtime())
+            .args(["-Wl,--no-whole-archive", "-rdynamic"])
+            .args(["-lpthread", "-ldl", "-lm", "-lrt"]),
+    )
+}
+
 /// Writes, with the raw `rocksdb` crate, a database in metaldb's layout whose format version
 /// is not the one this library reads (see docs/format.md, "Version changes").
 fn write_incompatible_database(path: &Path) {
@@ -239,24 +316,34 @@ fn build_and_run(program: &Program, mode: Mode, dir: &Path) -> Result<String, St
     let work = dir.join(program.name.replace('/', "-"));
     fs::create_dir_all(&work).expect("create a work directory");
     let binary = work.join("program");
-    let extra: &[&str] = if mode == Mode::Sanitizers {
-        &SANITIZER_FLAGS
-    } else {
-        &[]
-    };
-    compile(&program.source, &binary, program.library, extra, &[])?;
+    match mode {
+        Mode::Sanitizers => compile(
+            &program.source,
+            &binary,
+            program.library,
+            &SANITIZER_FLAGS,
+            &[],
+        )?,
+        Mode::ThreadSanitizer => compile_with_thread_sanitizer(&program.source, &binary)?,
+        Mode::Plain | Mode::Valgrind => {
+            compile(&program.source, &binary, program.library, &[], &[])?
+        }
+    }
 
-    if mode == Mode::Sanitizers {
-        // The sanitizer runtimes are really linked in: the mode is not a plain run.
+    // The sanitizer runtimes are really linked in: the mode is not a plain run.
+    let required: &[&str] = match mode {
+        Mode::Sanitizers => &["__asan_init", "__ubsan_handle_"],
+        Mode::ThreadSanitizer => &["__tsan_init"],
+        Mode::Plain | Mode::Valgrind => &[],
+    };
+    if !required.is_empty() {
         let symbols = run_ok(Command::new("nm").arg(&binary));
-        for symbol in ["__asan_init", "__ubsan_handle_"] {
-            if !symbols.contains(symbol) {
-                return Err(format!(
-                    "{} does not reference {}",
-                    binary.display(),
-                    symbol
-                ));
-            }
+        if let Some(symbol) = required.iter().find(|symbol| !symbols.contains(*symbol)) {
+            return Err(format!(
+                "{} does not reference {}",
+                binary.display(),
+                symbol
+            ));
         }
     }
 
@@ -270,7 +357,7 @@ fn build_and_run(program: &Program, mode: Mode, dir: &Path) -> Result<String, St
     fs::create_dir_all(&tmp).expect("create a temporary directory");
 
     let mut command = match mode {
-        Mode::Plain | Mode::Sanitizers => Command::new(&binary),
+        Mode::Plain | Mode::Sanitizers | Mode::ThreadSanitizer => Command::new(&binary),
         Mode::Valgrind => {
             let mut command = Command::new("valgrind");
             command.args([
@@ -300,7 +387,14 @@ fn build_and_run(program: &Program, mode: Mode, dir: &Path) -> Result<String, St
             "ASAN_OPTIONS",
             "detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1",
         )
-        .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
+        .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+        .env(
+            "TSAN_OPTIONS",
+            format!(
+                "halt_on_error=1 second_deadlock_stack=1 suppressions={}",
+                tsan_suppressions().display()
+            ),
+        );
     let (output, report) = run(&mut command);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let report = format!("=== {} [{}] ===\n{}", program.name, mode.name(), report);
@@ -316,16 +410,37 @@ fn build_and_run(program: &Program, mode: Mode, dir: &Path) -> Result<String, St
     Ok(report)
 }
 
-/// Builds and runs every program in `mode`, a few at a time, and fails with the reports of
-/// the ones that failed.
+/// The ThreadSanitizer suppressions: RocksDB internals only, each with its reason.
+fn tsan_suppressions() -> PathBuf {
+    repo().join("tests").join("tsan.supp")
+}
+
+/// Whether a C program starts threads of its own.
+fn starts_threads(program: &Program) -> bool {
+    fs::read_to_string(&program.source)
+        .unwrap_or_else(|err| panic!("read {}: {}", program.source.display(), err))
+        .contains("pthread_create")
+}
+
+/// Builds and runs every program in `mode` (under ThreadSanitizer, every program that starts
+/// threads), a few at a time, and fails with the reports of the ones that failed.
 fn run_all(mode: Mode) {
     require_tool(&cc(), "build-essential");
     require_tool("nm", "binutils");
     if mode == Mode::Valgrind {
         require_tool("valgrind", "valgrind");
     }
+    let mut programs = programs();
+    if mode == Mode::ThreadSanitizer {
+        programs.retain(|program| program.library == Library::Shipped && starts_threads(program));
+        assert!(
+            programs.len() >= 3,
+            "too few C programs start threads: {:?}",
+            programs
+        );
+    }
     let dir = scratch_dir(mode.name());
-    let queue = Mutex::new(programs());
+    let queue = Mutex::new(programs);
     let results = Mutex::new(Vec::new());
     let workers = thread::available_parallelism()
         .map_or(2, |n| n.get())
@@ -377,6 +492,27 @@ fn c_programs_pass_under_address_and_undefined_behavior_sanitizers() {
 #[test]
 fn c_programs_pass_under_valgrind_without_leaks() {
     run_all(Mode::Valgrind);
+}
+
+/// The library, built with ThreadSanitizer, sees the threads of the C programs that start
+/// them: a data race in the library or the program fails the program. Needs that library in
+/// `METALDB_TEST_LIB_DIR`: `make tsan-test` builds it and runs this test (part of `make test`).
+#[test]
+#[ignore = "needs the library built with ThreadSanitizer: run by `make tsan-test`"]
+fn c_programs_with_threads_pass_under_thread_sanitizer() {
+    let symbols = run_ok(
+        Command::new("nm")
+            .args(["-D", "--undefined-only"])
+            .arg(shared_library()),
+    );
+    assert!(
+        symbols.contains("__tsan_func_entry"),
+        "{} is not built with ThreadSanitizer: `make tsan-test` builds one and points \
+         METALDB_TEST_LIB_DIR at it",
+        shared_library().display()
+    );
+    assert!(tsan_suppressions().is_file(), "tests/tsan.supp is missing");
+    run_all(Mode::ThreadSanitizer);
 }
 
 #[test]

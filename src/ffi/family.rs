@@ -20,6 +20,7 @@ use std::{
 
 use super::{
     boundary::reporting_read_errors,
+    iter::IterChild,
     status::{FfiError, MDB_ERR_BORROWED, MDB_ERR_POISONED, MDB_ERR_WRONG_TYPE},
 };
 use crate::{
@@ -215,25 +216,6 @@ impl IndexChild {
             .as_mut()
             .ok_or_else(|| FfiError::stale("index handle"))
     }
-}
-
-/// Entries read ahead by an iterator handle: keys and values, in order.
-pub(crate) type Window = std::collections::VecDeque<(Vec<u8>, Vec<u8>)>;
-
-/// An iterator handle's state: a window of entries read ahead from its index, so that it
-/// holds no borrow of the index between calls. Its index refuses writes while it lives, so
-/// the window never goes stale.
-pub(crate) struct IterChild {
-    /// The index iterated over.
-    pub(crate) index: ChildId,
-    /// For a persistent iterator, the hidden entry index that stores its position.
-    pub(crate) position: Option<ChildId>,
-    /// Where the next window starts, or `None` once the index is exhausted.
-    pub(crate) next_from: Option<Vec<u8>>,
-    /// Entries read ahead, in order.
-    pub(crate) window: Window,
-    /// The entry returned by the last step; the caller borrows its bytes.
-    pub(crate) current: Option<(Vec<u8>, Vec<u8>)>,
 }
 
 /// A child handle's state.

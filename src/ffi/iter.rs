@@ -1,17 +1,25 @@
 //! `mdb_iter`: iteration over an index, plain or persistent.
 
-use std::sync::Arc;
+use std::{mem, sync::Arc};
 
 use super::{
     boundary::{ffi_boundary, ffi_boundary_infallible, reporting_read_errors},
-    family::{AnyIndex, Child, ChildHandle, ChildId, FamilyState, IterChild, Window},
+    family::{AnyIndex, Child, ChildHandle, ChildId, FamilyState},
     handle::{free_handle, into_handle, try_ref, Castable, HandleKind, Out},
     status::{mdb_status, FfiError},
 };
-use crate::{indexes::IndexIterator, migration::IteratorPosition, BinaryValue};
+use crate::{indexes::IndexIterator, migration::IteratorPosition, BinaryKey, BinaryValue};
 
-/// How many entries an iterator reads ahead at a time.
-const WINDOW: usize = 128;
+/// How many entries an iterator reads ahead at first. Each window that fills up is followed by
+/// one twice its size, up to [`MAX_WINDOW`]: a short iteration reads little it does not use,
+/// and a long one pays the cost of starting a window (a new RocksDB iterator and its seek,
+/// about 16 000 instructions) once per thousand entries, not once per hundred.
+const FIRST_WINDOW: usize = 128;
+/// The most entries an iterator reads ahead at a time.
+const MAX_WINDOW: usize = 1024;
+/// A window stops growing once it holds this many bytes, whatever its number of entries (but
+/// holds at least one entry), so that large values do not make it large.
+const WINDOW_BYTES: usize = 1 << 20;
 
 /// An iterator over the entries of an index, in key order. Keys of lists and sparse lists are
 /// positions as 8-byte big-endian integers; values of key sets are empty.
@@ -27,23 +35,133 @@ impl Castable for mdb_iter {
     const KIND: HandleKind = HandleKind::Iter;
 }
 
-/// Reads up to `WINDOW` entries of an `IndexIterator` from `from`, plus the key after them.
-fn read<I, K>(
+/// An entry as an iterator lends it: its key and its value.
+type KeyValue<'a> = (&'a [u8], &'a [u8]);
+
+/// Entries read ahead by an iterator, packed into one buffer that every window of the
+/// iterator reuses: once the buffer has grown to the size of a window, reading ahead allocates
+/// nothing, where a key and a value of their own would cost two allocations and two frees per
+/// entry.
+#[derive(Default)]
+struct Window {
+    /// The entries' bytes, one after the other: each entry's key, then its value.
+    bytes: Vec<u8>,
+    /// Where each entry's key and value end in `bytes`; an entry starts where the one before
+    /// it ends.
+    ends: Vec<(usize, usize)>,
+    /// How many entries have been taken; the last one taken is the one the caller borrows.
+    taken: usize,
+}
+
+impl Window {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+        self.taken = 0;
+    }
+
+    fn push(&mut self, key: &[u8], value: &[u8]) {
+        self.bytes.extend_from_slice(key);
+        let key_end = self.bytes.len();
+        self.bytes.extend_from_slice(value);
+        self.ends.push((key_end, self.bytes.len()));
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether every entry read ahead has been taken.
+    fn is_exhausted(&self) -> bool {
+        self.taken == self.ends.len()
+    }
+
+    /// The key and value of the `i`th entry.
+    fn entry(&self, i: usize) -> KeyValue<'_> {
+        let start = i.checked_sub(1).map_or(0, |before| self.ends[before].1);
+        let (key_end, value_end) = self.ends[i];
+        (&self.bytes[start..key_end], &self.bytes[key_end..value_end])
+    }
+
+    /// Takes the next entry, if any is left.
+    fn take(&mut self) -> Option<KeyValue<'_>> {
+        if self.is_exhausted() {
+            return None;
+        }
+        self.taken += 1;
+        Some(self.entry(self.taken - 1))
+    }
+
+    /// The entry taken last, which the caller borrows.
+    fn current(&self) -> Option<KeyValue<'_>> {
+        self.taken.checked_sub(1).map(|i| self.entry(i))
+    }
+
+    /// The key of the entry the next [`take`](Self::take) returns, if it is read ahead.
+    fn next_key(&self) -> Option<&[u8]> {
+        (!self.is_exhausted()).then(|| self.entry(self.taken).0)
+    }
+}
+
+/// An iterator handle's state: a window of entries read ahead from its index, so that it
+/// holds no borrow of the index between calls. Its index refuses writes while it lives, so
+/// the window never goes stale.
+pub(crate) struct IterChild {
+    /// The index iterated over.
+    pub(crate) index: ChildId,
+    /// For a persistent iterator, the hidden entry index that stores its position.
+    pub(crate) position: Option<ChildId>,
+    /// Where the next window starts, or `None` once the index is exhausted.
+    pub(crate) next_from: Option<Vec<u8>>,
+    /// Entries read ahead; the last one taken is the entry the caller borrows.
+    window: Window,
+}
+
+/// How the bytes an index stores become the bytes its iterator lends.
+#[derive(Clone, Copy)]
+enum Lent {
+    /// As stored (maps).
+    Bytes,
+    /// Keys as stored, values empty, as documented for key sets.
+    Keys,
+    /// Positions as 8-byte big-endian integers (lists and sparse lists).
+    Positions,
+}
+
+impl Lent {
+    fn push(self, window: &mut Window, key: &[u8], value: &[u8]) {
+        match self {
+            Self::Bytes => window.push(key, value),
+            Self::Keys => window.push(key, &[]),
+            Self::Positions => window.push(&u64::read(key).to_be_bytes(), value),
+        }
+    }
+
+    fn key(self, key: &[u8]) -> Vec<u8> {
+        match self {
+            Self::Bytes | Self::Keys => key.to_vec(),
+            Self::Positions => u64::read(key).to_be_bytes().to_vec(),
+        }
+    }
+}
+
+/// Reads the next window of an `IndexIterator` from `from` into `window`, as bytes: up to
+/// twice as many entries as `window` held (see [`FIRST_WINDOW`]), and returns the key after
+/// them.
+fn read<I: IndexIterator>(
     index: &I,
     from: Option<&I::Key>,
-    key_bytes: impl Fn(K) -> Vec<u8>,
-) -> (Window, Option<Vec<u8>>)
-where
-    I: IndexIterator,
-    I::Key: ToOwned<Owned = K>,
-{
-    let mut window = Window::with_capacity(WINDOW);
-    let mut iter = index.index_iter(from);
-    for (key, value) in iter.by_ref().take(WINDOW) {
-        window.push_back((key_bytes(key), value.into_bytes()));
+    lent: Lent,
+    window: &mut Window,
+) -> Option<Vec<u8>> {
+    let size = (window.len() * 2).clamp(FIRST_WINDOW, MAX_WINDOW);
+    window.clear();
+    let mut entries = index.index_iter(from);
+    while window.len() < size && window.bytes.len() < WINDOW_BYTES {
+        let (key, value) = entries.next_bytes()?;
+        lent.push(window, key, value);
     }
-    let next_from = iter.next().map(|(key, _)| key_bytes(key));
-    (window, next_from)
+    entries.next_bytes().map(|(key, _)| lent.key(key))
 }
 
 fn position(from: &[u8]) -> Result<Option<u64>, FfiError> {
@@ -59,18 +177,19 @@ fn position(from: &[u8]) -> Result<Option<u64>, FfiError> {
     Ok(Some(u64::from_be_bytes(bytes)))
 }
 
-/// Reads the window of `index` that starts at `from` (empty: at the start).
-pub(crate) fn read_window(
+/// Reads the window of `index` that starts at `from` (empty: at the start) into `window`;
+/// returns where the next window starts, or `None` if this one reaches the end of the index.
+fn read_window(
     index: &AnyIndex,
     from: &[u8],
-) -> Result<(Window, Option<Vec<u8>>), FfiError> {
+    window: &mut Window,
+) -> Result<Option<Vec<u8>>, FfiError> {
     let from_key = (!from.is_empty()).then_some(from);
-    let be = |position: u64| position.to_be_bytes().to_vec();
     Ok(match index {
-        AnyIndex::Map(map) => read(map, from_key, |key| key),
-        AnyIndex::KeySet(set) => read(set, from_key, |key| key),
-        AnyIndex::List(list) => read(list, position(from)?.as_ref(), be),
-        AnyIndex::SparseList(list) => read(list, position(from)?.as_ref(), be),
+        AnyIndex::Map(map) => read(map, from_key, Lent::Bytes, window),
+        AnyIndex::KeySet(set) => read(set, from_key, Lent::Keys, window),
+        AnyIndex::List(list) => read(list, position(from)?.as_ref(), Lent::Positions, window),
+        AnyIndex::SparseList(list) => read(list, position(from)?.as_ref(), Lent::Positions, window),
         AnyIndex::Entry(_) => {
             return Err(FfiError::invalid_argument("entries cannot be iterated"));
         }
@@ -93,8 +212,7 @@ pub(crate) fn add_iter(
         index,
         position,
         next_from: Some(from),
-        window: Window::new(),
-        current: None,
+        window: Window::default(),
     })))
 }
 
@@ -125,33 +243,47 @@ fn iter_mut(state: &mut FamilyState, id: ChildId) -> Result<&mut IterChild, FfiE
     }
 }
 
-/// Advances an iterator: returns the next entry, refilling the window when needed, and saves
-/// the position of a persistent iterator.
-fn step(state: &mut FamilyState, id: ChildId) -> Result<bool, FfiError> {
-    // The entries read ahead are the index's: once its handle is freed, they are stale too.
-    let index = iter_mut(state, id)?.index;
-    state.index(index)?;
+/// Reads the iterator's next window, once every entry of the last one has been taken. A
+/// failed read leaves the iterator where it was: the next step tries the same read again.
+fn refill(state: &mut FamilyState, id: ChildId) -> Result<(), FfiError> {
     let iter = iter_mut(state, id)?;
-    if iter.window.is_empty() {
-        if let Some(from) = iter.next_from.clone() {
-            let index_id = iter.index;
-            let index = state.index(index_id)?.index()?;
-            let (window, next_from) = reporting_read_errors(|| read_window(index, &from))?;
-            let iter = iter_mut(state, id)?;
+    let Some(from) = iter.next_from.take() else {
+        return Ok(());
+    };
+    // The window is taken out of the iterator (its buffers move, nothing is copied) while the
+    // index is borrowed from the same state.
+    let mut window = mem::take(&mut iter.window);
+    let index_id = iter.index;
+    let read =
+        reporting_read_errors(|| read_window(state.index(index_id)?.index()?, &from, &mut window));
+    let iter = iter_mut(state, id)?;
+    match read {
+        Ok(next_from) => {
             iter.window = window;
             iter.next_from = next_from;
+            Ok(())
+        }
+        Err(err) => {
+            window.clear();
+            iter.window = window;
+            iter.next_from = Some(from);
+            Err(err)
         }
     }
+}
+
+/// Saves the position of a persistent iterator after a step: the key it resumes from, or its
+/// end. An ended iterator then releases its position, as in Rust: its name is free again.
+fn save_position(
+    state: &mut FamilyState,
+    id: ChildId,
+    position_id: ChildId,
+) -> Result<(), FfiError> {
     let iter = iter_mut(state, id)?;
-    iter.current = iter.window.pop_front();
-    let found = iter.current.is_some();
-    let Some(position_id) = iter.position else {
-        return Ok(found);
-    };
     let next_key = iter
         .window
-        .front()
-        .map(|(key, _)| key.clone())
+        .next_key()
+        .map(<[u8]>::to_vec)
         .or_else(|| iter.next_from.clone());
     let ended = next_key.is_none();
     let saved = match next_key {
@@ -163,11 +295,31 @@ fn step(state: &mut FamilyState, id: ChildId) -> Result<bool, FfiError> {
         _ => unreachable!("positions are stored in entries"),
     }
     if ended {
-        // An ended iterator holds no position, as in Rust: its name is free again.
         iter_mut(state, id)?.position = None;
         state.remove(position_id);
     }
-    Ok(found)
+    Ok(())
+}
+
+/// Advances an iterator: returns the next entry, refilling the window when needed, and saves
+/// the position of a persistent iterator.
+fn step(state: &mut FamilyState, id: ChildId) -> Result<Option<KeyValue<'_>>, FfiError> {
+    let iter = iter_mut(state, id)?;
+    let (index, position, exhausted) = (iter.index, iter.position, iter.window.is_exhausted());
+    // The entries read ahead are the index's: once its handle is freed, they are stale too.
+    state.index(index)?;
+    if exhausted {
+        refill(state, id)?;
+    }
+    let Some(position_id) = position else {
+        return Ok(iter_mut(state, id)?.window.take());
+    };
+    let found = iter_mut(state, id)?.window.take().is_some();
+    save_position(state, id, position_id)?;
+    if !found {
+        return Ok(None);
+    }
+    Ok(iter_mut(state, id)?.window.current())
 }
 
 /// Advances the iterator and lends the next entry.
@@ -204,13 +356,14 @@ pub unsafe extern "C" fn mdb_iter_next(
         let out_value_len = Out::new(out_value_len, "out_value_len")?;
         let out_found = Out::new(out_found, "out_found")?;
         let mut state = handle.family.lock()?;
-        let found = step(&mut state, handle.id)?;
-        if let Some((key, value)) = &iter_mut(&mut state, handle.id)?.current {
+        let entry = step(&mut state, handle.id)?;
+        if let Some((key, value)) = entry {
             out_key.write(key.as_ptr());
             out_key_len.write(key.len());
             out_value.write(value.as_ptr());
             out_value_len.write(value.len());
         }
+        let found = entry.is_some();
         out_found.write(found);
         Ok(())
     })
@@ -226,4 +379,57 @@ pub unsafe extern "C" fn mdb_iter_free(iter: *mut mdb_iter) {
         // SAFETY: NULL or a live iterator handle, freed once per the contract.
         unsafe { free_handle(iter, "iter") }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Entries of every shape, empty keys and values among them.
+    const ENTRIES: [KeyValue<'static>; 4] = [
+        (b"a", b"first"),
+        (b"", b"empty key"),
+        (b"empty value", b""),
+        (b"", b""),
+    ];
+
+    fn filled() -> Window {
+        let mut window = Window::default();
+        for (key, value) in ENTRIES {
+            window.push(key, value);
+        }
+        window
+    }
+
+    #[test]
+    fn a_window_gives_back_each_entry_it_packed_in_order() {
+        let mut window = filled();
+        for (i, entry) in ENTRIES.into_iter().enumerate() {
+            assert_eq!(window.next_key(), Some(entry.0), "entry {}", i);
+            assert_eq!(window.take(), Some(entry), "entry {}", i);
+            assert_eq!(window.current(), Some(entry), "entry {}", i);
+        }
+        assert!(window.is_exhausted());
+        assert_eq!(window.next_key(), None);
+        assert_eq!(window.take(), None);
+        // The last entry stays lent until the window is refilled.
+        assert_eq!(window.current(), Some(ENTRIES[3]));
+    }
+
+    #[test]
+    fn a_refilled_window_reuses_its_buffer() {
+        let mut window = filled();
+        while window.take().is_some() {}
+        let (bytes, ends) = (window.bytes.as_ptr(), window.ends.as_ptr());
+        window.clear();
+        assert_eq!(window.current(), None);
+        for (key, value) in ENTRIES {
+            window.push(key, value);
+        }
+        assert_eq!(window.take(), Some(ENTRIES[0]));
+        assert!(
+            window.bytes.as_ptr() == bytes && window.ends.as_ptr() == ends,
+            "a refill of the same size reallocated the window"
+        );
+    }
 }

@@ -104,6 +104,12 @@ where
         Self::new(view.iter_bytes(&from))
     }
 
+    /// The next entry's key and value as the index stores them, not decoded: for callers that
+    /// pass the bytes on (the C ABI's iterators), which then pay no allocation per entry.
+    pub(crate) fn next_bytes(&mut self) -> Option<(&[u8], &[u8])> {
+        self.base_iter.next()
+    }
+
     /// Turns this iterator into one over the keys only; values are not decoded.
     #[must_use]
     pub fn skip_values(self) -> Keys<'a, K> {
