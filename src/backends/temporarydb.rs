@@ -9,7 +9,7 @@ use std::{
 use crate::{
     backends::check_database,
     db::{Iter, Iterator as BytesIterator},
-    views::{Change, ResolvedAddress},
+    views::{ChangeRef, ResolvedAddress},
     Database, Patch, Result, Snapshot,
 };
 
@@ -62,13 +62,13 @@ impl TemporaryDB {
             if changes.is_cleared() {
                 data.clear();
             }
-            for (key, change) in changes.data {
+            for (key, change) in changes.data.iter() {
                 match change {
-                    Change::Put(value) => {
-                        data.insert(key, value);
+                    ChangeRef::Put(value) => {
+                        data.insert(key.to_vec(), value.to_vec());
                     }
-                    Change::Delete => {
-                        data.remove(&key);
+                    ChangeRef::Delete => {
+                        data.remove(key);
                     }
                 }
             }
