@@ -50,7 +50,7 @@ export ROCKSDB_LIB_DIR ROCKSDB_STATIC SNAPPY_LIB_DIR SNAPPY_STATIC
 
 .PHONY: help rocksdb lib release quickstart migration-example install uninstall deb deb-symbols \
 	test rust-test derive-test c-test-release deb-test fmt-check lint cli-test fuzz-build fuzz-test fuzz-smoke fuzz go-test \
-	abi-check abi-baseline bench bench-c bench-cli tsan-test
+	abi-check abi-baseline bench bench-c bench-cli bench-instructions bench-memory bench-smoke tsan-test
 
 help:
 	@echo "make quickstart  build the library and run examples-c/quickstart.c against it"
@@ -58,7 +58,7 @@ help:
 	@echo "make install     install the optimized library, header, module map and metaldb.pc under PREFIX (/usr/local)"
 	@echo "make uninstall   remove what make install installed (same PREFIX, LIBDIR, DESTDIR)"
 	@echo "make deb         build the Debian packages libmetaldb1 and libmetaldb-dev into dist/"
-	@echo "make test        run every test: formatting, clippy, Rust tests, C tests (plain, ASan+UBSan, valgrind, ThreadSanitizer), a fuzz run, the Debian packages"
+	@echo "make test        run every test: formatting, clippy, Rust tests, C tests (plain, ASan+UBSan, valgrind, ThreadSanitizer), a fuzz run, a benchmark smoke run, the Debian packages"
 	@echo "make lint        formatting and clippy"
 	@echo "make rocksdb     compile RocksDB (optimized) once into $(ROCKSDB_DIR), for every other build"
 	@echo "make derive-test the metaldb-derive crate's compile-fail tests (no RocksDB; the derive tests that use metaldb run in rust-test)"
@@ -71,6 +71,9 @@ help:
 	@echo "make fuzz        fuzz the C ABI for FUZZ_SECONDS (3600), growing fuzz/corpus/c_abi"
 	@echo "make bench       metaldb against raw RocksDB (benches/engine.rs), with the ratio table"
 	@echo "make bench-c     the C ABI (the library make install ships) against the Rust API; BENCH_C_ARGS=--items 1000"
+	@echo "make bench-instructions  instructions (callgrind) and wall clock of the Rust API and the C ABI against raw RocksDB; BENCH_INSTRUCTIONS_ARGS=--items 1000"
+	@echo "make bench-memory  peak heap of a fork holding 100k and 1M changes, against their bytes"
+	@echo "make bench-smoke the instruction-count mode at 200 items: every side and workload runs (no figure checked)"
 
 # librocksdb-sys compiles RocksDB and Snappy (opt-level 3, so -O3) when ROCKSDB_LIB_DIR is
 # not set; the release build of the library with the project's features does that, and the two
@@ -393,7 +396,7 @@ py-test: wheel
 # RocksDB first, so that it is compiled once, before anything links it; the optimized library
 # next, which the install tests of rust-test and c-test-release use.
 test: rocksdb fmt-check release rust-test derive-test c-test-release lint cli-test fuzz-test fuzz-smoke abi-check \
-	tsan-test go-test py-test deb-test
+	tsan-test bench-smoke go-test py-test deb-test
 
 # The benchmarks of BENCHMARKS.md, in an optimized build that links the optimized RocksDB of
 # `make rocksdb`.
@@ -419,3 +422,18 @@ bench-cli:
 # The C side is built against the library `make install` ships ($(RELEASE_LIB)).
 bench-c: release
 	METALDB_BENCH_LIB_DIR=$(RELEASE_LIB) $(CARGO) bench --bench c_abi -- $(BENCH_C_ARGS)
+
+# The instruction-count mode (BENCHMARKS.md, "Instructions"): benches/callgrind.py runs
+# benches/instructions.rs and benches/c_abi.c (against the optimized library of `make release`)
+# under valgrind's callgrind, then natively, and prints the table at 1k, 10k and 100k items.
+bench-instructions: release
+	METALDB_BENCH_LIB_DIR=$(RELEASE_LIB) python3 benches/callgrind.py $(BENCH_INSTRUCTIONS_ARGS)
+
+# The same at 200 items, once: checks that every side runs every workload and yields a count,
+# and asserts no figure (part of `make test`; a few seconds once built).
+bench-smoke: release
+	METALDB_BENCH_LIB_DIR=$(RELEASE_LIB) python3 benches/callgrind.py --smoke
+
+# Peak heap of a fork holding 100 000 and 1 000 000 changes (BENCHMARKS.md, "Memory").
+bench-memory: rocksdb
+	$(CARGO) bench --bench fork_memory

@@ -215,6 +215,59 @@ static bool map_holds(mdb_db *db, uint32_t key) {
     return found;
 }
 
+/* The timed sections are functions of their own, never inlined, so that callgrind can count
+ * their instructions alone (`--toggle-collect=measured_*`, benches/callgrind.py). */
+#define MEASURED static __attribute__((noinline))
+
+MEASURED void measured_map_put_merge_sync(mdb_db *db, uint32_t n) { fill_map(db, n, true); }
+
+/* Reads each key of `keys` and copies its value out; returns how many were wrong. */
+MEASURED uint32_t measured_map_random_reads(const mdb_map *map, const uint32_t *keys, uint32_t n) {
+    uint32_t i, wrong = 0;
+    for (i = 0; i < n; i++) {
+        uint8_t key[4];
+        mdb_bytes value = {0};
+        bool found = false;
+        encode_key(key, keys[i]);
+        CHECK(mdb_map_get(map, key, sizeof key, &value, &found));
+        if (!found || !value_matches(value.data, value.len, MAP_VALUE_LEN, keys[i])) {
+            wrong++;
+        }
+        mdb_bytes_free(&value);
+    }
+    return wrong;
+}
+
+/* Iterates over the whole map, decoding each key and copying each value out; returns the
+ * number of entries and adds the wrong ones to `*wrong`. */
+MEASURED uint32_t measured_map_iteration(const mdb_map *map, uint32_t *wrong) {
+    mdb_iter *iter = NULL;
+    uint8_t copy[MAP_VALUE_LEN];
+    uint32_t count = 0;
+    CHECK(mdb_map_iter(map, NULL, 0, &iter));
+    for (;;) {
+        const uint8_t *key, *value;
+        size_t key_len, value_len;
+        bool found = false;
+        CHECK(mdb_iter_next(iter, &key, &key_len, &value, &value_len, &found));
+        if (!found) {
+            break;
+        }
+        /* Decoded and copied out, as the Rust side's iterator decodes into a `Vec<u8>`. */
+        if (key_len != 4 || value_len > sizeof copy || decode_key(key) != count) {
+            (*wrong)++;
+        } else {
+            memcpy(copy, value, value_len);
+            if (!value_matches(copy, value_len, MAP_VALUE_LEN, count)) {
+                (*wrong)++;
+            }
+        }
+        count++;
+    }
+    mdb_iter_free(iter);
+    return count;
+}
+
 static void map_insert_merge_sync(uint32_t n) {
     mdb_db *db = open_db("map_insert_merge_sync");
     struct instant start, time;
@@ -222,7 +275,7 @@ static void map_insert_merge_sync(uint32_t n) {
      * after the first does in benches/engine.rs. */
     fill_map(db, n, true);
     start = now();
-    fill_map(db, n, true);
+    measured_map_put_merge_sync(db, n);
     time = elapsed(start);
     report("map_insert_merge_sync", n, time,
            n == 0 || (map_holds(db, 0) && map_holds(db, n - 1)) ? NULL
@@ -235,23 +288,13 @@ static void map_random_reads(uint32_t n) {
     uint32_t *keys = shuffled_keys(n);
     mdb_snapshot *snapshot = NULL;
     mdb_map *map = NULL;
-    uint32_t i, wrong = 0;
+    uint32_t wrong = 0;
     struct instant start, time;
     fill_map(db, n, false);
     db = reopen_db(db, "map_random_reads");
     map = snapshot_map(db, &snapshot);
     start = now();
-    for (i = 0; i < n; i++) {
-        uint8_t key[4];
-        mdb_bytes value = {0};
-        bool found = false;
-        encode_key(key, keys[i]);
-        CHECK(mdb_map_get(map, key, sizeof key, &value, &found));
-        if (!found || !value_matches(value.data, value.len, MAP_VALUE_LEN, keys[i])) {
-            wrong++;
-        }
-        mdb_bytes_free(&value);
-    }
+    wrong = measured_map_random_reads(map, keys, n);
     time = elapsed(start);
     report("map_random_reads", n, time, wrong ? "a value read is missing or wrong" : NULL);
     mdb_map_free(map);
@@ -264,35 +307,13 @@ static void map_iteration(uint32_t n) {
     mdb_db *db = open_db("map_iteration");
     mdb_snapshot *snapshot = NULL;
     mdb_map *map = NULL;
-    mdb_iter *iter = NULL;
-    uint8_t copy[MAP_VALUE_LEN];
     uint32_t count = 0, wrong = 0;
     struct instant start, time;
     fill_map(db, n, false);
     db = reopen_db(db, "map_iteration");
     map = snapshot_map(db, &snapshot);
     start = now();
-    CHECK(mdb_map_iter(map, NULL, 0, &iter));
-    for (;;) {
-        const uint8_t *key, *value;
-        size_t key_len, value_len;
-        bool found = false;
-        CHECK(mdb_iter_next(iter, &key, &key_len, &value, &value_len, &found));
-        if (!found) {
-            break;
-        }
-        /* Decoded and copied out, as the Rust side's iterator decodes into a `Vec<u8>`. */
-        if (key_len != 4 || value_len > sizeof copy || decode_key(key) != count) {
-            wrong++;
-        } else {
-            memcpy(copy, value, value_len);
-            if (!value_matches(copy, value_len, MAP_VALUE_LEN, count)) {
-                wrong++;
-            }
-        }
-        count++;
-    }
-    mdb_iter_free(iter);
+    count = measured_map_iteration(map, &wrong);
     time = elapsed(start);
     report("map_iteration", n, time,
            count != n ? "the iteration did not visit every key"
@@ -321,6 +342,8 @@ static void push_list(mdb_db *db, uint32_t n) {
     mdb_fork_free(fork);
 }
 
+MEASURED void measured_list_push_merge(mdb_db *db, uint32_t n) { push_list(db, n); }
+
 static void list_push_merge(uint32_t n) {
     mdb_db *db = open_db("list_push_merge");
     mdb_snapshot *snapshot = NULL;
@@ -331,7 +354,7 @@ static void list_push_merge(uint32_t n) {
     struct instant start, time;
     push_list(db, n);
     start = now();
-    push_list(db, n);
+    measured_list_push_merge(db, n);
     time = elapsed(start);
     CHECK(mdb_snapshot_new(db, &snapshot));
     CHECK(mdb_access_list(mdb_snapshot_as_access(snapshot), NAME("list"), NULL, 0, &list));

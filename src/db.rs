@@ -12,8 +12,8 @@ use std::{
 
 use crate::{
     views::{
-        identifiers, AsReadonly, Change, ChangeSet, Iter, RawAccess, RawAccessMut, ResolvedAddress,
-        Snapshot, ViewChanges,
+        identifiers, metadata::INDEXES_POOL_NAME, AsReadonly, Change, ChangeSet, Iter, RawAccess,
+        RawAccessMut, ResolvedAddress, Snapshot, ViewChanges,
     },
     Result,
 };
@@ -121,12 +121,12 @@ pub trait DatabaseExt: Database {
                     Some(value) => Change::Put(value),
                     None => Change::Delete,
                 };
-                undo.data.insert(key.to_vec(), change);
+                undo.data.insert(key, change);
             }
             if changes.is_cleared() {
                 let mut iter = snapshot.iter(address, &[]);
                 while let Some((key, value)) = iter.next() {
-                    undo.data.insert(key.to_vec(), Change::Put(value.to_vec()));
+                    undo.data.insert(key, Change::Put(value.to_vec()));
                 }
             }
         }
@@ -368,6 +368,14 @@ impl WorkingPatch {
         self.changes.borrow_mut().cells[slot] = ChangesCell::Owned(changes);
     }
 
+    /// Writes an index's metadata record to the index pool. Only pool views borrow the pool,
+    /// each within one engine call, so it is free whenever an index is dropped.
+    fn write_metadata(&self, full_name: &[u8], record: Vec<u8>) {
+        let (slot, mut changes) = self.take_mut(&ResolvedAddress::system(INDEXES_POOL_NAME));
+        changes.data.insert(full_name, Change::Put(record));
+        self.put_back(slot, changes);
+    }
+
     /// Takes every change set out. Only called through `&mut Fork`, when no index is alive.
     fn drain(&mut self) -> impl std::iter::Iterator<Item = (ResolvedAddress, ViewChanges)> + '_ {
         let WorkingChanges { slots, cells } = self.changes.get_mut();
@@ -503,6 +511,9 @@ pub struct ChangesMut<'a> {
     /// Where the changes go back to in the fork's working patch.
     slot: Slot,
     fork: ForkRef<'a>,
+    /// The metadata record of the index whose changes these are, by its full name, to write to
+    /// the index pool with the changes (`IndexState` in views/metadata.rs says why).
+    metadata: Option<(Vec<u8>, Vec<u8>)>,
 }
 
 impl fmt::Debug for ChangesMut<'_> {
@@ -521,14 +532,19 @@ impl<'a> ChangesMut<'a> {
             changes: Some(changes),
             slot,
             fork,
+            metadata: None,
         }
     }
 }
 
 impl Drop for ChangesMut<'_> {
     fn drop(&mut self) {
+        let working_patch = self.fork.working_patch();
         if let Some(changes) = self.changes.take() {
-            self.fork.working_patch().put_back(self.slot, changes);
+            working_patch.put_back(self.slot, changes);
+        }
+        if let Some((full_name, record)) = self.metadata.take() {
+            working_patch.write_metadata(&full_name, record);
         }
     }
 }
@@ -540,6 +556,17 @@ impl ChangeSet for ChangesMut<'_> {
 
     fn as_mut(&mut self) -> Option<&mut ViewChanges> {
         self.changes.as_mut()
+    }
+
+    fn metadata_record(&mut self, full_name: &[u8]) -> Option<&mut Vec<u8>> {
+        let (name, record) = self
+            .metadata
+            .get_or_insert_with(|| (full_name.to_vec(), Vec::new()));
+        if name != full_name {
+            *name = full_name.to_vec();
+            record.clear();
+        }
+        Some(record)
     }
 }
 

@@ -101,6 +101,13 @@ impl ChangeSet for GenericChanges<'_> {
         }
     }
 
+    fn metadata_record(&mut self, full_name: &[u8]) -> Option<&mut Vec<u8>> {
+        match self {
+            Self::None | Self::Ref(_) => None,
+            Self::Mut(changes) => changes.metadata_record(full_name),
+        }
+    }
+
     fn as_mut(&mut self) -> Option<&mut ViewChanges> {
         match self {
             Self::None | Self::Ref(_) => None,

@@ -24,7 +24,7 @@ use crate::{
     backends::{check_database, check_version, stored_version, DB_METADATA, VERSION_NAME},
     error::ErrorKind,
     views::{
-        snapshot::Iterator as BytesIterator, Change, EmptyIterator, Iter, ResolvedAddress,
+        snapshot::Iterator as BytesIterator, ChangeRef, EmptyIterator, Iter, ResolvedAddress,
         ViewChanges,
     },
     CompressionType, DBOptions, Database, Error, Patch, Result, Snapshot,
@@ -612,15 +612,15 @@ impl RocksDB {
                     None => self.clear_system_cf(&mut batch, &cf),
                 }
             }
-            for (key, change) in changes.data {
+            for (key, change) in changes.data.iter() {
                 stored_key.clear();
                 if let Some(id_bytes) = &id_bytes {
                     stored_key.extend_from_slice(id_bytes);
                 }
-                stored_key.extend_from_slice(&key);
+                stored_key.extend_from_slice(key);
                 match change {
-                    Change::Put(value) => batch.put_cf(&cf, &stored_key, value),
-                    Change::Delete => batch.delete_cf(&cf, &stored_key),
+                    ChangeRef::Put(value) => batch.put_cf(&cf, &stored_key, value),
+                    ChangeRef::Delete => batch.delete_cf(&cf, &stored_key),
                 }
             }
         }
@@ -636,15 +636,10 @@ const BATCH_RECORD_OVERHEAD: usize = 16;
 /// The size of the write batch of `changes`' puts and deletes. Range deletes of cleared
 /// addresses are not counted: the batch grows for them if it must.
 fn batch_capacity(changes: &HashMap<ResolvedAddress, ViewChanges>) -> usize {
-    let records = changes.iter().flat_map(|(address, changes)| {
+    let records = changes.iter().map(|(address, changes)| {
         let prefix_len = address.id.map_or(0, |_| ID_SIZE);
-        changes.data.iter().map(move |(key, change)| {
-            let value_len = match change {
-                Change::Put(value) => value.len(),
-                Change::Delete => 0,
-            };
-            BATCH_RECORD_OVERHEAD + prefix_len + key.len() + value_len
-        })
+        let (bytes, count) = changes.data.data_len();
+        bytes + count * (BATCH_RECORD_OVERHEAD + prefix_len)
     });
     BATCH_HEADER_LEN + records.sum::<usize>()
 }

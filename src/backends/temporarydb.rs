@@ -8,7 +8,7 @@ use std::{
 
 use crate::{
     backends::check_database,
-    views::{snapshot::Iterator as BytesIterator, Change, Iter, ResolvedAddress},
+    views::{snapshot::Iterator as BytesIterator, ChangeRef, Iter, ResolvedAddress},
     Database, Patch, Result, Snapshot,
 };
 
@@ -61,13 +61,13 @@ impl TemporaryDB {
             if changes.is_cleared() {
                 data.clear();
             }
-            for (key, change) in changes.data {
+            for (key, change) in changes.data.iter() {
                 match change {
-                    Change::Put(value) => {
-                        data.insert(key, value);
+                    ChangeRef::Put(value) => {
+                        data.insert(key.to_vec(), value.to_vec());
                     }
-                    Change::Delete => {
-                        data.remove(&key);
+                    ChangeRef::Delete => {
+                        data.remove(key);
                     }
                 }
             }

@@ -12,8 +12,9 @@ use crate::{
 /// A list of values, like a `Vec<V>` stored in the database.
 ///
 /// The element at position `i` is stored under the big-endian `u64` key `i`. The length lives
-/// in the index metadata, cached in the index object and written back to the metadata on
-/// every change; it is read afresh each time the list is opened.
+/// in the index metadata, cached in the index object and written back to the metadata when the
+/// list is dropped (the fork keeps it meanwhile with the list's changes); it is read afresh
+/// each time the list is opened.
 ///
 /// Read methods are available through any access, mutating methods only through a writable
 /// one. Obtain a list with [`get_list`](crate::access::CopyAccessExt::get_list) or through
@@ -149,7 +150,7 @@ where
     V: BinaryValue,
 {
     fn set_len(&mut self, len: u64) {
-        self.state.set(len);
+        self.state.set(&mut self.base, len);
     }
 
     /// Appends an element to the end of the list.
@@ -192,8 +193,7 @@ where
     /// Shortens the list to `len` elements, dropping the rest. Does nothing if the list is not
     /// longer than `len`.
     pub fn truncate(&mut self, len: u64) {
-        // One pop per element, as in metaldb 1.0.0: the length is written (and the index pool
-        // borrowed) once per removed element, and the final state is that of a bulk removal.
+        // One pop per element, as in metaldb 1.0.0; the final state is that of a bulk removal.
         while self.len() > len {
             self.pop();
         }
@@ -218,7 +218,7 @@ where
     /// identifier) stays.
     pub fn clear(&mut self) {
         self.base.clear();
-        self.state.unset();
+        self.state.unset(&mut self.base);
     }
 }
 
@@ -257,6 +257,37 @@ mod tests {
     };
 
     const IDX_NAME: &str = "idx_name";
+
+    /// Through a fork, the length waits in the list's changes until the list is dropped; it
+    /// must then reach the index pool, where the next list opened and the merge read it.
+    #[test]
+    fn length_reaches_the_index_pool_when_the_list_is_dropped() {
+        use crate::views::{get_metadata_unchecked, IndexAddress};
+
+        let db = TemporaryDB::new();
+        let fork = db.fork();
+        let mut list = fork.get_list::<_, u32>(IDX_NAME);
+        list.extend(vec![1, 2]);
+        list.push(3);
+        drop(list);
+        let metadata = get_metadata_unchecked(&fork, &IndexAddress::from_root(IDX_NAME))
+            .expect("the list exists");
+        assert_eq!(metadata.state_bytes(), Some(&3_u64.to_le_bytes()[..]));
+
+        let mut list = fork.get_list::<_, u32>(IDX_NAME);
+        assert_eq!(list.len(), 3);
+        list.pop();
+        drop(list);
+        db.merge(fork.into_patch()).unwrap();
+        let snapshot = db.snapshot();
+        assert_eq!(snapshot.get_list::<_, u32>(IDX_NAME).len(), 2);
+
+        let fork = db.fork();
+        fork.get_list::<_, u32>(IDX_NAME).clear();
+        let metadata = get_metadata_unchecked(&fork, &IndexAddress::from_root(IDX_NAME))
+            .expect("the list exists");
+        assert_eq!(metadata.state_bytes(), None, "a cleared list has no length");
+    }
 
     fn check_every_method(list: &mut ListIndex<&Fork, i32>) {
         assert!(list.is_empty());

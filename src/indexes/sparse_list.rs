@@ -20,8 +20,8 @@ use crate::{
 ///   [`clear`](Self::clear);
 /// * the *length*, the number of elements present.
 ///
-/// Both are cached in the index object, written back to the metadata on every change and read
-/// afresh each time the list is opened.
+/// Both are cached in the index object, written back to the metadata when the list is dropped
+/// and read afresh each time the list is opened.
 ///
 /// Read methods are available through any access, mutating methods only through a writable
 /// one. Obtain a sparse list with
@@ -145,7 +145,7 @@ where
     V: BinaryValue,
 {
     fn set_size(&mut self, capacity: u64, length: u64) {
-        self.state.set((capacity, length));
+        self.state.set(&mut self.base, (capacity, length));
     }
 
     /// Stores an element at position [`capacity`](Self::capacity), growing the capacity and
@@ -215,7 +215,7 @@ where
     /// type and identifier) stays.
     pub fn clear(&mut self) {
         self.base.clear();
-        self.state.unset();
+        self.state.unset(&mut self.base);
     }
 
     /// Removes the **first** element (the one at the lowest position) and returns it, or

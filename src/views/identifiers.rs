@@ -30,7 +30,7 @@ use std::{
 
 use super::{
     metadata::{CorruptMetadata, IndexMetadata, IndexesPool, COUNTER_KEY, INDEXES_POOL_NAME},
-    Change, ResolvedAddress, Snapshot, ViewChanges,
+    Change, ChangeRef, ResolvedAddress, Snapshot, ViewChanges,
 };
 use crate::{error::ErrorKind, BinaryValue, Error, Result};
 
@@ -46,8 +46,8 @@ pub(crate) fn creates_indexes(changes: &Changes) -> bool {
 fn written_counter(changes: &Changes) -> Option<&[u8]> {
     let pool = changes.get(&ResolvedAddress::system(INDEXES_POOL_NAME))?;
     match pool.data.get(&COUNTER_KEY)? {
-        Change::Put(bytes) => Some(bytes),
-        Change::Delete => None,
+        ChangeRef::Put(bytes) => Some(bytes),
+        ChangeRef::Delete => None,
     }
 }
 
@@ -122,10 +122,10 @@ pub(crate) fn assign(
         .expect("a patch that creates indexes writes the pool");
     for (provisional_id, (fqn, metadata)) in created {
         let metadata = metadata.with_identifier(final_ids[&provisional_id]);
-        pool.data.insert(fqn, Change::Put(metadata.into_bytes()));
+        pool.data.insert(&fqn, Change::Put(metadata.into_bytes()));
     }
     pool.data
-        .insert(COUNTER_KEY.to_vec(), Change::Put(count.into_bytes()));
+        .insert(&COUNTER_KEY, Change::Put(count.into_bytes()));
 
     // A provisional identifier without an index (created, then rolled back with its migration)
     // names nothing: its changes are dropped, as they could only land in another index.
@@ -151,7 +151,7 @@ fn created_indexes(
 ) -> Result<BTreeMap<u64, (Vec<u8>, IndexMetadata)>> {
     let mut created = BTreeMap::new();
     for (fqn, change) in pool.data.iter() {
-        let Change::Put(bytes) = change else {
+        let ChangeRef::Put(bytes) = change else {
             continue;
         };
         if fqn == COUNTER_KEY {

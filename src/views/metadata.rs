@@ -31,18 +31,28 @@ pub(crate) const COUNTER_KEY: [u8; 0] = [];
 const INDEX_STATE_TAG: u32 = 0;
 /// Size of the fixed part of a metadata record: identifier and type code.
 const METADATA_HEADER_LEN: usize = 12;
+/// Where the state starts in a record that has one: after the header, the tag and the length.
+const METADATA_STATE_START: usize = METADATA_HEADER_LEN + 8;
 /// How many group keys `GroupKeys` reads from the pool at a time.
 const GROUP_KEYS_BUFFER: usize = 1_000;
 
 /// State kept in index metadata: a list's length, a sparse list's capacity and length.
 pub(crate) trait BinaryAttribute: Sized + Copy {
-    fn to_attribute(&self) -> Vec<u8>;
+    /// Appends the encoding to `bytes`.
+    fn write_attribute(&self, bytes: &mut Vec<u8>);
+
+    fn to_attribute(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        self.write_attribute(&mut bytes);
+        bytes
+    }
+
     fn from_attribute(bytes: &[u8]) -> anyhow::Result<Self>;
 }
 
 impl BinaryAttribute for u64 {
-    fn to_attribute(&self) -> Vec<u8> {
-        self.to_le_bytes().to_vec()
+    fn write_attribute(&self, bytes: &mut Vec<u8>) {
+        bytes.extend_from_slice(&self.to_le_bytes());
     }
 
     fn from_attribute(bytes: &[u8]) -> anyhow::Result<Self> {
@@ -54,8 +64,9 @@ impl BinaryAttribute for u64 {
 }
 
 impl BinaryAttribute for (u64, u64) {
-    fn to_attribute(&self) -> Vec<u8> {
-        [self.0.to_le_bytes(), self.1.to_le_bytes()].concat()
+    fn write_attribute(&self, bytes: &mut Vec<u8>) {
+        self.0.write_attribute(bytes);
+        self.1.write_attribute(bytes);
     }
 
     fn from_attribute(bytes: &[u8]) -> anyhow::Result<Self> {
@@ -116,6 +127,26 @@ impl IndexMetadata {
     }
 }
 
+/// Appends a metadata record (the module's layout) to `bytes`, its state written by
+/// `write_state` if it has one.
+fn write_metadata(
+    bytes: &mut Vec<u8>,
+    identifier: NonZeroU64,
+    index_type: IndexType,
+    write_state: Option<impl FnOnce(&mut Vec<u8>)>,
+) {
+    bytes.extend_from_slice(&identifier.get().to_le_bytes());
+    bytes.extend_from_slice(&(index_type as u32).to_le_bytes());
+    if let Some(write_state) = write_state {
+        bytes.extend_from_slice(&INDEX_STATE_TAG.to_le_bytes());
+        let len_at = bytes.len();
+        bytes.extend_from_slice(&[0; 4]);
+        write_state(bytes);
+        let len = u32::try_from(bytes.len() - len_at - 4).expect("index state is small");
+        bytes[len_at..len_at + 4].copy_from_slice(&len.to_le_bytes());
+    }
+}
+
 fn read_u32(bytes: &[u8], at: usize) -> anyhow::Result<u32> {
     match bytes.get(at..at + 4) {
         Some(slice) => Ok(u32::from_le_bytes(slice.try_into().expect("4 bytes"))),
@@ -127,14 +158,14 @@ impl BinaryValue for IndexMetadata {
     fn to_bytes(&self) -> Vec<u8> {
         let state_len = self.state.as_ref().map_or(0, |state| 8 + state.len());
         let mut bytes = Vec::with_capacity(METADATA_HEADER_LEN + state_len);
-        bytes.extend_from_slice(&self.identifier.get().to_le_bytes());
-        bytes.extend_from_slice(&(self.index_type as u32).to_le_bytes());
-        if let Some(state) = &self.state {
-            let len = u32::try_from(state.len()).expect("index state is small");
-            bytes.extend_from_slice(&INDEX_STATE_TAG.to_le_bytes());
-            bytes.extend_from_slice(&len.to_le_bytes());
-            bytes.extend_from_slice(state);
-        }
+        write_metadata(
+            &mut bytes,
+            self.identifier,
+            self.index_type,
+            self.state
+                .as_ref()
+                .map(|state| |bytes: &mut Vec<u8>| bytes.extend_from_slice(state)),
+        );
         bytes
     }
 
@@ -218,7 +249,7 @@ impl<T: RawAccess> IndexesPool<T> {
 
     pub(crate) fn set_index_metadata(&mut self, fqn: &[u8], metadata: IndexMetadata) {
         // A fully qualified name is its own key encoding (`[u8]` keys are stored as is).
-        self.0.put_bytes_at(fqn, metadata.into_bytes());
+        self.0.put_bytes(fqn, metadata.into_bytes());
     }
 
     pub(crate) fn remove_index_metadata(&mut self, fqn: &[u8]) {
@@ -472,6 +503,13 @@ impl<T: RawAccess> From<ViewWithMetadata<T>> for View<T> {
 }
 
 /// The state of an index (a list's length), cached and written back to the pool on change.
+///
+/// Through a fork, the metadata record is not written to the pool at each change: it waits in
+/// the changes that the index's view borrowed, which write it when they go back to the fork
+/// (`ChangesMut`). A list's pushes would otherwise each rewrite the record in the pool, which
+/// cost as much as the push itself. Nothing can read the record in between: the index holds
+/// its address borrowed, so no other index of it can be opened on the fork, and the fork
+/// cannot be flushed or made a patch while any index of it lives.
 pub(crate) struct IndexState<T: RawAccess, V> {
     /// `None` for phantom indexes, which are never written.
     access: Option<T>,
@@ -486,18 +524,38 @@ impl<T: RawAccess, V: BinaryAttribute> IndexState<T, V> {
         self.cache
     }
 
-    pub(crate) fn set(&mut self, state: V) {
-        self.write(Some(state));
+    /// Sets the state; `view` is the index's view.
+    pub(crate) fn set(&mut self, view: &mut View<T>, state: V) {
+        self.write(view, Some(state));
     }
 
-    pub(crate) fn unset(&mut self) {
-        self.write(None);
+    /// Removes the state; `view` is the index's view.
+    pub(crate) fn unset(&mut self, view: &mut View<T>) {
+        self.write(view, None);
     }
 
-    fn write(&mut self, state: Option<V>) {
+    fn write(&mut self, view: &mut View<T>, state: Option<V>) {
         // A phantom index has no access to write through: the same failure as any write to it.
-        let access = self.access.clone().expect(super::READONLY_VIEW_PANIC);
+        let access = self.access.as_ref().expect(super::READONLY_VIEW_PANIC);
         self.cache = state;
+        if let Some(record) = view.metadata_record(&self.index_full_name) {
+            // A record with a state only needs the new state: the rest is the same for the
+            // index's life, the state's length included (a list's is always 8 bytes).
+            if let (Some(state), true) = (state, record.len() > METADATA_STATE_START) {
+                record.truncate(METADATA_STATE_START);
+                state.write_attribute(record);
+                return;
+            }
+            record.clear();
+            write_metadata(
+                record,
+                self.identifier,
+                self.index_type,
+                state.map(|state| move |bytes: &mut Vec<u8>| state.write_attribute(bytes)),
+            );
+            return;
+        }
+        let access = access.clone();
         let metadata = IndexMetadata {
             identifier: self.identifier,
             index_type: self.index_type,
@@ -668,7 +726,7 @@ mod tests {
         let db = TemporaryDB::new();
         let fork = db.fork();
         let mut pool = IndexesPool::new(&fork);
-        pool.0.put_bytes(b"list".to_vec(), vec![2, 0, 0, 0, 0]);
+        pool.0.put_bytes(b"list", vec![2, 0, 0, 0, 0]);
         assert_eq!(
             pool.checked_index_metadata(b"list")
                 .unwrap_err()
@@ -682,7 +740,7 @@ mod tests {
             index_type: IndexType::SparseList,
             state: Some(vec![1; 8]),
         };
-        pool.0.put_bytes(b"sparse".to_vec(), short_state.to_bytes());
+        pool.0.put_bytes(b"sparse", short_state.to_bytes());
         let message = pool
             .checked_index_metadata(b"sparse")
             .unwrap_err()
@@ -696,12 +754,12 @@ mod tests {
             index_type: IndexType::List,
             ..short_state
         };
-        pool.0.put_bytes(b"list".to_vec(), list.to_bytes());
+        pool.0.put_bytes(b"list", list.to_bytes());
         assert_eq!(pool.checked_index_metadata(b"list"), Ok(Some(list)));
         assert_eq!(pool.checked_index_metadata(b"missing"), Ok(None));
 
         assert_eq!(pool.check_counter(), Ok(()));
-        pool.0.put_bytes(COUNTER_KEY.to_vec(), vec![1, 2]);
+        pool.0.put_bytes(&COUNTER_KEY, vec![1, 2]);
         let message = pool.check_counter().unwrap_err().to_string();
         assert!(
             message.starts_with("the identifier counter of __INDEXES_POOL__ is corrupted"),

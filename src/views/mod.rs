@@ -11,7 +11,7 @@ pub(crate) use self::metadata::{
 };
 pub(crate) use self::{
     access_error::assert_valid_name_component,
-    change_map::{Change, ChangeMap},
+    change_map::{Change, ChangeMap, ChangeRef},
 };
 pub use self::{
     access_error::{AccessError, AccessErrorKind},
@@ -60,8 +60,8 @@ impl ViewChanges {
     /// `Some(None)` for a delete or a cleared view, `None` when a lower layer decides.
     pub(crate) fn get(&self, key: &[u8]) -> Option<Option<Vec<u8>>> {
         match self.data.get(key) {
-            Some(Change::Put(value)) => Some(Some(value.clone())),
-            Some(Change::Delete) => Some(None),
+            Some(ChangeRef::Put(value)) => Some(Some(value.to_vec())),
+            Some(ChangeRef::Delete) => Some(None),
             None if self.is_cleared => Some(None),
             None => None,
         }
@@ -74,7 +74,7 @@ impl ViewChanges {
         } else if self.data.is_empty() {
             self.data = newer.data;
         } else {
-            self.data.extend(newer.data);
+            self.data.extend_from(&newer.data);
         }
     }
 
@@ -107,6 +107,14 @@ pub trait ChangeSet {
     fn as_ref(&self) -> Option<&ViewChanges>;
     /// The changes for writing, if the access can write.
     fn as_mut(&mut self) -> Option<&mut ViewChanges>;
+
+    /// The buffer of the metadata record of the index at `full_name` (the index whose changes
+    /// these are), which the access writes to the index pool when the changes go back to it;
+    /// `None` if the access writes metadata at once (or cannot write). The buffer holds the
+    /// record written last, if any.
+    fn metadata_record(&mut self, _full_name: &[u8]) -> Option<&mut Vec<u8>> {
+        None
+    }
 }
 
 impl ChangeSet for () {
@@ -320,6 +328,15 @@ impl<T: RawAccess> View<T> {
         .expect(READONLY_VIEW_PANIC)
     }
 
+    /// The buffer for the index's metadata record, if the access writes it when this view's
+    /// changes go back to it ([`ChangeSet::metadata_record`]).
+    pub(crate) fn metadata_record(&mut self, full_name: &[u8]) -> Option<&mut Vec<u8>> {
+        match &mut self.inner {
+            ViewInner::Real { changes, .. } => changes.metadata_record(full_name),
+            ViewInner::Phantom => None,
+        }
+    }
+
     /// Whether writes through this view would succeed.
     pub(crate) fn is_writable(&mut self) -> bool {
         match &mut self.inner {
@@ -333,33 +350,19 @@ impl<T: RawAccess> View<T> {
         K: BinaryKey + ?Sized,
         V: BinaryValue,
     {
-        let key = key_bytes(key);
-        self.put_bytes(key, value.into_bytes());
+        let value = value.into_bytes();
+        // The key is encoded on the stack: the change map copies it where it keeps it.
+        with_key_bytes(key, |key| self.put_bytes(key, value));
     }
 
-    pub(crate) fn put_bytes(&mut self, key: Vec<u8>, value: Vec<u8>) {
+    pub(crate) fn put_bytes(&mut self, key: &[u8], value: Vec<u8>) {
         self.changes_mut().data.insert(key, Change::Put(value));
     }
 
-    /// Stores `value` under the raw `key`, copying the key only if it has no pending change
-    /// yet: for records rewritten over and over, such as a list's metadata on every push.
-    pub(crate) fn put_bytes_at(&mut self, key: &[u8], value: Vec<u8>) {
-        let data = &mut self.changes_mut().data;
-        match data.get_mut(key) {
-            Some(change) => *change = Change::Put(value),
-            None => {
-                data.insert(key.to_vec(), Change::Put(value));
-            }
-        }
-    }
-
     pub(crate) fn remove<K: BinaryKey + ?Sized>(&mut self, key: &K) {
-        let key = key_bytes(key);
-        self.remove_bytes(key);
-    }
-
-    pub(crate) fn remove_bytes(&mut self, key: Vec<u8>) {
-        self.changes_mut().data.insert(key, Change::Delete);
+        with_key_bytes(key, |key| {
+            self.changes_mut().data.insert(key, Change::Delete)
+        });
     }
 
     /// Removes every key of the view: pending changes and stored data alike.
@@ -446,16 +449,16 @@ impl ChangesIter<'_> {
 
         match (self.base.peek(), self.changes.peek()) {
             (Some(_), None) => Step::Stored,
-            (None, Some((_, Change::Put(_)))) => Step::Inserted,
-            (None, Some((_, Change::Delete))) => Step::MissDeleted,
+            (None, Some((_, ChangeRef::Put(_)))) => Step::Inserted,
+            (None, Some((_, ChangeRef::Delete))) => Step::MissDeleted,
             (None, None) => Step::Finished,
             (Some((base_key, _)), Some((change_key, change))) => {
                 match (base_key.cmp(change_key), change) {
                     (Less, _) => Step::Stored,
-                    (Equal, Change::Put(_)) => Step::Replaced,
-                    (Equal, Change::Delete) => Step::Deleted,
-                    (Greater, Change::Put(_)) => Step::Inserted,
-                    (Greater, Change::Delete) => Step::MissDeleted,
+                    (Equal, ChangeRef::Put(_)) => Step::Replaced,
+                    (Equal, ChangeRef::Delete) => Step::Deleted,
+                    (Greater, ChangeRef::Put(_)) => Step::Inserted,
+                    (Greater, ChangeRef::Delete) => Step::MissDeleted,
                 }
             }
         }
@@ -478,10 +481,10 @@ impl ChangesIter<'_> {
     }
 }
 
-fn put_value(change: &Change) -> &[u8] {
+fn put_value(change: ChangeRef<'_>) -> &[u8] {
     match change {
-        Change::Put(value) => value,
-        Change::Delete => unreachable!("deletes are skipped before yielding"),
+        ChangeRef::Put(value) => value,
+        ChangeRef::Delete => unreachable!("deletes are skipped before yielding"),
     }
 }
 
