@@ -18,6 +18,7 @@ C_LINK := -L$(DEBUG_LIB) -lmetaldb -Wl,-rpath,$(DEBUG_LIB) -lpthread -ldl -lm
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
+BINDIR ?= $(PREFIX)/bin
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 # Where the shared library's debug info goes, by build ID, as gdb looks for it
 # (`/usr/lib/debug/.build-id/xx/yyyy.debug` for PREFIX=/usr).
@@ -48,7 +49,7 @@ SNAPPY_LIB_DIR ?= $(ROCKSDB_LIB_DIR)
 SNAPPY_STATIC ?= 1
 export ROCKSDB_LIB_DIR ROCKSDB_STATIC SNAPPY_LIB_DIR SNAPPY_STATIC
 
-.PHONY: help rocksdb lib release quickstart migration-example install uninstall deb deb-symbols \
+.PHONY: help rocksdb lib release tools quickstart migration-example install install-tools uninstall deb deb-symbols \
 	test rust-test derive-test c-test-release deb-test fmt-check lint cli-test fuzz-build fuzz-test fuzz-smoke fuzz go-test \
 	abi-check abi-baseline bench bench-c bench-cli bench-instructions bench-memory bench-smoke tsan-test
 
@@ -56,8 +57,9 @@ help:
 	@echo "make quickstart  build the library and run examples-c/quickstart.c against it"
 	@echo "make migration-example  build the library and run examples-c/migration.c against it"
 	@echo "make install     install the optimized library, header, module map and metaldb.pc under PREFIX (/usr/local)"
-	@echo "make uninstall   remove what make install installed (same PREFIX, LIBDIR, DESTDIR)"
-	@echo "make deb         build the Debian packages libmetaldb1 and libmetaldb-dev into dist/"
+	@echo "make install-tools  install the metaldb command-line tool (optimized) as BINDIR/metaldb"
+	@echo "make uninstall   remove what make install and make install-tools installed (same PREFIX, LIBDIR, DESTDIR)"
+	@echo "make deb         build the Debian packages libmetaldb1, libmetaldb-dev and metaldb-tools into dist/"
 	@echo "make test        run every test: formatting, clippy, Rust tests, C tests (plain, ASan+UBSan, valgrind, ThreadSanitizer), a fuzz run, a benchmark smoke run, the Debian packages"
 	@echo "make lint        formatting and clippy"
 	@echo "make rocksdb     compile RocksDB (optimized) once into $(ROCKSDB_DIR), for every other build"
@@ -108,6 +110,12 @@ lib: rocksdb
 release: rocksdb
 	$(CARGO) build --release --lib --features $(FEATURES)
 	ln -sf libmetaldb.so $(RELEASE_LIB)/libmetaldb.so.$(MAJOR)
+
+# The `metaldb` command-line tool (cli/), optimized, as `make install-tools` and the
+# metaldb-tools package ship it. It links metaldb and RocksDB statically, with the same features
+# as `make release`, so the two builds share every artifact.
+tools: rocksdb
+	$(CARGO) build --release -p metaldb-cli --bin metaldb
 
 quickstart: lib
 	@mkdir -p $(BUILD)
@@ -162,18 +170,30 @@ ifeq ($(SPLIT_DEBUG),yes)
 		--enable-deterministic-archives $(DESTDIR)$(LIBDIR)/libmetaldb.a
 endif
 
-# Removes what `make install` installed with the same variables, and the directories that are
-# metaldb's own once empty; shared directories (lib/, include/, pkgconfig/) stay.
+# Installs the `metaldb` tool as $(BINDIR)/metaldb. The release profile gives it no debug info
+# to split out, so SPLIT_DEBUG=yes only strips its symbol table; SPLIT_DEBUG=no installs it as
+# built, for packaging tools that strip themselves.
+install-tools: tools
+	$(INSTALL) -d $(DESTDIR)$(BINDIR)
+	$(INSTALL) -m 755 $(RELEASE_LIB)/metaldb $(DESTDIR)$(BINDIR)/metaldb
+ifeq ($(SPLIT_DEBUG),yes)
+	$(STRIP) --remove-section=.comment --remove-section=.note $(DESTDIR)$(BINDIR)/metaldb
+endif
+
+# Removes what `make install` and `make install-tools` installed with the same variables, and
+# the directories that are metaldb's own once empty; shared directories (lib/, include/,
+# pkgconfig/, bin/) stay.
 uninstall:
 	if [ -f $(INSTALLED_SO) ]; then \
 		debug="$(DEBUG_FILE)" && rm -f "$$debug" && dir="$$(dirname "$$debug")" && \
 		{ [ ! -d "$$dir" ] || rmdir --ignore-fail-on-non-empty "$$dir"; }; \
 	fi
-	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED)) $(DESTDIR)$(BINDIR)/metaldb
 	rmdir --ignore-fail-on-non-empty $(DESTDIR)$(INCLUDEDIR)/metaldb 2>/dev/null || true
 
 # The Debian packages libmetaldb1 (the shared library), libmetaldb-dev (header, static library,
-# pkg-config file, module map) and libmetaldb1-dbgsym (the debug info), built by
+# pkg-config file, module map), libmetaldb1-dbgsym (the debug info) and metaldb-tools (the
+# `metaldb` command-line tool), built by
 # dpkg-buildpackage from debian/ (debhelper: see debian/rules), into dist/ with their
 # .buildinfo and .changes. The package version is debian/changelog's, which must be Cargo.toml's.
 DEB_ARCH = $(shell dpkg-architecture -qDEB_HOST_ARCH)
@@ -181,7 +201,7 @@ deb: rocksdb
 	@test "$$(dpkg-parsechangelog -SVersion)" = "$(VERSION)" || \
 		{ echo "debian/changelog's version is not Cargo.toml's ($(VERSION)): add an entry" >&2; exit 1; }
 	mkdir -p dist
-	rm -f dist/libmetaldb*.deb dist/metaldb_*.buildinfo dist/metaldb_*.changes
+	rm -f dist/libmetaldb*.deb dist/metaldb-tools*.deb dist/metaldb_*.buildinfo dist/metaldb_*.changes
 	DEB_OUTPUT_DIR=dist dpkg-buildpackage -b -us -uc \
 		--buildinfo-option=-udist --buildinfo-file=dist/metaldb_$(VERSION)_$(DEB_ARCH).buildinfo \
 		--changes-option=-udist --changes-file=dist/metaldb_$(VERSION)_$(DEB_ARCH).changes

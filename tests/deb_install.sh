@@ -2,8 +2,9 @@
 # The Debian packages of `make deb`, as a user gets them (`make deb-test`, part of `make test`):
 # lintian finds no error in them; `apt-get install ./dist/*.deb` installs them into this
 # machine; examples-c/quickstart.c builds with `pkg-config --cflags --libs metaldb` alone,
-# loads the installed library from the multiarch directory, and runs; purging the packages
-# removes every file they installed.
+# loads the installed library from the multiarch directory, and runs; the installed `metaldb`
+# tool reads the database the quick start wrote; purging the packages removes every file they
+# installed.
 #
 # Installing packages needs root: as another user this fails, saying so, unless
 # METALDB_ALLOW_NO_ROOT=1 lets it skip knowingly. It refuses to run if metaldb packages are
@@ -16,7 +17,7 @@ fail() {
 }
 
 cd "$(dirname "$0")/.."
-PACKAGES="libmetaldb1 libmetaldb-dev libmetaldb1-dbgsym"
+PACKAGES="libmetaldb1 libmetaldb-dev libmetaldb1-dbgsym metaldb-tools metaldb-tools-dbgsym"
 MULTIARCH=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 VERSION=$(dpkg-parsechangelog -SVersion)
 
@@ -28,9 +29,9 @@ if [ "$(id -u)" != 0 ]; then
     fail "installing the Debian packages needs root: run as root (as CI does), or set METALDB_ALLOW_NO_ROOT=1 to skip knowingly"
 fi
 
-debs=$(ls dist/libmetaldb1_"$VERSION"_*.deb dist/libmetaldb-dev_"$VERSION"_*.deb dist/libmetaldb1-dbgsym_"$VERSION"_*.deb 2>/dev/null) ||
-    fail "dist/ lacks the packages of version $VERSION: run make deb"
-[ "$(echo "$debs" | wc -l)" = 3 ] || fail "expected 3 packages in dist/, found: $debs"
+debs=$(for package in $PACKAGES; do ls dist/"$package"_"$VERSION"_*.deb 2>/dev/null; done)
+[ "$(echo "$debs" | grep -c .)" = "$(echo $PACKAGES | wc -w)" ] ||
+    fail "expected the packages $PACKAGES of version $VERSION in dist/ (run make deb), found: $debs"
 
 echo "== lintian"
 lintian --fail-on error --display-level ">=warning" $debs || fail "lintian reports errors (above)"
@@ -78,6 +79,18 @@ echo "$output"
 echo "$output" | grep -q "^metaldb $VERSION " || fail "the quick start does not report metaldb $VERSION"
 [ "$(echo "$output" | tail -n 1)" = done ] || fail "the quick start did not finish"
 
+echo "== the metaldb tool on the quick start's database"
+[ "$(command -v metaldb)" = /usr/bin/metaldb ] || fail "metaldb is not /usr/bin/metaldb but '$(command -v metaldb)'"
+metaldb --version | grep -qx "metaldb $VERSION" || fail "metaldb --version does not say $VERSION"
+listing=$(metaldb ls --json "$work/quickstart.db") || fail "metaldb ls failed on the quick start's database"
+echo "$listing"
+for index in balances events; do
+    echo "$listing" | grep -q "\"$index\"" || fail "metaldb ls does not list the quick start's index $index"
+done
+bob=$(metaldb get "$work/quickstart.db" balances bob) || fail "metaldb get failed"
+[ "$bob" = 75 ] || fail "metaldb get balances bob printed '$bob', the quick start wrote 75"
+metaldb verify "$work/quickstart.db" || fail "metaldb verify finds the quick start's database damaged"
+
 echo "== apt-get remove --purge"
 apt-get remove -y -qq --purge -o DPkg::Lock::Timeout=600 $PACKAGES
 for package in $PACKAGES; do
@@ -85,7 +98,7 @@ for package in $PACKAGES; do
         fail "$package is still installed"
     fi
 done
-for file in "$libdir/libmetaldb.so.1" /usr/include/metaldb.h "$libdir/pkgconfig/metaldb.pc"; do
+for file in "$libdir/libmetaldb.so.1" /usr/include/metaldb.h "$libdir/pkgconfig/metaldb.pc" /usr/bin/metaldb; do
     [ ! -e "$file" ] || fail "$file is still there after the purge"
 done
 echo "deb_install.sh: ok"
