@@ -301,20 +301,32 @@ fuzz: fuzz-build
 # ThreadSanitizer. The stable toolchain accepts -Zsanitizer and -Zbuild-std under
 # RUSTC_BOOTSTRAP=1, as for the fuzz build; the standard library is rebuilt instrumented
 # (the rust-src component: `rustup component add rust-src`), since a lock of an uninstrumented
-# one looks like no synchronization at all. RocksDB, linked from `make rocksdb`, is not
-# instrumented: tests/tsan.supp lists the few of its internals ThreadSanitizer cannot see
-# synchronized. TSAN_ROUNDS scales the concurrency tests (METALDB_STRESS_ROUNDS), which run
-# 5-15 times slower under ThreadSanitizer.
+# one looks like no synchronization at all. RocksDB, the archive of `make rocksdb`, is not
+# instrumented, so ThreadSanitizer cannot see the atomics it synchronizes its threads with: here
+# it is relinked as a shared library, which tests/tsan.supp tells ThreadSanitizer to ignore the
+# intercepted calls of (memcpy, memcmp, free: `called_from_lib`). TSAN_ROUNDS scales the
+# concurrency tests (METALDB_STRESS_ROUNDS), which run 5-15 times slower under ThreadSanitizer.
 TSAN_ROUNDS ?= 30
 TSAN_DIR := $(CARGO_TARGET_DIR)/tsan
 TSAN_TRIPLE := $(shell rustc -vV | sed -n 's/^host: //p')
 TSAN_LIB := $(TSAN_DIR)/$(TSAN_TRIPLE)/debug
-TSAN_CARGO := RUSTC_BOOTSTRAP=1 RUSTFLAGS=-Zsanitizer=thread CARGO_TARGET_DIR=$(TSAN_DIR) \
+TSAN_ROCKSDB := $(TSAN_DIR)/rocksdb
+TSAN_CARGO := env -u ROCKSDB_STATIC ROCKSDB_LIB_DIR=$(TSAN_ROCKSDB) RUSTC_BOOTSTRAP=1 \
+	RUSTFLAGS="-Zsanitizer=thread -Clink-arg=-Wl,-rpath,$(TSAN_ROCKSDB)" \
+	CARGO_TARGET_DIR=$(TSAN_DIR) \
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
 	$(CARGO)
 TSAN_BUILD := -Zbuild-std --target $(TSAN_TRIPLE) --features $(FEATURES)
 
-tsan-test: rocksdb
+# A ROCKSDB_LIB_DIR that holds a shared RocksDB already is used as it is.
+$(TSAN_ROCKSDB)/librocksdb.so: rocksdb
+	mkdir -p $(TSAN_ROCKSDB)
+	if test -f $(ROCKSDB_LIB_DIR)/librocksdb.a; then \
+		$(CXX) -shared -o $@.tmp -Wl,--whole-archive $(ROCKSDB_LIB_DIR)/librocksdb.a \
+			-Wl,--no-whole-archive -L$(SNAPPY_LIB_DIR) -lsnappy -lpthread -ldl && mv $@.tmp $@; \
+	else ln -sf $(ROCKSDB_LIB_DIR)/librocksdb.so $@; fi
+
+tsan-test: $(TSAN_ROCKSDB)/librocksdb.so
 	METALDB_STRESS_ROUNDS=$(TSAN_ROUNDS) $(TSAN_CARGO) test $(TSAN_BUILD) \
 		--test concurrency --test concurrent_forks -- --skip forks_merged_in_any_order
 	$(TSAN_CARGO) build $(TSAN_BUILD) --lib

@@ -410,7 +410,7 @@ fn build_and_run(program: &Program, mode: Mode, dir: &Path) -> Result<String, St
     Ok(report)
 }
 
-/// The ThreadSanitizer suppressions: RocksDB internals only, each with its reason.
+/// The ThreadSanitizer suppressions: RocksDB and the C++ runtime it calls, ignored as libraries.
 fn tsan_suppressions() -> PathBuf {
     repo().join("tests").join("tsan.supp")
 }
