@@ -173,7 +173,11 @@ pub fn load(path: &Path, input: &Path) -> Result<End> {
         VERSION
     );
 
-    let db = RocksDB::open(path, &DBOptions::default())?;
+    let db = crate::open_for_writing(
+        path,
+        &DBOptions::default(),
+        "loading writes to the database; stop that process first, or load into a new directory",
+    )?;
     let existing = Catalogue::read(&db)?;
     ensure!(
         existing.records().is_empty(),

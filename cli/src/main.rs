@@ -234,7 +234,13 @@ fn open_writable(path: &Path, why: &str) -> Result<RocksDB> {
     );
     let mut options = DBOptions::default();
     options.create_if_missing = false;
-    RocksDB::open(path, &options).map_err(|err| {
+    open_for_writing(path, &options, why)
+}
+
+/// Opens the database at `path` with `options`, for a command that writes to it because
+/// `why`, naming the other process's lock when there is one.
+fn open_for_writing(path: &Path, options: &DBOptions, why: &str) -> Result<RocksDB> {
+    RocksDB::open(path, options).map_err(|err| {
         // RocksDB reports the lock of another process only in its message: an I/O error
         // "While lock file: <db>/LOCK: Resource temporarily unavailable".
         if err.to_string().contains("While lock file") {

@@ -505,6 +505,14 @@ fn read_only_commands_work_while_another_process_writes() {
         "{}",
         locked
     );
+    // So does a load into it.
+    let load = fails(metaldb(&[&"load", &db, &fixture.path("dump")]));
+    assert!(
+        load.contains("is open for writing in another process")
+            && load.contains("load into a new directory"),
+        "{}",
+        load
+    );
     // So does a checkpoint, which a read-only instance would take incompletely, and the
     // message says what to do instead.
     let checkpoint = fixture.path("checkpoint");
