@@ -40,16 +40,18 @@ static int test_catalogue_lists_each_index_once_with_its_name_and_type(void) {
     return 0;
 }
 
-static int test_read_only_open_works_beside_a_writer_and_refuses_merges(void) {
-    char dir[256], path[300];
+static int test_read_only_open_works_beside_a_writer_and_refuses_merges_and_checkpoints(void) {
+    char dir[256], path[300], copy[300];
     mdb_db *writer = NULL, *reader = NULL;
     mdb_db_options options;
     mdb_fork *fork = NULL;
     mdb_patch *patch = NULL;
     char value[16];
     bool found = false;
+    struct stat info;
     CHECK(harness_make_temp_dir(dir) == 0);
     snprintf(path, sizeof path, "%s/db", dir);
+    snprintf(copy, sizeof copy, "%s/copy", dir);
     CHECK_OK(mdb_db_open(path, NULL, &writer));
     CHECK(harness_put(writer, "m", "k", "v") == 0);
     CHECK_OK(mdb_db_options_init(&options, sizeof options));
@@ -62,6 +64,9 @@ static int test_read_only_open_works_beside_a_writer_and_refuses_merges(void) {
     CHECK_OK(mdb_fork_into_patch(fork, &patch));
     CHECK_STATUS(mdb_db_merge(reader, patch), MDB_ERR_STORAGE);
     CHECK(strstr(mdb_last_error_message(), "read-only") != NULL);
+    CHECK_STATUS(mdb_db_checkpoint(reader, copy), MDB_ERR_STORAGE);
+    CHECK(strstr(mdb_last_error_message(), "read-only") != NULL);
+    CHECK(stat(copy, &info) != 0);
     mdb_patch_free(patch);
     mdb_fork_free(fork);
     mdb_db_free(reader);
@@ -88,7 +93,7 @@ static int test_read_only_open_of_a_missing_database_fails_and_creates_nothing(v
 
 int main(void) {
     RUN_TEST(test_catalogue_lists_each_index_once_with_its_name_and_type);
-    RUN_TEST(test_read_only_open_works_beside_a_writer_and_refuses_merges);
+    RUN_TEST(test_read_only_open_works_beside_a_writer_and_refuses_merges_and_checkpoints);
     RUN_TEST(test_read_only_open_of_a_missing_database_fails_and_creates_nothing);
     return HARNESS_SUMMARY();
 }

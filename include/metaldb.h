@@ -913,7 +913,10 @@ mdb_status mdb_db_merge_sync(mdb_db *db,
  * @param[in] db    The database. Not NULL.
  * @param[in] path  NUL-terminated UTF-8 path that must not exist yet; its parent must. Not NULL.
  * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` if an argument is NULL, the path is not UTF-8,
- *   or the database is a temporary one; `MDB_ERR_STORAGE` if `path` exists or I/O fails.
+ *   or the database is a temporary one; `MDB_ERR_STORAGE` if `path` exists, I/O fails, or
+ *   the database was opened with `read_only` (RocksDB would leave out the writer's
+ *   write-ahead log, so the copy could silently lack acknowledged merges): then nothing is
+ *   written.
  *
  * Blocks on I/O. Any thread may call this. Rust: `RocksDB::create_checkpoint`.
  */
