@@ -60,6 +60,11 @@ type Options struct {
 	MaxTotalWALSize uint64
 	// MaxCacheSize is the size in bytes of a row cache; 0 means no cache.
 	MaxCacheSize uint64
+	// ReadOnly opens the database in RocksDB's read-only mode: no lock is taken, so it works
+	// while another process has the database open for writing, and the DB sees the database
+	// as it was when opened. Merge, MergeSync and Checkpoint fail with ErrStorage (a
+	// checkpoint would leave out the writer's write-ahead log). The database must exist.
+	ReadOnly bool
 }
 
 // cOptions fills the library's options: its defaults first (which also sets struct_size, so
@@ -84,6 +89,7 @@ func (o *Options) cOptions(c *C.mdb_db_options) error {
 	if o.MaxCacheSize != 0 {
 		c.max_cache_size = C.size_t(o.MaxCacheSize)
 	}
+	c.read_only = C.bool(o.ReadOnly)
 	return nil
 }
 
@@ -95,8 +101,8 @@ type DB struct {
 	h *handle[C.mdb_db]
 }
 
-// Open opens the database in the directory path, creating it unless opts.MustExist. A nil
-// opts means the defaults.
+// Open opens the database in the directory path, creating it unless opts.MustExist or
+// opts.ReadOnly. A nil opts means the defaults.
 //
 // Open fails with ErrLibraryVersion if the linked library does not match the header this
 // package was compiled with; with ErrStorage if RocksDB cannot open the database (missing,

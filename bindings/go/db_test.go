@@ -280,6 +280,57 @@ func TestOpenOptionsCheckpointAndLockedDatabase(t *testing.T) {
 	}
 }
 
+func TestReadOnlyOpenWorksBesideAWriterAndRefusesMergesAndCheckpoints(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "db")
+	_, err := Open(path, &Options{ReadOnly: true})
+	mustIs(t, err, ErrStorage) // a read-only open never creates the database
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("a refused read-only open left %s behind: %v", path, err)
+	}
+
+	writer, err := Open(path, nil)
+	must(t, err)
+	defer writer.Close()
+	setEntry := func(value string) {
+		write(t, writer, func(f *Fork) {
+			e, err := f.Entry(Address{Name: "e"})
+			must(t, err)
+			must(t, e.Set(b(value)))
+			e.Close()
+		})
+	}
+	setEntry("first")
+
+	reader, err := Open(path, &Options{ReadOnly: true})
+	must(t, err)
+	defer reader.Close()
+	setEntry("second")
+	snap, err := reader.Snapshot()
+	must(t, err)
+	e, err := snap.Entry(Address{Name: "e"})
+	must(t, err)
+	v, found, err := e.Get()
+	wantValue(t, v, found, err, "first") // as it was when opened
+	e.Close()
+	snap.Close()
+
+	fork, err := reader.Fork()
+	must(t, err)
+	patch, err := fork.IntoPatch()
+	must(t, err)
+	err = reader.Merge(patch)
+	mustIs(t, err, ErrStorage)
+	if !strings.Contains(err.Error(), "read-only") {
+		t.Fatalf("the refused merge does not name the read-only mode: %v", err)
+	}
+	copyDir := filepath.Join(dir, "copy")
+	mustIs(t, reader.Checkpoint(copyDir), ErrStorage)
+	if _, err := os.Stat(copyDir); !os.IsNotExist(err) {
+		t.Fatalf("a refused checkpoint left %s behind: %v", copyDir, err)
+	}
+}
+
 func TestUseAfterCloseIsErrClosedForEveryHandle(t *testing.T) {
 	db, err := OpenTemporary()
 	must(t, err)

@@ -55,9 +55,9 @@ def _encode_path(path: PathLike) -> bytes:
 def open(path: PathLike, *, compression: Union[Compression, str, None] = None,
          create_if_missing: bool = True, max_open_files: Optional[int] = None,
          max_total_wal_size: Optional[int] = None,
-         max_cache_size: Optional[int] = None) -> "Database":
+         max_cache_size: Optional[int] = None, read_only: bool = False) -> "Database":
     """Opens the database in the directory `path`, creating it if it is missing (unless
-    `create_if_missing` is false).
+    `create_if_missing` is false or `read_only` true).
 
     Args:
         compression: a `Compression` or its name (``"snappy"``), for the files of indexes this
@@ -66,6 +66,10 @@ def open(path: PathLike, *, compression: Union[Compression, str, None] = None,
         max_total_wal_size: the largest total size of the write-ahead logs, in bytes; None lets
             RocksDB choose.
         max_cache_size: the size of a row cache in bytes; None for no cache.
+        read_only: open in RocksDB's read-only mode. No lock is taken, so this works while
+            another process has the database open for writing, and the database is seen as it
+            was when opened. Merges (committing a transaction) and `checkpoint` raise
+            StorageError: a checkpoint would leave out the writer's write-ahead log.
 
     Raises StorageError (an OSError) if the database cannot be opened (missing, locked by
     another process, damaged), NotADatabaseError, IncompatibleVersionError, CorruptionError.
@@ -86,6 +90,7 @@ def open(path: PathLike, *, compression: Union[Compression, str, None] = None,
         options.max_total_wal_size = max_total_wal_size
     if max_cache_size is not None:
         options.max_cache_size = max_cache_size
+    options.read_only = bool(read_only)
     out = POINTER(_ffi.mdb_db)()
     call(lib.mdb_db_open, encoded, byref(options), byref(out),
          context=lambda: f"opening the database {os.fsdecode(encoded)!r}")

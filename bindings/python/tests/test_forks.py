@@ -166,6 +166,27 @@ def test_checkpoint_writes_an_independent_copy(disk_db, tmp_path):
         disk_db.checkpoint(tmp_path / "copy")  # exists
 
 
+def test_read_only_open_works_beside_a_writer_and_refuses_merges_and_checkpoints(tmp_path):
+    path = tmp_path / "db"
+    with pytest.raises(metaldb.StorageError):
+        metaldb.open(path, read_only=True)
+    assert not path.exists()  # a read-only open never creates the database
+    with metaldb.open(path) as writer:
+        with writer.transaction() as fork:
+            fork.map("m")[b"k"] = b"first"
+        with metaldb.open(path, read_only=True) as reader:
+            with writer.transaction() as fork:
+                fork.map("m")[b"k"] = b"second"
+            with reader.snapshot() as snap:
+                assert snap.map("m")[b"k"] == b"first"  # as it was when opened
+            with pytest.raises(metaldb.StorageError, match="read-only"):
+                with reader.transaction() as fork:
+                    fork.map("m")[b"k"] = b"refused"
+            with pytest.raises(metaldb.StorageError, match="read-only"):
+                reader.checkpoint(tmp_path / "copy")
+            assert not (tmp_path / "copy").exists()
+
+
 def test_checkpoint_of_a_temporary_database_is_refused(db, tmp_path):
     with pytest.raises(metaldb.InvalidArgumentError):
         db.checkpoint(tmp_path / "copy")
