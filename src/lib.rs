@@ -68,7 +68,7 @@
 #[doc(no_inline)]
 pub use self::indexes::{Entry, Group, KeySetIndex, ListIndex, MapIndex, SparseListIndex};
 pub use self::{
-    backends::{rocksdb::RocksDB, temporarydb::TemporaryDB},
+    backends::{read_failure::try_read, rocksdb::RocksDB, temporarydb::TemporaryDB},
     db::{Database, DatabaseExt, Fork, OwnedReadonlyFork, Patch, ReadonlyFork},
     error::Error,
     keys::BinaryKey,

@@ -17,16 +17,21 @@ use std::{
     ffi::CString,
     fs,
     io::Write,
-    panic::{catch_unwind, AssertUnwindSafe},
+    panic::{self, catch_unwind, AssertUnwindSafe},
     path::{Path, PathBuf},
     ptr,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    thread,
     time::Duration,
 };
 
 use metaldb::{
     access::{AccessExt, CopyAccessExt},
     migration::{Migration, MigrationHelper},
-    DBOptions, Database, RocksDB,
+    try_read, DBOptions, Database, RocksDB,
 };
 
 use c_abi::*;
@@ -554,6 +559,62 @@ fn a_damaged_data_block_is_a_corruption_status_and_poisons_nothing() {
     .expect_err("Rust panics on a damaged block");
     let text = panic.downcast_ref::<String>().cloned().unwrap_or_default();
     assert!(text.contains("Corruption"), "{text}");
+}
+
+#[test]
+fn try_read_returns_a_damaged_block_as_an_error_each_time_without_a_panic_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let damaged_key = write_and_damage_a_data_block(&path);
+    let damaged_key = u32::from_be_bytes(damaged_key.try_into().expect("a u32 key"));
+
+    // The panic hook sees every panic, caught or not: a failed read inside `try_read` must not
+    // reach it (a library that prints to stderr on a damaged file is one users silence).
+    let this_thread = thread::current().id();
+    let panics_here = Arc::new(AtomicUsize::new(0));
+    let previous_hook = panic::take_hook();
+    panic::set_hook({
+        let panics_here = Arc::clone(&panics_here);
+        Box::new(move |info| {
+            if thread::current().id() == this_thread {
+                panics_here.fetch_add(1, Ordering::SeqCst);
+            }
+            previous_hook(info);
+        })
+    });
+
+    let db = open(&path).expect("the database opens: only a data block is damaged");
+    let snapshot = db.snapshot();
+    let damaged = snapshot.get_map::<_, u32, Vec<u8>>("damaged");
+    for attempt in 0..2 {
+        let message = try_read(|| damaged.get(&damaged_key))
+            .expect_err("the block is damaged")
+            .to_string();
+        assert!(
+            message.contains("\"damaged\"")
+                && message.contains("Corruption")
+                && message.contains("the database is damaged"),
+            "{attempt}: {message}"
+        );
+        let message = try_read(|| damaged.iter().count())
+            .expect_err("iteration meets the damaged block")
+            .to_string();
+        assert!(message.contains("\"damaged\""), "{attempt}: {message}");
+    }
+    let healthy = snapshot.get_map::<_, u32, u32>("healthy");
+    assert_eq!(
+        try_read(|| healthy.get(&1)).expect("a healthy read"),
+        Some(1)
+    );
+    assert_eq!(panics_here.load(Ordering::SeqCst), 0);
+
+    // A panic that is no failed read passes through `try_read` unchanged.
+    let passed = catch_unwind(AssertUnwindSafe(|| try_read(|| panic!("not a read"))))
+        .expect_err("the panic passes through");
+    assert_eq!(passed.downcast_ref::<&str>(), Some(&"not a read"));
+    // Outside `try_read`, the same read panics with RocksDB's text, as in metaldb 1.0.0.
+    catch_unwind(AssertUnwindSafe(|| damaged.get(&damaged_key))).expect_err("1.0.0 panics");
+    assert_eq!(panics_here.load(Ordering::SeqCst), 2);
 }
 
 #[test]

@@ -8,6 +8,7 @@ use crate::{
     BinaryValue, Database, Error, Result,
 };
 
+pub mod read_failure;
 pub mod rocksdb;
 pub mod temporarydb;
 

@@ -5,7 +5,6 @@
 //! column family (group members, migrated twins) occupy disjoint key ranges.
 
 use std::{
-    cell::RefCell,
     collections::HashMap,
     fmt,
     ops::Deref,
@@ -21,7 +20,9 @@ use rocksdb::{
 };
 
 use crate::{
-    backends::{check_database, check_version, stored_version, DB_METADATA, VERSION_NAME},
+    backends::{
+        check_database, check_version, read_failure, stored_version, DB_METADATA, VERSION_NAME,
+    },
     error::ErrorKind,
     views::{
         snapshot::Iterator as BytesIterator, ChangeRef, EmptyIterator, Iter, ResolvedAddress,
@@ -155,14 +156,8 @@ fn list_column_families(path: &Path) -> Result<Vec<String>> {
     }
 }
 
-thread_local! {
-    /// The error of the last read that failed on this thread, until it is taken.
-    static READ_ERROR: RefCell<Option<Error>> = const { RefCell::new(None) };
-}
-
-/// Fails a read of `address`: panics with RocksDB's text, as metaldb 1.0.0 did (a snapshot's
-/// reads return no `Result`), after recording the error, which names the index, for callers
-/// that report it instead (the C ABI: [`take_read_error`]).
+/// Fails a read of `address` (see [`read_failure`]): the error names the index, and says that
+/// the database is damaged when RocksDB found a corruption.
 fn read_failed(address: &ResolvedAddress, error: rocksdb::Error) -> ! {
     let text = error.to_string();
     let (kind, consequence) = match error.kind() {
@@ -173,15 +168,8 @@ fn read_failed(address: &ResolvedAddress, error: rocksdb::Error) -> ! {
         Some(id) => format!("index {:?} (identifier {})", address.name, id),
         None => format!("the system column family {:?}", address.name),
     };
-    let recorded = Error::with_kind(kind, format!("reading {what} failed: {text}{consequence}"));
-    READ_ERROR.with(|last| *last.borrow_mut() = Some(recorded));
-    panic!("{}", text);
-}
-
-/// Takes the error of the last read that failed on this thread (and panicked), if one did
-/// since it was last taken.
-pub(crate) fn take_read_error() -> Option<Error> {
-    READ_ERROR.with(|last| last.borrow_mut().take())
+    let error = Error::with_kind(kind, format!("reading {what} failed: {text}{consequence}"));
+    read_failure::fail(error, text)
 }
 
 /// A database stored on disk by RocksDB. Clones share one open database.

@@ -13,7 +13,7 @@ use std::{
 
 use rocksdb::perf::{set_perf_stats, PerfStatsLevel};
 
-use crate::backends::rocksdb::take_read_error;
+use crate::try_read;
 
 use super::status::{
     clear_last_error, mdb_status, set_last_error, FfiError, MDB_ERR_PANIC, MDB_OK,
@@ -77,21 +77,13 @@ pub(crate) fn run_infallible<R>(fallback: R, body: impl FnOnce() -> R) -> R {
 
 /// Runs `read`, a part of a call that only reads the family's state and the storage, so that
 /// a failed storage read becomes its status (`MDB_ERR_CORRUPTION` for damaged data, naming
-/// the index) instead of a panic that poisons the family. The engine reports read errors by
-/// panicking, as metaldb 1.0.0 does; a read that failed left nothing half changed here, so
-/// the family stays usable: its other indexes, and this one once the data is repaired.
+/// the index) instead of a panic that poisons the family (see [`try_read`]). A read that failed
+/// left nothing half changed here, so the family stays usable: its other indexes, and this one
+/// once the data is repaired.
 pub(crate) fn reporting_read_errors<R>(
     read: impl FnOnce() -> Result<R, FfiError>,
 ) -> Result<R, FfiError> {
-    // A failure recorded before, by a call that did panic, is not this call's.
-    drop(take_read_error());
-    match panic::catch_unwind(AssertUnwindSafe(read)) {
-        Ok(result) => result,
-        Err(payload) => match take_read_error() {
-            Some(error) => Err(error.into()),
-            None => panic::resume_unwind(payload),
-        },
-    }
+    try_read(read)?
 }
 
 /// Runs the body of a message accessor, which must not clear the message it reads; a panic
