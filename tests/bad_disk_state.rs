@@ -450,22 +450,22 @@ fn corrupted_index_metadata_is_a_corruption_status_through_the_c_abi() {
     check_writable(&path);
 }
 
-/// Writes the map "damaged" (enough entries for several data blocks) and the map "healthy",
-/// flushes "damaged" to its own SST file, and flips bytes in that file's first data block.
-/// Returns the first key of "damaged", which lives in that block.
-fn write_and_damage_a_data_block(path: &Path) -> Vec<u8> {
+/// Writes the map `damaged` (enough entries for several data blocks) and the map "healthy",
+/// flushes `damaged` to its own SST file, and flips bytes in that file's first data block.
+/// Returns the first key of `damaged`, which lives in that block.
+fn write_and_damage_a_data_block(path: &Path, damaged: &str) -> Vec<u8> {
     let db = open(path).expect("open");
     let fork = db.fork();
     let value = vec![0x5A_u8; 200];
     for key in 0..1_000_u32 {
-        fork.get_map::<_, u32, Vec<u8>>("damaged")
+        fork.get_map::<_, u32, Vec<u8>>(damaged)
             .put(&key, value.clone());
     }
     fork.get_map::<_, u32, u32>("healthy").put(&1, 1);
     db.merge(fork.into_patch()).unwrap();
     {
         let raw = db.get_db_lock_guard();
-        let cf = raw.cf_handle("damaged").expect("the column family exists");
+        let cf = raw.cf_handle(damaged).expect("the column family exists");
         raw.flush_cf(&cf).expect("flush the map to an SST file");
     }
     drop(db);
@@ -489,7 +489,7 @@ fn write_and_damage_a_data_block(path: &Path) -> Vec<u8> {
 fn a_damaged_data_block_is_a_corruption_status_and_poisons_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db");
-    let damaged_key = write_and_damage_a_data_block(&path);
+    let damaged_key = write_and_damage_a_data_block(&path, "damaged");
 
     let db = c_abi::open(&path).expect("the database opens: only a data block is damaged");
     // SAFETY: live handles, each freed once, the database last.
@@ -565,7 +565,7 @@ fn a_damaged_data_block_is_a_corruption_status_and_poisons_nothing() {
 fn try_read_returns_a_damaged_block_as_an_error_each_time_without_a_panic_message() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db");
-    let damaged_key = write_and_damage_a_data_block(&path);
+    let damaged_key = write_and_damage_a_data_block(&path, "damaged");
     let damaged_key = u32::from_be_bytes(damaged_key.try_into().expect("a u32 key"));
 
     // The panic hook sees every panic, caught or not: a failed read inside `try_read` must not
@@ -615,6 +615,96 @@ fn try_read_returns_a_damaged_block_as_an_error_each_time_without_a_panic_messag
     // Outside `try_read`, the same read panics with RocksDB's text, as in metaldb 1.0.0.
     catch_unwind(AssertUnwindSafe(|| damaged.get(&damaged_key))).expect_err("1.0.0 panics");
     assert_eq!(panics_here.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn a_damaged_block_stops_a_persistent_iterator_and_a_tombstone_drops_the_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    write_and_damage_a_data_block(&path, "ns.damaged");
+
+    let db = c_abi::open(&path).expect("the database opens: only a data block is damaged");
+    // SAFETY: live handles, each freed once, the database last.
+    unsafe {
+        let mut fork = ptr::null_mut();
+        check(mdb_fork_new(db, &mut fork), "mdb_fork_new");
+        let access = mdb_fork_as_access(fork);
+        let map = open_map(access, "ns.damaged").expect("the metadata is intact");
+        let (namespace, namespace_len) = name("ns");
+        let mut scratchpad = ptr::null_mut();
+        check(
+            mdb_access_scratchpad(access, namespace, namespace_len, &mut scratchpad),
+            "mdb_access_scratchpad",
+        );
+        let (position, position_len) = name("position");
+        let mut iter = ptr::null_mut();
+        check(
+            mdb_persistent_iter_new_map(scratchpad, position, position_len, map, &mut iter),
+            "mdb_persistent_iter_new_map",
+        );
+        // It stops at the damage and says so each time: it never ends, or saves an end, quietly.
+        for attempt in 0..2 {
+            let (mut key, mut key_len, mut value, mut value_len) = (ptr::null(), 0, ptr::null(), 0);
+            let mut found = false;
+            let status = mdb_iter_next(
+                iter,
+                &mut key,
+                &mut key_len,
+                &mut value,
+                &mut value_len,
+                &mut found,
+            );
+            let message = last_error();
+            assert_eq!(status, MDB_ERR_CORRUPTION, "{attempt}: {message}");
+            assert!(message.contains("\"ns.damaged\""), "{attempt}: {message}");
+        }
+        mdb_iter_free(iter);
+        mdb_map_free(map);
+        mdb_access_free(scratchpad);
+
+        // A migration's tombstone drops the damaged index without reading its data (a range
+        // delete): the way out when the data cannot be repaired.
+        let mut migration = ptr::null_mut();
+        check(
+            mdb_access_migration(access, namespace, namespace_len, &mut migration),
+            "mdb_access_migration",
+        );
+        let (damaged, damaged_len) = name("damaged");
+        check(
+            mdb_migration_create_tombstone(migration, damaged, damaged_len, ptr::null(), 0),
+            "mdb_migration_create_tombstone",
+        );
+        mdb_access_free(migration);
+        check(
+            mdb_migration_flush(fork, namespace, namespace_len),
+            "mdb_migration_flush",
+        );
+        let mut patch = ptr::null_mut();
+        check(mdb_fork_into_patch(fork, &mut patch), "mdb_fork_into_patch");
+        check(mdb_db_merge(db, patch), "mdb_db_merge");
+        mdb_patch_free(patch);
+        mdb_fork_free(fork);
+
+        let mut snapshot = ptr::null_mut();
+        check(mdb_snapshot_new(db, &mut snapshot), "mdb_snapshot_new");
+        let (full_name, full_name_len) = name("ns.damaged");
+        let (mut index_type, mut found) = (0, true);
+        check(
+            mdb_access_index_type(
+                mdb_snapshot_as_access(snapshot),
+                full_name,
+                full_name_len,
+                ptr::null(),
+                0,
+                &mut index_type,
+                &mut found,
+            ),
+            "mdb_access_index_type",
+        );
+        assert!(!found, "the tombstoned index is gone (type {index_type})");
+        mdb_snapshot_free(snapshot);
+        mdb_db_free(db);
+    }
 }
 
 #[test]
