@@ -520,17 +520,7 @@ fn a_damaged_data_block_is_a_corruption_status_and_poisons_nothing() {
             let mut iter = ptr::null_mut();
             check(mdb_map_iter(map, ptr::null(), 0, &mut iter), "mdb_map_iter");
             for _ in 0..2 {
-                let (mut key, mut key_len, mut value, mut value_len) =
-                    (ptr::null(), 0, ptr::null(), 0);
-                let mut found = false;
-                let status = mdb_iter_next(
-                    iter,
-                    &mut key,
-                    &mut key_len,
-                    &mut value,
-                    &mut value_len,
-                    &mut found,
-                );
+                let (status, _) = iter_step(iter);
                 assert_eq!(status, MDB_ERR_CORRUPTION, "{family_of}: {}", last_error());
             }
             mdb_iter_free(iter);
@@ -644,16 +634,7 @@ fn a_damaged_block_stops_a_persistent_iterator_and_a_tombstone_drops_the_index()
         );
         // It stops at the damage and says so each time: it never ends, or saves an end, quietly.
         for attempt in 0..2 {
-            let (mut key, mut key_len, mut value, mut value_len) = (ptr::null(), 0, ptr::null(), 0);
-            let mut found = false;
-            let status = mdb_iter_next(
-                iter,
-                &mut key,
-                &mut key_len,
-                &mut value,
-                &mut value_len,
-                &mut found,
-            );
+            let (status, _) = iter_step(iter);
             let message = last_error();
             assert_eq!(status, MDB_ERR_CORRUPTION, "{attempt}: {message}");
             assert!(message.contains("\"ns.damaged\""), "{attempt}: {message}");

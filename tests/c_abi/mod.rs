@@ -143,6 +143,41 @@ pub unsafe fn map_put(map: *mut mdb_map, key: &[u8], value: &[u8]) -> mdb_status
     unsafe { mdb_map_put(map, key.as_ptr(), key.len(), value.as_ptr(), value.len()) }
 }
 
+/// One `mdb_iter_next` step: its status, and the key and value it lends if it found one
+/// (valid until the iterator's next step or free).
+///
+/// # Safety
+///
+/// `iter` must be a live iterator handle.
+pub unsafe fn iter_step<'a>(iter: *mut mdb_iter) -> (mdb_status, Option<(&'a [u8], &'a [u8])>) {
+    let (mut key, mut key_len) = (ptr::null(), 0);
+    let (mut value, mut value_len) = (ptr::null(), 0);
+    let mut found = false;
+    // SAFETY: per the caller, a live iterator; valid outputs.
+    let status = unsafe {
+        mdb_iter_next(
+            iter,
+            &mut key,
+            &mut key_len,
+            &mut value,
+            &mut value_len,
+            &mut found,
+        )
+    };
+    if status != MDB_OK || !found {
+        return (status, None);
+    }
+    // SAFETY: the library lends `len` bytes until the next step; NULL only with length 0.
+    let bytes = |data: *const u8, len: usize| {
+        if len == 0 {
+            &[][..]
+        } else {
+            unsafe { std::slice::from_raw_parts(data, len) }
+        }
+    };
+    (status, Some((bytes(key, key_len), bytes(value, value_len))))
+}
+
 /// Every key and value of a map, in order.
 ///
 /// # Safety
@@ -157,34 +192,12 @@ pub unsafe fn map_entries(map: *const mdb_map) -> Vec<(Vec<u8>, Vec<u8>)> {
     );
     let mut entries = Vec::new();
     loop {
-        let (mut key, mut key_len) = (ptr::null(), 0);
-        let (mut value, mut value_len) = (ptr::null(), 0);
-        let mut found = false;
-        // SAFETY: a live iterator and valid outputs.
-        let status = unsafe {
-            mdb_iter_next(
-                iter,
-                &mut key,
-                &mut key_len,
-                &mut value,
-                &mut value_len,
-                &mut found,
-            )
-        };
-        check(status, "mdb_iter_next");
-        if !found {
-            break;
+        // SAFETY: a live iterator; the entry is copied before the next step.
+        match unsafe { iter_step(iter) } {
+            (MDB_OK, Some((key, value))) => entries.push((key.to_vec(), value.to_vec())),
+            (MDB_OK, None) => break,
+            (status, _) => check(status, "mdb_iter_next"),
         }
-        // SAFETY: the bytes are borrowed until the next call on the iterator; NULL only
-        // with length 0.
-        let bytes = |data: *const u8, len: usize| {
-            if len == 0 {
-                Vec::new()
-            } else {
-                unsafe { std::slice::from_raw_parts(data, len) }.to_vec()
-            }
-        };
-        entries.push((bytes(key, key_len), bytes(value, value_len)));
     }
     // SAFETY: freed once.
     unsafe { mdb_iter_free(iter) };
