@@ -739,6 +739,7 @@ impl Snapshot for RocksDBSnapshot {
         iter.seek(name.keyed(from));
         Box::new(RocksDBIterator {
             iter,
+            prefix_len: name.id.map_or(0, |_| ID_SIZE),
             address: name.clone(),
             consumed: false,
         })
@@ -748,7 +749,9 @@ impl Snapshot for RocksDBSnapshot {
 /// A RocksDB iterator that yields keys without their identifier prefix.
 struct RocksDBIterator<'a> {
     iter: DBRawIteratorWithThreadMode<'a, rocksdb::DB>,
-    /// What it iterates: its identifier prefix is cut from every key.
+    /// The length of the identifier prefix cut from every key (0 for a system column family).
+    prefix_len: usize,
+    /// What it iterates, for the error of a failed read.
     address: ResolvedAddress,
     /// `next` returned the current item (or the end); the iterator moves on at the following
     /// call. Moving an iterator that is past the end does nothing, so the end needs no flag
@@ -758,6 +761,7 @@ struct RocksDBIterator<'a> {
 
 impl RocksDBIterator<'_> {
     /// Moves past the item that `next` returned last, if any.
+    #[inline]
     fn advance(&mut self) {
         if self.consumed {
             self.iter.next();
@@ -765,15 +769,21 @@ impl RocksDBIterator<'_> {
         }
     }
 
+    #[inline]
     fn item(&self) -> Option<(&[u8], &[u8])> {
-        let Some((key, value)) = self.iter.item() else {
-            if let Err(e) = self.iter.status() {
-                read_failed(&self.address, e);
-            }
-            return None;
-        };
-        let prefix_len = self.address.id.map_or(0, |_| ID_SIZE);
-        Some((&key[prefix_len..], value))
+        match self.iter.item() {
+            Some((key, value)) => Some((&key[self.prefix_len..], value)),
+            None => self.end(),
+        }
+    }
+
+    /// The end of the iteration, or of a read that failed.
+    #[cold]
+    fn end(&self) -> Option<(&[u8], &[u8])> {
+        if let Err(e) = self.iter.status() {
+            read_failed(&self.address, e);
+        }
+        None
     }
 }
 

@@ -16,41 +16,6 @@ use crate::{
 /// (`get`) use a different text, "Error while deserializing value".
 const DECODE_VALUE_PANIC: &str = "Unable to decode value from bytes";
 
-/// The byte-level iterator shared by the typed iterators, fused: once the underlying iterator
-/// has returned `None` it is never polled again.
-struct RawIter<'a> {
-    inner: Iter<'a>,
-    ended: bool,
-}
-
-impl<'a> RawIter<'a> {
-    fn new(inner: Iter<'a>) -> Self {
-        Self {
-            inner,
-            ended: false,
-        }
-    }
-
-    fn next(&mut self) -> Option<(&[u8], &[u8])> {
-        if self.ended {
-            return None;
-        }
-        let item = self.inner.next();
-        // Ending the iteration here keeps the typed iterators fused, whatever the layer
-        // iterators below would do when polled past their end.
-        if item.is_none() {
-            self.ended = true;
-        }
-        item
-    }
-}
-
-impl fmt::Debug for RawIter<'_> {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str("Iter(..)")
-    }
-}
-
 fn decode_value<V: BinaryValue>(bytes: &[u8]) -> V {
     V::from_bytes(Cow::Borrowed(bytes)).expect(DECODE_VALUE_PANIC)
 }
@@ -69,7 +34,7 @@ fn decode_value<V: BinaryValue>(bytes: &[u8]) -> V {
 /// "Unable to decode value from bytes" if a value does not decode as `V`. Both mean the index
 /// is read with other types than it was written with.
 pub struct Entries<'a, K: ?Sized, V> {
-    base_iter: RawIter<'a>,
+    base_iter: Iter<'a>,
     _k: PhantomData<K>,
     _v: PhantomData<V>,
 }
@@ -91,7 +56,7 @@ where
     /// Wraps a byte-level iterator over one index.
     pub(crate) fn new(base: Iter<'a>) -> Self {
         Self {
-            base_iter: RawIter::new(base),
+            base_iter: base,
             _k: PhantomData,
             _v: PhantomData,
         }
@@ -161,7 +126,7 @@ where
 ///
 /// Iteration panics if a key does not decode as `K` (see [`BinaryKey::read`]).
 pub struct Keys<'a, K: ?Sized> {
-    base_iter: RawIter<'a>,
+    base_iter: Iter<'a>,
     _k: PhantomData<K>,
 }
 
@@ -198,7 +163,7 @@ impl<K> FusedIterator for Keys<'_, K> where K: BinaryKey + ?Sized {}
 ///
 /// Iteration panics with "Unable to decode value from bytes" if a value does not decode as `V`.
 pub struct Values<'a, V> {
-    base_iter: RawIter<'a>,
+    base_iter: Iter<'a>,
     _v: PhantomData<V>,
 }
 
@@ -308,12 +273,12 @@ mod tests {
         let map: MapIndex<_, u8, u8> = fork.get_map("map");
         assert_eq!(
             format!("{:?}", map.iter()),
-            "Entries { base_iter: Iter(..) }"
+            "Entries { base_iter: Iterator }"
         );
-        assert_eq!(format!("{:?}", map.keys()), "Keys { base_iter: Iter(..) }");
+        assert_eq!(format!("{:?}", map.keys()), "Keys { base_iter: Iterator }");
         assert_eq!(
             format!("{:?}", map.values()),
-            "Values { base_iter: Iter(..) }"
+            "Values { base_iter: Iterator }"
         );
     }
 

@@ -8,6 +8,10 @@ use super::address::ResolvedAddress;
 
 /// A low-level, byte-oriented streaming iterator over one address of a snapshot. The slices it
 /// returns borrow from the iterator and are valid until its next call.
+///
+/// Implementations are fused: once `next` has returned `None`, `next` and `peek` keep
+/// returning `None`. The typed iterators of `indexes` promise that to their callers
+/// (`FusedIterator`) and rely on it, at no cost per step.
 pub trait Iterator {
     /// Advances the iterator and returns the next key and value.
     fn next(&mut self) -> Option<(&[u8], &[u8])>;
