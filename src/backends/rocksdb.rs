@@ -313,15 +313,7 @@ impl RocksDB {
             let db = rocksdb::DB::open_cf_descriptors(&db_options, path, [default])?;
             (db, Vec::new())
         };
-        let db = Self {
-            inner: Arc::new(Inner {
-                created_column_families: RwLock::default(),
-                db,
-                options: db_options,
-                merge_lock: Mutex::new(()),
-                read_only: false,
-            }),
-        };
+        let db = Self::from_opened(db, db_options, false);
         db.check_written_by_metaldb(path, &names)?;
         check_database(&db)?;
         Ok(db)
@@ -372,15 +364,7 @@ impl RocksDB {
                 Err(err) => return Err(err.into()),
             }
         };
-        let db = Self {
-            inner: Arc::new(Inner {
-                created_column_families: RwLock::default(),
-                db,
-                options: db_options,
-                merge_lock: Mutex::new(()),
-                read_only: true,
-            }),
-        };
+        let db = Self::from_opened(db, db_options, true);
         db.check_written_by_metaldb(path, &names)?;
         if let Some(bytes) = stored_version(&db) {
             check_version(&bytes)?;
@@ -391,6 +375,20 @@ impl RocksDB {
     /// Whether the database was opened with [`open_read_only`](Self::open_read_only).
     pub fn is_read_only(&self) -> bool {
         self.inner.read_only
+    }
+
+    /// Wraps a database RocksDB opened with `options` (kept for the column families created
+    /// later), before metaldb's own checks.
+    fn from_opened(db: rocksdb::DB, options: rocksdb::Options, read_only: bool) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                created_column_families: RwLock::default(),
+                db,
+                options,
+                merge_lock: Mutex::new(()),
+                read_only,
+            }),
+        }
     }
 
     /// Refuses a RocksDB database that metaldb did not write: one with no format version
