@@ -423,6 +423,30 @@ static int test_iter_batches_give_what_single_steps_give(void) {
         batches++;
     }
     CHECK(seen == COUNT && batches == COUNT / 5);
+    mdb_iter_free(iter);
+    /* Room for many entries: the library reads them straight into the caller's memory. A
+     * 1000-byte buffer holds 62 of these entries. */
+    {
+        static mdb_iter_entry many[200];
+        static uint8_t big_buf[1000];
+        CHECK_OK(mdb_map_iter(map, NULL, 0, &iter));
+        seen = 0;
+        for (;;) {
+            CHECK_OK(mdb_iter_next_batch(iter, big_buf, sizeof big_buf, many, 200, &count,
+                                         &needed));
+            CHECK(needed == 0);
+            if (count == 0) {
+                break;
+            }
+            CHECK(count == 62 || seen + count == COUNT);
+            for (j = 0; j < count; j++) {
+                CHECK(many[j].key_len == 8 && be64(many[j].key) == seen);
+                CHECK_BYTES(many[j].value, many[j].value_len, many[j].key, 8);
+                seen++;
+            }
+        }
+        CHECK(seen == COUNT);
+    }
     /* At the end it stays at the end, for both calls. */
     CHECK_OK(mdb_iter_next_batch(iter, buf, sizeof buf, entries, 5, &count, &needed));
     CHECK(count == 0 && needed == 0);

@@ -1209,17 +1209,14 @@ mdb_status mdb_iter_next(mdb_iter *iter,
  * ```c
  * uint8_t buf[65536];
  * mdb_iter_entry entries[256];
- * size_t count, needed, i;
- * for (;;) {
- *     if (mdb_iter_next_batch(iter, buf, sizeof buf, entries, 256, &count, &needed) != MDB_OK)
- *         return fail(mdb_last_error_message());
- *     if (count == 0 && needed == 0)
- *         break; // the end
- *     if (count == 0)
+ * size_t count, needed;
+ * while (mdb_iter_next_batch(iter, buf, sizeof buf, entries, 256, &count, &needed) == MDB_OK
+ *        && (count > 0 || needed > 0))
+ *     if (count > 0)
+ *         use(entries, count); // entries[0 .. count), their bytes in buf
+ *     else
  *         take_one(iter); // the next entry needs `needed` bytes: mdb_iter_next lends it
- *     for (i = 0; i < count; i++)
- *         use(entries[i].key, entries[i].key_len, entries[i].value, entries[i].value_len);
- * }
+ * // Here: the end, or a failure (mdb_last_error_message says which).
  * ```
  *
  * Rust: `Iterator::next` of `Entries`, called until the buffer is full.

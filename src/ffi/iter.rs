@@ -102,18 +102,18 @@ impl Window {
         (!self.is_exhausted()).then(|| self.entry(self.taken).0)
     }
 
-    /// Takes entries into `batch` while it has room for them and any are left. Returns the
-    /// size of the entry that stopped it by not fitting in the batch's buffer (that entry is
-    /// not taken), or `None` if the batch is full or every entry is taken.
-    fn take_into(&mut self, batch: &mut Batch<'_>) -> Option<usize> {
-        while !batch.is_full() && !self.is_exhausted() {
-            let (key, value) = self.entry(self.taken);
-            if !batch.push(key, value) {
-                return Some(key.len() + value.len());
+    /// Takes entries into `batch` while it has room for them and any are left; an entry that
+    /// does not fit in the batch's buffer is not taken (the batch records its size).
+    fn take_into(&mut self, batch: &mut Batch<'_>) {
+        let mut start = self.taken.checked_sub(1).map_or(0, |i| self.ends[i].1);
+        for &(key_end, value_end) in &self.ends[self.taken..] {
+            // An entry's key and value are contiguous here, as in the batch: one copy.
+            if batch.is_full() || !batch.push(&self.bytes[start..value_end], key_end - start) {
+                return;
             }
             self.taken += 1;
+            start = value_end;
         }
-        None
     }
 }
 
@@ -146,6 +146,8 @@ struct Batch<'a> {
     entries: &'a mut [MaybeUninit<mdb_iter_entry>],
     /// Entries written so far.
     count: usize,
+    /// The size of the entry that did not fit in what was left of `buf`, which ended the batch.
+    refused: Option<usize>,
 }
 
 impl Batch<'_> {
@@ -153,34 +155,83 @@ impl Batch<'_> {
         self.count == self.entries.len()
     }
 
-    /// Copies an entry in, if there is room left for it in `buf`; returns whether there was.
-    /// Needs room in `entries` (the batch is not full).
-    fn push(&mut self, key: &[u8], value: &[u8]) -> bool {
-        let rest = &mut self.buf[self.used..];
-        if key.len() + value.len() > rest.len() {
+    /// Room left in `entries`.
+    fn room(&self) -> usize {
+        self.entries.len() - self.count
+    }
+
+    /// The next `size` bytes of `buf`, or `None` if fewer are left (the size is then recorded
+    /// as refused).
+    fn reserve(&mut self, size: usize) -> Option<&mut [MaybeUninit<u8>]> {
+        let dest = self.buf[self.used..].get_mut(..size);
+        if dest.is_none() {
+            self.refused = Some(size);
+        }
+        dest
+    }
+
+    /// Records the entry just copied to `key`, its key (`key_len` bytes) followed by its value,
+    /// `size` bytes in all. Needs room in `entries`.
+    fn record(&mut self, key: *const u8, key_len: usize, size: usize) {
+        self.entries[self.count].write(mdb_iter_entry {
+            key,
+            key_len,
+            value: key.wrapping_add(key_len),
+            value_len: size - key_len,
+        });
+        self.used += size;
+        self.count += 1;
+    }
+
+    /// Copies an entry in, its key (the first `key_len` bytes of `entry`) and then its value,
+    /// if there is room left for it in `buf`; returns whether there was. Needs room in
+    /// `entries`.
+    fn push(&mut self, entry: &[u8], key_len: usize) -> bool {
+        let Some(dest) = self.reserve(entry.len()) else {
+            return false;
+        };
+        copy(dest, entry);
+        let key = dest.as_ptr().cast();
+        self.record(key, key_len, entry.len());
+        true
+    }
+
+    /// Forgets the entries after the first `count`, which took `used` bytes.
+    fn truncate(&mut self, count: usize, used: usize) {
+        (self.count, self.used, self.refused) = (count, used, None);
+    }
+}
+
+/// A batch takes the entries a read gives it while they fit (a read straight into the
+/// caller's memory, without the window).
+impl Sink for Batch<'_> {
+    fn take(&mut self, key: &[u8], value: &[u8]) -> bool {
+        if self.is_full() {
             return false;
         }
-        let (key_dest, rest) = rest.split_at_mut(key.len());
-        let value_dest = &mut rest[..value.len()];
+        let Some(dest) = self.reserve(key.len() + value.len()) else {
+            return false;
+        };
+        let (key_dest, value_dest) = dest.split_at_mut(key.len());
         copy(key_dest, key);
         copy(value_dest, value);
-        self.entries[self.count].write(mdb_iter_entry {
-            key: key_dest.as_ptr().cast(),
-            key_len: key.len(),
-            value: value_dest.as_ptr().cast(),
-            value_len: value.len(),
-        });
-        self.used += key.len() + value.len();
-        self.count += 1;
+        let key_ptr = key_dest.as_ptr().cast();
+        self.record(key_ptr, key.len(), key.len() + value.len());
         true
     }
 }
 
-/// Copies `src` into the caller's memory `dest`, of the same length.
+/// Copies `src` into the caller's memory `dest`, of the same length, with one `memcpy` (a
+/// loop over `MaybeUninit` bytes is not turned into one).
 fn copy(dest: &mut [MaybeUninit<u8>], src: &[u8]) {
-    for (dest, src) in dest.iter_mut().zip(src) {
-        dest.write(*src);
-    }
+    assert_eq!(
+        dest.len(),
+        src.len(),
+        "copied into a slice of another length"
+    );
+    // SAFETY: `dest` is writable for `src.len()` bytes (checked above), and it is the caller's
+    // memory, which never overlaps the library's `src`. `u8` has no invalid values.
+    unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), dest.as_mut_ptr().cast(), src.len()) }
 }
 
 /// An iterator handle's state: a window of entries read ahead from its index, so that it
@@ -209,11 +260,12 @@ enum Lent {
 }
 
 impl Lent {
-    fn push(self, window: &mut Window, key: &[u8], value: &[u8]) {
+    /// Hands an entry to `sink` as it is lent; returns whether the sink took it.
+    fn push(self, sink: &mut impl Sink, key: &[u8], value: &[u8]) -> bool {
         match self {
-            Self::Bytes => window.push(key, value),
-            Self::Keys => window.push(key, &[]),
-            Self::Positions => window.push(&u64::read(key).to_be_bytes(), value),
+            Self::Bytes => sink.take(key, value),
+            Self::Keys => sink.take(key, &[]),
+            Self::Positions => sink.take(&u64::read(key).to_be_bytes(), value),
         }
     }
 
@@ -225,23 +277,46 @@ impl Lent {
     }
 }
 
-/// Reads the next window of an `IndexIterator` from `from` into `window`, as bytes: up to
-/// twice as many entries as `window` held (see [`FIRST_WINDOW`]), and returns the key after
-/// them.
+/// Where a read puts the entries it reads: a window, or a batch in the caller's memory.
+trait Sink {
+    /// Takes an entry, or refuses it when it has no room left for it; the read then ends, and
+    /// the next one starts at the refused entry.
+    fn take(&mut self, key: &[u8], value: &[u8]) -> bool;
+}
+
+/// A window being filled, with the most entries it takes: up to twice as many as it held
+/// before (see [`FIRST_WINDOW`]), and at least one whatever their size.
+struct WindowSink<'a> {
+    window: &'a mut Window,
+    size: usize,
+}
+
+impl Sink for WindowSink<'_> {
+    fn take(&mut self, key: &[u8], value: &[u8]) -> bool {
+        if self.window.len() >= self.size || self.window.bytes.len() >= WINDOW_BYTES {
+            return false;
+        }
+        self.window.push(key, value);
+        true
+    }
+}
+
+/// Reads the entries of an `IndexIterator` from `from` into `sink`, as bytes, until the sink
+/// refuses one; returns that entry's key (where the next read starts), or `None` at the end of
+/// the index.
 fn read<I: IndexIterator>(
     index: &I,
     from: Option<&I::Key>,
     lent: Lent,
-    window: &mut Window,
+    sink: &mut impl Sink,
 ) -> Option<Vec<u8>> {
-    let size = (window.len() * 2).clamp(FIRST_WINDOW, MAX_WINDOW);
-    window.clear();
     let mut entries = index.index_iter(from);
-    while window.len() < size && window.bytes.len() < WINDOW_BYTES {
-        let (key, value) = entries.next_bytes()?;
-        lent.push(window, key, value);
+    while let Some((key, value)) = entries.next_bytes() {
+        if !lent.push(sink, key, value) {
+            return Some(lent.key(key));
+        }
     }
-    entries.next_bytes().map(|(key, _)| lent.key(key))
+    None
 }
 
 fn position(from: &[u8]) -> Result<Option<u64>, FfiError> {
@@ -257,19 +332,19 @@ fn position(from: &[u8]) -> Result<Option<u64>, FfiError> {
     Ok(Some(u64::from_be_bytes(bytes)))
 }
 
-/// Reads the window of `index` that starts at `from` (empty: at the start) into `window`;
-/// returns where the next window starts, or `None` if this one reaches the end of the index.
+/// Reads the entries of `index` from `from` (empty: from the start) into `sink`; returns
+/// where the next read starts, or `None` if this one reached the end of the index.
 fn read_window(
     index: &AnyIndex,
     from: &[u8],
-    window: &mut Window,
+    sink: &mut impl Sink,
 ) -> Result<Option<Vec<u8>>, FfiError> {
     let from_key = (!from.is_empty()).then_some(from);
     Ok(match index {
-        AnyIndex::Map(map) => read(map, from_key, Lent::Bytes, window),
-        AnyIndex::KeySet(set) => read(set, from_key, Lent::Keys, window),
-        AnyIndex::List(list) => read(list, position(from)?.as_ref(), Lent::Positions, window),
-        AnyIndex::SparseList(list) => read(list, position(from)?.as_ref(), Lent::Positions, window),
+        AnyIndex::Map(map) => read(map, from_key, Lent::Bytes, sink),
+        AnyIndex::KeySet(set) => read(set, from_key, Lent::Keys, sink),
+        AnyIndex::List(list) => read(list, position(from)?.as_ref(), Lent::Positions, sink),
+        AnyIndex::SparseList(list) => read(list, position(from)?.as_ref(), Lent::Positions, sink),
         AnyIndex::Entry(_) => {
             return Err(FfiError::invalid_argument("entries cannot be iterated"));
         }
@@ -327,25 +402,46 @@ fn iter_mut(state: &mut FamilyState, id: ChildId) -> Result<&mut IterChild, FfiE
 /// failed read leaves the iterator where it was: the next step tries the same read again.
 fn refill(state: &mut FamilyState, id: ChildId) -> Result<(), FfiError> {
     let iter = iter_mut(state, id)?;
-    let Some(from) = iter.next_from.take() else {
+    if iter.next_from.is_none() {
         return Ok(());
-    };
+    }
     // The window is taken out of the iterator (its buffers move, nothing is copied) while the
     // index is borrowed from the same state.
     let mut window = mem::take(&mut iter.window);
+    let size = (window.len() * 2).clamp(FIRST_WINDOW, MAX_WINDOW);
+    window.clear();
+    let read = read_next(
+        state,
+        id,
+        &mut WindowSink {
+            window: &mut window,
+            size,
+        },
+    );
+    if read.is_err() {
+        window.clear();
+    }
+    iter_mut(state, id)?.window = window;
+    read
+}
+
+/// Reads the iterator's entries into `sink` from where its last read stopped, and records
+/// where the next read starts. A failed read leaves that where it was: the next read tries the
+/// same again.
+fn read_next(state: &mut FamilyState, id: ChildId, sink: &mut impl Sink) -> Result<(), FfiError> {
+    let iter = iter_mut(state, id)?;
+    let Some(from) = iter.next_from.take() else {
+        return Ok(());
+    };
     let index_id = iter.index;
-    let read =
-        reporting_read_errors(|| read_window(state.index(index_id)?.index()?, &from, &mut window));
+    let read = reporting_read_errors(|| read_window(state.index(index_id)?.index()?, &from, sink));
     let iter = iter_mut(state, id)?;
     match read {
         Ok(next_from) => {
-            iter.window = window;
             iter.next_from = next_from;
             Ok(())
         }
         Err(err) => {
-            window.clear();
-            iter.window = window;
             iter.next_from = Some(from);
             Err(err)
         }
@@ -402,46 +498,54 @@ fn step(state: &mut FamilyState, id: ChildId) -> Result<Option<KeyValue<'_>>, Ff
     Ok(iter_mut(state, id)?.window.current())
 }
 
-/// Advances an iterator by as many entries as fit in `batch`, refilling the window as needed,
-/// and saves the position of a persistent iterator once, after them. Returns the size of the
-/// next entry if it alone did not fit in the buffer (then nothing is taken), or `None`.
+/// Advances an iterator by as many entries as fit in `batch`, and saves the position of a
+/// persistent iterator once, after them. Entries read ahead come from the window; past them, a
+/// batch with room for a window's worth of entries ([`FIRST_WINDOW`]) is read straight into
+/// the caller's memory, one RocksDB iterator for the whole batch, and a smaller one refills the
+/// window, so that its reads are as long as single steps' are.
 ///
-/// A failed refill after some entries were copied ends the batch there: the entries are the
-/// caller's, and the next call tries the same read again.
-fn step_batch(
-    state: &mut FamilyState,
-    id: ChildId,
-    batch: &mut Batch<'_>,
-) -> Result<Option<usize>, FfiError> {
+/// A failed read after some entries were copied ends the batch there, without the entries of
+/// the failed read: those are the caller's, and the next call tries the same read again.
+fn step_batch(state: &mut FamilyState, id: ChildId, batch: &mut Batch<'_>) -> Result<(), FfiError> {
     let iter = iter_mut(state, id)?;
     let (index, position) = (iter.index, iter.position);
     // The entries read ahead are the index's: once its handle is freed, they are stale too.
     state.index(index)?;
-    let mut too_big = None;
     loop {
         let iter = iter_mut(state, id)?;
-        if iter.window.is_exhausted() {
-            if iter.next_from.is_none() {
+        if !iter.window.is_exhausted() {
+            iter.window.take_into(batch);
+            if batch.is_full() || batch.refused.is_some() {
                 break;
             }
-            match refill(state, id) {
-                Ok(()) => continue,
-                Err(_) if batch.count > 0 => break,
-                Err(err) => return Err(err),
+            continue;
+        }
+        if iter.next_from.is_none() {
+            break;
+        }
+        let (count, used) = (batch.count, batch.used);
+        let direct = batch.room() >= FIRST_WINDOW;
+        let read = if direct {
+            read_next(state, id, batch)
+        } else {
+            refill(state, id)
+        };
+        match read {
+            // A direct read ends at the end of the index, a full batch or an entry that
+            // does not fit.
+            Ok(()) if direct => break,
+            Ok(()) => {}
+            Err(_) if count > 0 => {
+                batch.truncate(count, used);
+                break;
             }
-        }
-        if let Some(size) = iter.window.take_into(batch) {
-            too_big = (batch.count == 0).then_some(size);
-            break;
-        }
-        if batch.is_full() {
-            break;
+            Err(err) => return Err(err),
         }
     }
     if let Some(position_id) = position {
         save_position(state, id, position_id)?;
     }
-    Ok(too_big)
+    Ok(())
 }
 
 /// Advances the iterator and lends the next entry.
@@ -531,17 +635,14 @@ pub unsafe extern "C" fn mdb_iter_next(
 /// ```c
 /// uint8_t buf[65536];
 /// mdb_iter_entry entries[256];
-/// size_t count, needed, i;
-/// for (;;) {
-///     if (mdb_iter_next_batch(iter, buf, sizeof buf, entries, 256, &count, &needed) != MDB_OK)
-///         return fail(mdb_last_error_message());
-///     if (count == 0 && needed == 0)
-///         break; // the end
-///     if (count == 0)
+/// size_t count, needed;
+/// while (mdb_iter_next_batch(iter, buf, sizeof buf, entries, 256, &count, &needed) == MDB_OK
+///        && (count > 0 || needed > 0))
+///     if (count > 0)
+///         use(entries, count); // entries[0 .. count), their bytes in buf
+///     else
 ///         take_one(iter); // the next entry needs `needed` bytes: mdb_iter_next lends it
-///     for (i = 0; i < count; i++)
-///         use(entries[i].key, entries[i].key_len, entries[i].value, entries[i].value_len);
-/// }
+/// // Here: the end, or a failure (mdb_last_error_message says which).
 /// ```
 ///
 /// Rust: `Iterator::next` of `Entries`, called until the buffer is full.
@@ -576,10 +677,15 @@ pub unsafe extern "C" fn mdb_iter_next_batch(
             used: 0,
             entries,
             count: 0,
+            refused: None,
         };
-        let too_big = step_batch(&mut *handle.family.lock()?, handle.id, &mut batch)?;
+        step_batch(&mut *handle.family.lock()?, handle.id, &mut batch)?;
+        let needed = match batch.count {
+            0 => batch.refused.unwrap_or(0),
+            _ => 0,
+        };
         out_count.write(batch.count);
-        out_needed.write(too_big.unwrap_or(0));
+        out_needed.write(needed);
         Ok(())
     })
 }
@@ -829,51 +935,55 @@ mod tests {
         }
         let owned = |i: usize| (entries[i].0.to_vec(), entries[i].1.to_vec());
         let start = |out| unsafe { mdb_map_iter(map, ptr::null(), 0, out) };
-        with_iter(start, |iter| {
-            // The first entry fits; the second stops the batch without being reported.
-            assert_eq!(next_batch(iter, 50, 10).unwrap(), (vec![owned(0)], 0));
-            // Alone, it needs 101 bytes: reported again and again, never skipped.
-            for _ in 0..3 {
-                assert_eq!(next_batch(iter, 50, 10).unwrap(), (vec![], 101));
-            }
-            assert_eq!(next_batch(iter, 100, 10).unwrap(), (vec![], 101));
-            // An empty buffer: nothing fits but an empty entry.
-            let (mut count, mut needed) = (usize::MAX, 0);
-            let status = unsafe {
-                mdb_iter_next_batch(
-                    iter,
-                    ptr::null_mut(),
-                    0,
-                    &mut mdb_iter_entry {
-                        key: ptr::null(),
-                        key_len: 0,
-                        value: ptr::null(),
-                        value_len: 0,
-                    },
-                    1,
-                    &mut count,
-                    &mut needed,
-                )
-            };
-            assert_status(status, MDB_OK);
-            assert_eq!((count, needed), (0, 101));
-            // A buffer of exactly its size takes it; the rest follows.
-            assert_eq!(next_batch(iter, 101, 1).unwrap(), (vec![owned(1)], 0));
-            assert_eq!(
-                next_batch(iter, 101, 10).unwrap(),
-                (vec![owned(2), owned(3)], 0)
-            );
-        });
-        // Or a single step takes the large entry, and batches go on after it.
-        with_iter(start, |iter| {
-            assert_eq!(next_batch(iter, 50, 10).unwrap(), (vec![owned(0)], 0));
-            assert_eq!(next_batch(iter, 50, 10).unwrap(), (vec![], 101));
-            assert_eq!(next_entry(iter), Ok(Some(owned(1))));
-            assert_eq!(
-                next_batch(iter, 50, 10).unwrap(),
-                (vec![owned(2), owned(3)], 0)
-            );
-        });
+        // Room for few entries goes through the window; room for many reads straight into the
+        // batch.
+        for max in [10, FIRST_WINDOW] {
+            with_iter(start, |iter| {
+                // The first entry fits; the second stops the batch without being reported.
+                assert_eq!(next_batch(iter, 50, max).unwrap(), (vec![owned(0)], 0));
+                // Alone, it needs 101 bytes: reported again and again, never skipped.
+                for _ in 0..3 {
+                    assert_eq!(next_batch(iter, 50, max).unwrap(), (vec![], 101));
+                }
+                assert_eq!(next_batch(iter, 100, max).unwrap(), (vec![], 101));
+                // An empty buffer: nothing fits but an empty entry.
+                let (mut count, mut needed) = (usize::MAX, 0);
+                let status = unsafe {
+                    mdb_iter_next_batch(
+                        iter,
+                        ptr::null_mut(),
+                        0,
+                        &mut mdb_iter_entry {
+                            key: ptr::null(),
+                            key_len: 0,
+                            value: ptr::null(),
+                            value_len: 0,
+                        },
+                        1,
+                        &mut count,
+                        &mut needed,
+                    )
+                };
+                assert_status(status, MDB_OK);
+                assert_eq!((count, needed), (0, 101));
+                // A buffer of exactly its size takes it; the rest follows.
+                assert_eq!(next_batch(iter, 101, 1).unwrap(), (vec![owned(1)], 0));
+                assert_eq!(
+                    next_batch(iter, 101, max).unwrap(),
+                    (vec![owned(2), owned(3)], 0)
+                );
+            });
+            // Or a single step takes the large entry, and batches go on after it.
+            with_iter(start, |iter| {
+                assert_eq!(next_batch(iter, 50, max).unwrap(), (vec![owned(0)], 0));
+                assert_eq!(next_batch(iter, 50, max).unwrap(), (vec![], 101));
+                assert_eq!(next_entry(iter), Ok(Some(owned(1))));
+                assert_eq!(
+                    next_batch(iter, 50, max).unwrap(),
+                    (vec![owned(2), owned(3)], 0)
+                );
+            });
+        }
         unsafe { mdb_map_free(map) };
     }
 
