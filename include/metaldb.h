@@ -1203,8 +1203,10 @@ mdb_status mdb_iter_next(mdb_iter *iter,
  *   unspecified.
  *
  * The bytes belong to the caller: they stay valid whatever the library does next. Like
- * every call on `iter`, it ends the loan of the entry the last `mdb_iter_next` lent. Any
- * thread, one call at a time per family (the iterator's family lock is held throughout).
+ * every call on `iter`, it ends the loan of the entry the last `mdb_iter_next` lent.
+ *
+ * Any thread: calls on the iterator's family are serialised by its lock, held for the whole
+ * batch. May block on RocksDB reads.
  *
  * ```c
  * uint8_t buf[65536];
