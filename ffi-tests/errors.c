@@ -195,6 +195,12 @@ static int test_errors_every_entry_point_refuses_null_handles(void) {
     CHECK_NULL_REFUSED(mdb_entry_swap(NULL, BYTES("v"), &value, &found));
     /* Iterators. */
     CHECK_NULL_REFUSED(mdb_iter_next(NULL, &key_ptr, &key_len, &value_ptr, &value_len, &found));
+    {
+        uint8_t buf[8];
+        mdb_iter_entry entry;
+        CHECK_NULL_REFUSED(mdb_iter_next_batch(NULL, buf, sizeof buf, &entry, 1, &key_len,
+                                               &value_len));
+    }
     /* Migrations. */
     CHECK_NULL_REFUSED(mdb_migration_helper_new_data(NULL, &access));
     CHECK_NULL_REFUSED(mdb_migration_helper_old_data(NULL, &access));
@@ -391,6 +397,20 @@ static int test_errors_every_entry_point_refuses_null_outputs_and_inputs(void) {
     CHECK_NULL_REFUSED(mdb_iter_next(h.iter, &key_ptr, &key_len, NULL, &value_len, &found));
     CHECK_NULL_REFUSED(mdb_iter_next(h.iter, &key_ptr, &key_len, &value_ptr, NULL, &found));
     CHECK_NULL_REFUSED(mdb_iter_next(h.iter, &key_ptr, &key_len, &value_ptr, &value_len, NULL));
+    {
+        uint8_t buf[8];
+        mdb_iter_entry entry;
+        CHECK_NULL_REFUSED(mdb_iter_next_batch(h.iter, NULL, sizeof buf, &entry, 1, &key_len,
+                                               &value_len));
+        CHECK_NULL_REFUSED(mdb_iter_next_batch(h.iter, buf, sizeof buf, NULL, 1, &key_len,
+                                               &value_len));
+        CHECK_NULL_REFUSED(mdb_iter_next_batch(h.iter, buf, sizeof buf, &entry, 0, &key_len,
+                                               &value_len));
+        CHECK_NULL_REFUSED(mdb_iter_next_batch(h.iter, buf, sizeof buf, &entry, 1, NULL,
+                                               &value_len));
+        CHECK_NULL_REFUSED(mdb_iter_next_batch(h.iter, buf, sizeof buf, &entry, 1, &key_len,
+                                               NULL));
+    }
     /* Migrations. */
     CHECK_NULL_REFUSED(mdb_migration_helper_new_data(h.helper, NULL));
     CHECK_NULL_REFUSED(mdb_migration_helper_old_data(h.helper, NULL));

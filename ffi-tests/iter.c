@@ -1,6 +1,7 @@
 /*
  * mdb_iter: iteration over maps, lists, sparse lists and key sets; borrowed bytes; writes
- * during iteration; iterators across flush, rollback and into_patch.
+ * during iteration; iterators across flush, rollback and into_patch; batches
+ * (mdb_iter_next_batch) and their mix with single steps.
  */
 #include "harness.h"
 
@@ -386,6 +387,241 @@ static int test_iter_rejects_null_outputs(void) {
     return 0;
 }
 
+/* Walks a map of 700 entries (keys and values 8-byte big-endian positions) in batches of a
+ * 100-byte buffer and 5 entries, each batch its own bytes, and checks each entry against the
+ * position the single steps give it. */
+static int test_iter_batches_give_what_single_steps_give(void) {
+    enum { COUNT = 700 };
+    mdb_db *db = NULL;
+    mdb_fork *fork = NULL;
+    mdb_map *map = NULL;
+    mdb_iter *iter = NULL;
+    uint8_t key[8], buf[100];
+    mdb_iter_entry entries[5];
+    size_t count = 0, needed = 0, j;
+    uint64_t i, seen = 0, batches = 0;
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_map, "m", map);
+    for (i = 0; i < COUNT; i++) {
+        to_be64(i, key);
+        CHECK_OK(mdb_map_put(map, key, sizeof key, key, sizeof key));
+    }
+    CHECK_OK(mdb_map_iter(map, NULL, 0, &iter));
+    for (;;) {
+        CHECK_OK(mdb_iter_next_batch(iter, buf, sizeof buf, entries, 5, &count, &needed));
+        CHECK(needed == 0);
+        if (count == 0) {
+            break;
+        }
+        /* 100 bytes hold 6 entries of 16 bytes: the 5 entries are the limit. */
+        CHECK(count == 5 || seen + count == COUNT);
+        for (j = 0; j < count; j++) {
+            CHECK(entries[j].key == buf + 16 * j && entries[j].value == buf + 16 * j + 8);
+            CHECK(entries[j].key_len == 8 && be64(entries[j].key) == seen);
+            CHECK_BYTES(entries[j].value, entries[j].value_len, entries[j].key, 8);
+            seen++;
+        }
+        batches++;
+    }
+    CHECK(seen == COUNT && batches == COUNT / 5);
+    mdb_iter_free(iter);
+    /* Room for many entries: the library reads them straight into the caller's memory. A
+     * 1000-byte buffer holds 62 of these entries. */
+    {
+        static mdb_iter_entry many[200];
+        static uint8_t big_buf[1000];
+        CHECK_OK(mdb_map_iter(map, NULL, 0, &iter));
+        seen = 0;
+        for (;;) {
+            CHECK_OK(mdb_iter_next_batch(iter, big_buf, sizeof big_buf, many, 200, &count,
+                                         &needed));
+            CHECK(needed == 0);
+            if (count == 0) {
+                break;
+            }
+            CHECK(count == 62 || seen + count == COUNT);
+            for (j = 0; j < count; j++) {
+                CHECK(many[j].key_len == 8 && be64(many[j].key) == seen);
+                CHECK_BYTES(many[j].value, many[j].value_len, many[j].key, 8);
+                seen++;
+            }
+        }
+        CHECK(seen == COUNT);
+    }
+    /* At the end it stays at the end, for both calls. */
+    CHECK_OK(mdb_iter_next_batch(iter, buf, sizeof buf, entries, 5, &count, &needed));
+    CHECK(count == 0 && needed == 0);
+    {
+        harness_step s;
+        CHECK_OK(harness_next(iter, &s));
+        CHECK(!s.found);
+    }
+    mdb_iter_free(iter);
+    mdb_map_free(map);
+    mdb_fork_free(fork);
+    mdb_db_free(db);
+    return 0;
+}
+
+/* Batches over a list, a sparse list and a key set give what their single steps give. */
+static int test_iter_batches_work_for_lists_sparse_lists_and_key_sets(void) {
+    mdb_db *db = NULL;
+    mdb_fork *fork = NULL;
+    mdb_list *list = NULL;
+    mdb_sparse_list *sparse = NULL;
+    mdb_key_set *set = NULL;
+    mdb_iter *iter = NULL;
+    mdb_bytes old;
+    bool found = false;
+    uint8_t buf[64];
+    mdb_iter_entry entries[8];
+    size_t count = 0, needed = 0;
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_list, "l", list);
+    CHECK_OK(mdb_access_sparse_list(mdb_fork_as_access(fork), NAME("s"), NO_KEY, &sparse));
+    CHECK_OK(mdb_access_key_set(mdb_fork_as_access(fork), NAME("k"), NO_KEY, &set));
+    CHECK_OK(mdb_list_push(list, BYTES("zero")));
+    CHECK_OK(mdb_list_push(list, BYTES("one")));
+    CHECK_OK(mdb_sparse_list_set(sparse, 5, BYTES("five"), &old, &found));
+    CHECK_OK(mdb_key_set_insert(set, BYTES("b")));
+    CHECK_OK(mdb_key_set_insert(set, BYTES("a")));
+
+    CHECK_OK(mdb_list_iter(list, 0, &iter));
+    CHECK_OK(mdb_iter_next_batch(iter, buf, sizeof buf, entries, 8, &count, &needed));
+    CHECK(count == 2 && needed == 0);
+    CHECK(entries[0].key_len == 8 && be64(entries[0].key) == 0);
+    CHECK_BYTES(entries[0].value, entries[0].value_len, "zero", 4);
+    CHECK(entries[1].key_len == 8 && be64(entries[1].key) == 1);
+    CHECK_BYTES(entries[1].value, entries[1].value_len, "one", 3);
+    mdb_iter_free(iter);
+
+    CHECK_OK(mdb_sparse_list_iter(sparse, 0, &iter));
+    CHECK_OK(mdb_iter_next_batch(iter, buf, sizeof buf, entries, 8, &count, &needed));
+    CHECK(count == 1 && needed == 0);
+    CHECK(entries[0].key_len == 8 && be64(entries[0].key) == 5);
+    CHECK_BYTES(entries[0].value, entries[0].value_len, "five", 4);
+    mdb_iter_free(iter);
+
+    CHECK_OK(mdb_key_set_iter(set, NULL, 0, &iter));
+    CHECK_OK(mdb_iter_next_batch(iter, buf, sizeof buf, entries, 8, &count, &needed));
+    CHECK(count == 2 && needed == 0);
+    CHECK_BYTES(entries[0].key, entries[0].key_len, "a", 1);
+    CHECK(entries[0].value_len == 0);
+    CHECK_BYTES(entries[1].key, entries[1].key_len, "b", 1);
+    CHECK(entries[1].value_len == 0);
+    CHECK_OK(mdb_iter_next_batch(iter, buf, sizeof buf, entries, 8, &count, &needed));
+    CHECK(count == 0 && needed == 0);
+    mdb_iter_free(iter);
+
+    mdb_key_set_free(set);
+    mdb_sparse_list_free(sparse);
+    mdb_list_free(list);
+    mdb_fork_free(fork);
+    mdb_db_free(db);
+    return 0;
+}
+
+/* An entry larger than the whole buffer is reported with its size and not skipped: a single
+ * step takes it, or a large enough buffer does; batches and single steps mix. */
+static int test_iter_batch_reports_an_entry_too_large_for_its_buffer(void) {
+    mdb_db *db = NULL;
+    mdb_fork *fork = NULL;
+    mdb_map *map = NULL;
+    mdb_iter *iter = NULL;
+    harness_step s;
+    uint8_t big[300], buf[300];
+    mdb_iter_entry entries[4];
+    size_t count = 0, needed = 0;
+    memset(big, 'x', sizeof big);
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_map, "m", map);
+    CHECK_OK(mdb_map_put(map, BYTES("a"), BYTES("1")));
+    CHECK_OK(mdb_map_put(map, BYTES("b"), big, 200));
+    CHECK_OK(mdb_map_put(map, BYTES("c"), BYTES("3")));
+    CHECK_OK(mdb_map_put(map, BYTES("d"), BYTES("4")));
+    CHECK_OK(mdb_map_iter(map, NULL, 0, &iter));
+    /* "a" fits in 100 bytes; "b" does not, and ends the batch unreported. */
+    CHECK_OK(mdb_iter_next_batch(iter, buf, 100, entries, 4, &count, &needed));
+    CHECK(count == 1 && needed == 0);
+    CHECK_BYTES(entries[0].key, entries[0].key_len, "a", 1);
+    /* Alone, "b" needs 201 bytes; asking again does not skip it. */
+    CHECK_OK(mdb_iter_next_batch(iter, buf, 100, entries, 4, &count, &needed));
+    CHECK(count == 0 && needed == 201);
+    CHECK_OK(mdb_iter_next_batch(iter, buf, 200, entries, 4, &count, &needed));
+    CHECK(count == 0 && needed == 201);
+    /* A buffer of that size takes it. */
+    CHECK_OK(mdb_iter_next_batch(iter, buf, 201, entries, 1, &count, &needed));
+    CHECK(count == 1 && needed == 0);
+    CHECK_BYTES(entries[0].key, entries[0].key_len, "b", 1);
+    CHECK_BYTES(entries[0].value, entries[0].value_len, big, 200);
+    /* A single step takes "c", and a batch goes on with "d". */
+    CHECK_OK(harness_next(iter, &s));
+    CHECK(s.found);
+    CHECK_BYTES(s.key, s.key_len, "c", 1);
+    CHECK_OK(mdb_iter_next_batch(iter, buf, 100, entries, 4, &count, &needed));
+    CHECK(count == 1 && needed == 0);
+    CHECK_BYTES(entries[0].key, entries[0].key_len, "d", 1);
+    CHECK_OK(mdb_iter_next_batch(iter, buf, 100, entries, 4, &count, &needed));
+    CHECK(count == 0 && needed == 0);
+    mdb_iter_free(iter);
+
+    /* Or a single step takes the large entry the batch reported. */
+    CHECK_OK(mdb_map_iter(map, BYTES("b"), &iter));
+    CHECK_OK(mdb_iter_next_batch(iter, buf, 100, entries, 4, &count, &needed));
+    CHECK(count == 0 && needed == 201);
+    CHECK_OK(harness_next(iter, &s));
+    CHECK(s.found);
+    CHECK_BYTES(s.key, s.key_len, "b", 1);
+    CHECK_BYTES(s.value, s.value_len, big, 200);
+    CHECK_OK(mdb_iter_next_batch(iter, buf, 100, entries, 4, &count, &needed));
+    CHECK(count == 2 && needed == 0);
+    CHECK_BYTES(entries[0].key, entries[0].key_len, "c", 1);
+    CHECK_BYTES(entries[1].key, entries[1].key_len, "d", 1);
+    mdb_iter_free(iter);
+    mdb_map_free(map);
+    mdb_fork_free(fork);
+    mdb_db_free(db);
+    return 0;
+}
+
+static int test_iter_batch_rejects_null_arguments(void) {
+    mdb_db *db = NULL;
+    mdb_fork *fork = NULL;
+    mdb_map *map = NULL;
+    mdb_iter *iter = NULL;
+    harness_step s;
+    uint8_t buf[16];
+    mdb_iter_entry entries[2];
+    size_t count = 7, needed = 7;
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_map, "m", map);
+    CHECK_OK(mdb_map_put(map, BYTES("a"), BYTES("1")));
+    CHECK_OK(mdb_map_iter(map, NULL, 0, &iter));
+    CHECK_STATUS(mdb_iter_next_batch(NULL, buf, sizeof buf, entries, 2, &count, &needed),
+                 MDB_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mdb_iter_next_batch(iter, NULL, sizeof buf, entries, 2, &count, &needed),
+                 MDB_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(mdb_last_error_message(), "`buf`") != NULL);
+    CHECK_STATUS(mdb_iter_next_batch(iter, buf, sizeof buf, NULL, 2, &count, &needed),
+                 MDB_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mdb_iter_next_batch(iter, buf, sizeof buf, entries, 0, &count, &needed),
+                 MDB_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(mdb_last_error_message(), "`entries_len`") != NULL);
+    CHECK_STATUS(mdb_iter_next_batch(iter, buf, sizeof buf, entries, 2, NULL, &needed),
+                 MDB_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mdb_iter_next_batch(iter, buf, sizeof buf, entries, 2, &count, NULL),
+                 MDB_ERR_INVALID_ARGUMENT);
+    CHECK(count == 7 && needed == 7);
+    /* A NULL buffer of length 0 is allowed: only an empty entry would fit. */
+    CHECK_OK(mdb_iter_next_batch(iter, NULL, 0, entries, 2, &count, &needed));
+    CHECK(count == 0 && needed == 2);
+    /* The refused calls did not advance the iterator. */
+    CHECK_OK(harness_next(iter, &s));
+    CHECK(s.found);
+    CHECK_BYTES(s.key, s.key_len, "a", 1);
+    mdb_iter_free(iter);
+    mdb_map_free(map);
+    mdb_fork_free(fork);
+    mdb_db_free(db);
+    return 0;
+}
+
 int main(void) {
     RUN_TEST(test_iter_walks_a_map_in_key_order);
     RUN_TEST(test_iter_of_a_map_starts_at_the_first_key_not_below_from);
@@ -399,5 +635,9 @@ int main(void) {
     RUN_TEST(test_iter_survives_a_flush_at_its_position);
     RUN_TEST(test_iter_is_stale_after_rollback_and_into_patch);
     RUN_TEST(test_iter_rejects_null_outputs);
+    RUN_TEST(test_iter_batches_give_what_single_steps_give);
+    RUN_TEST(test_iter_batches_work_for_lists_sparse_lists_and_key_sets);
+    RUN_TEST(test_iter_batch_reports_an_entry_too_large_for_its_buffer);
+    RUN_TEST(test_iter_batch_rejects_null_arguments);
     return HARNESS_SUMMARY();
 }

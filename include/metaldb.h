@@ -518,6 +518,34 @@ typedef struct {
 } mdb_db_options;
 
 /**
+ * An entry as `mdb_iter_next_batch` copies it into the caller's buffer: where its key and its
+ * value are in that buffer.
+ *
+ * The caller allocates an array of them for the library to fill. Its layout (`key`,
+ * `key_len`, `value`, `value_len`, in that order) is frozen for all of 1.x, as `mdb_bytes`
+ * is: a different layout would be a new major version and SONAME.
+ */
+typedef struct {
+  /**
+   * The key bytes, in the caller's buffer (may be NULL for an empty key).
+   */
+  const uint8_t *key;
+  /**
+   * Length of the key.
+   */
+  size_t key_len;
+  /**
+   * The value bytes, in the caller's buffer right after the key (may be NULL for an empty
+   * value).
+   */
+  const uint8_t *value;
+  /**
+   * Length of the value.
+   */
+  size_t value_len;
+} mdb_iter_entry;
+
+/**
  * The step of `mdb_migration_helper_iter_loop`, called once per round with the helper, the
  * round's persistent iterators and the loop's `user_data`. It may call any function on the
  * helper's family except `mdb_migration_helper_merge`, `_finish` and `_free` on `helper`.
@@ -1139,6 +1167,69 @@ mdb_status mdb_iter_next(mdb_iter *iter,
                          const uint8_t **out_value,
                          size_t *out_value_len,
                          bool *out_found);
+
+/**
+ * Advances the iterator by as many entries as fit in the caller's memory, copying each
+ * whole entry (key, then value) into `buf` and saying where it is in `entries`: one call for
+ * many entries, where `mdb_iter_next` makes one per entry.
+ *
+ * Entries come in the order `mdb_iter_next` gives them, and the two calls may be mixed on one
+ * iterator: each continues where the other stopped. A persistent iterator saves its position
+ * once per call, after the last entry copied.
+ *
+ * @param[in]  iter         The iterator. Not NULL.
+ * @param[out] buf          Memory for the entries' bytes, `buf_len` bytes; may be NULL when
+ *                          `buf_len` is 0. Must not overlap `entries`.
+ * @param[in]  buf_len      Size of `buf`.
+ * @param[out] entries      Room for `entries_len` entries: on `MDB_OK`, the first
+ *                          `*out_count` say where each entry's key and value are in `buf`.
+ *                          Not NULL.
+ * @param[in]  entries_len  How many entries `entries` holds: at least 1.
+ * @param[out] out_count    On `MDB_OK`, how many entries were copied: 0 only when the
+ *                          iteration is over or the next entry does not fit in `buf`
+ *                          (`*out_needed` tells which).
+ * @param[out] out_needed   On `MDB_OK`, 0, except when `*out_count` is 0 because the next
+ *                          entry alone needs more than `buf_len` bytes: then its size (key
+ *                          plus value). The iterator has not moved: pass a `buf` of at least
+ *                          that size, or take that entry with `mdb_iter_next`.
+ * @return `MDB_OK`; the iteration is over when `*out_count` and `*out_needed` are both 0, and
+ *   further calls keep returning that, as `mdb_iter_next` keeps returning `*out_found` false.
+ *   `MDB_ERR_INVALID_ARGUMENT` for a NULL argument (`buf` with a `buf_len` above 0) or an
+ *   `entries_len` of 0; `MDB_ERR_STALE_HANDLE` if the index or its fork went away;
+ *   `MDB_ERR_POISONED`; `MDB_ERR_CORRUPTION` (or `MDB_ERR_STORAGE`) if reading ahead failed
+ *   before any entry was copied: the iterator stays where it was, and the next call tries
+ *   the same read again (a failure after some entries were copied ends the batch with them,
+ *   and the next call reports it). On failure the contents of `buf` and `entries` are
+ *   unspecified.
+ *
+ * The bytes belong to the caller: they stay valid whatever the library does next. Like
+ * every call on `iter`, it ends the loan of the entry the last `mdb_iter_next` lent.
+ *
+ * Any thread: calls on the iterator's family are serialised by its lock, held for the whole
+ * batch. May block on RocksDB reads.
+ *
+ * ```c
+ * uint8_t buf[65536];
+ * mdb_iter_entry entries[256];
+ * size_t count, needed;
+ * while (mdb_iter_next_batch(iter, buf, sizeof buf, entries, 256, &count, &needed) == MDB_OK
+ *        && (count > 0 || needed > 0))
+ *     if (count > 0)
+ *         use(entries, count); // entries[0 .. count), their bytes in buf
+ *     else
+ *         take_one(iter); // the next entry needs `needed` bytes: mdb_iter_next lends it
+ * // Here: the end, or a failure (mdb_last_error_message says which).
+ * ```
+ *
+ * Rust: `Iterator::next` of `Entries`, called until the buffer is full.
+ */
+mdb_status mdb_iter_next_batch(mdb_iter *iter,
+                               uint8_t *buf,
+                               size_t buf_len,
+                               mdb_iter_entry *entries,
+                               size_t entries_len,
+                               size_t *out_count,
+                               size_t *out_needed);
 
 /**
  * Frees an iterator; its index accepts writes again once its last iterator is freed.

@@ -11,10 +11,11 @@ use c_support::{cc, include_dir, lib_dir, repo, require_tool, run, run_ok, scrat
 
 /// The workloads of `benches/c_abi.c`, in its order; `benches/c_abi.rs` runs the same ones
 /// through the Rust API.
-const WORKLOADS: [&str; 5] = [
+const WORKLOADS: [&str; 6] = [
     "map_insert_merge_sync",
     "map_random_reads",
     "map_iteration",
+    "map_batch_iteration",
     "list_push_merge",
     "map_clear_merge",
 ];

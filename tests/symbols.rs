@@ -1,5 +1,6 @@
 //! The dynamic symbols of `libmetaldb.so`: every export is an `mdb_*` function of the header
-//! under the symbol version `METALDB_1.0`, or `METALDB_1.1` for the functions 1.1 added (`metaldb.map`), every function of the header is
+//! under the symbol version `METALDB_1.0`, or the later node that added it (`METALDB_1.1`,
+//! `METALDB_1.2`: `metaldb.map`), every function of the header is
 //! exported, and nothing else is (Rust's standard library and RocksDB stay local). The
 //! test-only functions of the `fault-injection` feature are exported only by a library built
 //! with it, under a node of their own, `METALDB_TEST`.
@@ -15,12 +16,17 @@ use c_support::{
 
 /// The version node of every function of the 1.0 API.
 const VERSION_1_0: &str = "METALDB_1.0";
-/// The version node of the functions added in 1.1, and those functions (metaldb.map).
-const VERSION_1_1: &str = "METALDB_1.1";
-const FUNCTIONS_1_1: [&str; 3] = [
-    "mdb_catalogue_new",
-    "mdb_catalogue_next",
-    "mdb_catalogue_free",
+/// The version nodes after 1.0, each with the functions it added (metaldb.map).
+const LATER_NODES: [(&str, &[&str]); 2] = [
+    (
+        "METALDB_1.1",
+        &[
+            "mdb_catalogue_new",
+            "mdb_catalogue_next",
+            "mdb_catalogue_free",
+        ],
+    ),
+    ("METALDB_1.2", &["mdb_iter_next_batch"]),
 ];
 /// The version node of the test-only functions.
 const VERSION_TEST: &str = "METALDB_TEST";
@@ -79,10 +85,13 @@ fn export_problems(exports: &[Export], api: &[String], test_only: &[String]) -> 
         if export.section == "ABS" && version.as_deref() == Some(name.as_str()) {
             continue;
         }
+        let later = LATER_NODES
+            .iter()
+            .find(|(_, functions)| functions.contains(&name.as_str()));
         let expected = if test_only.contains(name) {
             VERSION_TEST
-        } else if FUNCTIONS_1_1.contains(&name.as_str()) {
-            VERSION_1_1
+        } else if let Some((node, _)) = later {
+            node
         } else {
             VERSION_1_0
         };

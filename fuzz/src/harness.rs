@@ -37,7 +37,7 @@ use std::{
 
 use crate::{
     abi::*,
-    input::{HandleKind, IndexKind, Input, Op, Pick, RocksOpen, Slot},
+    input::{iter_batch, HandleKind, IndexKind, Input, Op, Pick, RocksOpen, Slot},
     model::{Addr, Namespace, State, Value},
 };
 
@@ -259,7 +259,12 @@ impl Harness {
             Op::IterNext { iter, steps, nulls } => {
                 if let Some(pick) = iter.pick(self.iters.len()) {
                     for _ in 0..=steps % 4 {
-                        self.iter_next(op, pick, *nulls);
+                        match iter_batch(*steps) {
+                            Some((buf_len, max)) => {
+                                self.iter_next_batch(op, pick, *nulls, buf_len, max)
+                            }
+                            None => self.iter_next(op, pick, *nulls),
+                        }
                     }
                 }
             }

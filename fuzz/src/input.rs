@@ -463,6 +463,8 @@ pub enum Op {
         entry: Slot,
         call: EntryCall,
     },
+    /// `steps % 4 + 1` calls of `mdb_iter_next`, or of `mdb_iter_next_batch` when
+    /// [`iter_batch`] reads a batch from `steps`.
     IterNext {
         iter: Slot,
         steps: u8,
@@ -638,4 +640,18 @@ impl LoopPlan {
             Some(IndexKind::KeySet),
         ][usize::from(self.batch >> 3) % 4]
     }
+}
+
+/// The buffer length and room for entries of the calls of `Op::IterNext { steps, .. }`, or
+/// `None` for single steps (`mdb_iter_next`): bit 7 asks for batches (`mdb_iter_next_batch`),
+/// bits 2 to 6 give a buffer of 0 to 186 bytes (a unit of 6: fuzzed entries are a few bytes to
+/// a few dozen, so a batch holds none, some or all of them) and bits 4 to 6 room for 1 to 8
+/// entries.
+pub fn iter_batch(steps: u8) -> Option<(usize, usize)> {
+    (steps & 0x80 != 0).then(|| {
+        (
+            usize::from(steps >> 2 & 0x1F) * 6,
+            usize::from(steps >> 4 & 7) + 1,
+        )
+    })
 }

@@ -1,14 +1,14 @@
 //! The harness's persistent iterators over each kind of index they take (map, list, sparse list,
 //! key set). An input that fills an index and runs `mdb_migration_helper_iter_loop` over it in
 //! batches, or takes its entries through standalone persistent iterators freed and created
-//! again, passes the harness's checks (which panic on any difference from the model: every
+//! again (by single steps or by batches), passes the harness's checks (which panic on any difference from the model: every
 //! entry, every round, and the final read-back of the database) and creates iterators of that
 //! kind through `mdb_persistent_iters_new_*` or `mdb_persistent_iter_new_*`.
 
 use metaldb_fuzz::{
     input::{
-        AccessArg, Bytes, FirstDb, GroupKey, HandleKind, IndexKind, KeySetCall, ListCall, LoopPlan,
-        MapCall, Name, Nulls, Op, Position, SparseListCall,
+        iter_batch, AccessArg, Bytes, FirstDb, GroupKey, HandleKind, IndexKind, KeySetCall,
+        ListCall, LoopPlan, MapCall, Name, Nulls, Op, Position, SparseListCall,
     },
     run, stats, Input,
 };
@@ -123,13 +123,25 @@ fn fill_and_loop(kind: IndexKind, batch: u8) {
     );
 }
 
+/// `Op::IterNext` steps for one batch call (`mdb_iter_next_batch`) of at most 2 entries and
+/// 42 bytes, and for four of them.
+const ONE_BATCH: u8 = 0x9C;
+const FOUR_BATCHES: u8 = 0x9F;
+
 /// Fills "a" with items of `kind`, then takes them through persistent iterators with their
 /// position in the entry "b": 2 steps, freed, 2 more from where it stopped, freed, then 4 more
-/// (the last item and the end).
-fn fill_and_iterate_persistently(kind: IndexKind) {
+/// (the last item and the end). With `batches`, each step is a batch call of up to 2 entries.
+fn fill_and_iterate_persistently(kind: IndexKind, batches: bool) {
     let nulls = Nulls::default();
     let mut ops = fill(kind, A);
-    for steps in [1, 1, 3] {
+    let steps = if batches {
+        assert_eq!(iter_batch(ONE_BATCH), Some((42, 2)));
+        assert_eq!(iter_batch(FOUR_BATCHES), Some((42, 2)));
+        [ONE_BATCH, ONE_BATCH, FOUR_BATCHES]
+    } else {
+        [1, 1, 3]
+    };
+    for steps in steps {
         ops.extend([
             Op::PersistentIter {
                 access: AccessArg::Fork(slot()),
@@ -160,22 +172,42 @@ fn fill_and_iterate_persistently(kind: IndexKind) {
 
 #[test]
 fn persistent_iterators_resume_over_a_map() {
-    fill_and_iterate_persistently(IndexKind::Map);
+    fill_and_iterate_persistently(IndexKind::Map, false);
+}
+
+#[test]
+fn persistent_iterators_resume_after_batches_over_a_map() {
+    fill_and_iterate_persistently(IndexKind::Map, true);
 }
 
 #[test]
 fn persistent_iterators_resume_over_a_list() {
-    fill_and_iterate_persistently(IndexKind::List);
+    fill_and_iterate_persistently(IndexKind::List, false);
+}
+
+#[test]
+fn persistent_iterators_resume_after_batches_over_a_list() {
+    fill_and_iterate_persistently(IndexKind::List, true);
 }
 
 #[test]
 fn persistent_iterators_resume_over_a_sparse_list() {
-    fill_and_iterate_persistently(IndexKind::SparseList);
+    fill_and_iterate_persistently(IndexKind::SparseList, false);
+}
+
+#[test]
+fn persistent_iterators_resume_after_batches_over_a_sparse_list() {
+    fill_and_iterate_persistently(IndexKind::SparseList, true);
 }
 
 #[test]
 fn persistent_iterators_resume_over_a_key_set() {
-    fill_and_iterate_persistently(IndexKind::KeySet);
+    fill_and_iterate_persistently(IndexKind::KeySet, false);
+}
+
+#[test]
+fn persistent_iterators_resume_after_batches_over_a_key_set() {
+    fill_and_iterate_persistently(IndexKind::KeySet, true);
 }
 
 /// The plan's `batch` byte: a batch of 2, and the kind in bits 3 and 4 (0: the old index's).

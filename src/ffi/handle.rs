@@ -8,7 +8,7 @@
 //! turns that into `MDB_ERR_INVALID_ARGUMENT` naming both kinds, before the value is read as
 //! the wrong type.
 
-use std::{ffi::c_char, ptr::NonNull};
+use std::{ffi::c_char, mem::MaybeUninit, ptr::NonNull};
 
 use super::status::{set_last_error, FfiError};
 
@@ -228,6 +228,33 @@ pub(crate) unsafe fn try_slice<'a>(
     }
     // SAFETY: non-NULL, and per the contract `len` bytes are readable.
     Ok(unsafe { std::slice::from_raw_parts(data, len) })
+}
+
+/// Borrows memory the caller provides for the library to fill: `len` items at `data`, which
+/// may be NULL only when `len` is 0. The memory may be uninitialized, so it is lent as
+/// `MaybeUninit`: the library writes it and never reads it.
+///
+/// # Safety
+///
+/// A non-NULL `data` must point to `len` writable items that stay valid for the call and
+/// overlap no other memory the call reads or writes.
+pub(crate) unsafe fn try_out_slice<'a, T>(
+    data: *mut T,
+    len: usize,
+    parameter: &str,
+) -> Result<&'a mut [MaybeUninit<T>], FfiError> {
+    if len == 0 {
+        return Ok(&mut []);
+    }
+    if data.is_null() {
+        return Err(FfiError::invalid_argument(format_args!(
+            "`{}` is NULL but its length is {}",
+            parameter, len
+        )));
+    }
+    // SAFETY: non-NULL, and per the contract `len` items are writable and not aliased;
+    // `MaybeUninit` makes no claim about their contents.
+    Ok(unsafe { std::slice::from_raw_parts_mut(data.cast(), len) })
 }
 
 /// Borrows an input UTF-8 string given with its length (no NUL needed).

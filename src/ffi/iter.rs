@@ -1,11 +1,11 @@
 //! `mdb_iter`: iteration over an index, plain or persistent.
 
-use std::{mem, sync::Arc};
+use std::{mem, mem::MaybeUninit, sync::Arc};
 
 use super::{
     boundary::{ffi_boundary, ffi_boundary_infallible, reporting_read_errors},
     family::{AnyIndex, Child, ChildHandle, ChildId, FamilyState},
-    handle::{free_handle, into_handle, try_ref, Castable, HandleKind, Out},
+    handle::{free_handle, into_handle, try_out_slice, try_ref, Castable, HandleKind, Out},
     status::{mdb_status, FfiError},
 };
 use crate::{indexes::IndexIterator, migration::IteratorPosition, BinaryKey, BinaryValue};
@@ -101,6 +101,137 @@ impl Window {
     fn next_key(&self) -> Option<&[u8]> {
         (!self.is_exhausted()).then(|| self.entry(self.taken).0)
     }
+
+    /// Takes entries into `batch` while it has room for them and any are left; an entry that
+    /// does not fit in the batch's buffer is not taken (the batch records its size).
+    fn take_into(&mut self, batch: &mut Batch<'_>) {
+        let mut start = self.taken.checked_sub(1).map_or(0, |i| self.ends[i].1);
+        for &(key_end, value_end) in &self.ends[self.taken..] {
+            // An entry's key and value are contiguous here, as in the batch: one copy.
+            if batch.is_full() || !batch.push(&self.bytes[start..value_end], key_end - start) {
+                return;
+            }
+            self.taken += 1;
+            start = value_end;
+        }
+    }
+}
+
+/// An entry as `mdb_iter_next_batch` copies it into the caller's buffer: where its key and its
+/// value are in that buffer.
+///
+/// The caller allocates an array of them for the library to fill. Its layout (`key`,
+/// `key_len`, `value`, `value_len`, in that order) is frozen for all of 1.x, as `mdb_bytes`
+/// is: a different layout would be a new major version and SONAME.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct mdb_iter_entry {
+    /// The key bytes, in the caller's buffer (may be NULL for an empty key).
+    pub key: *const u8,
+    /// Length of the key.
+    pub key_len: usize,
+    /// The value bytes, in the caller's buffer right after the key (may be NULL for an empty
+    /// value).
+    pub value: *const u8,
+    /// Length of the value.
+    pub value_len: usize,
+}
+
+/// The caller's memory that one `mdb_iter_next_batch` fills: whole entries, their bytes one
+/// after the other in `buf` and where they are in `entries`.
+struct Batch<'a> {
+    buf: &'a mut [MaybeUninit<u8>],
+    /// Bytes of `buf` written so far.
+    used: usize,
+    entries: &'a mut [MaybeUninit<mdb_iter_entry>],
+    /// Entries written so far.
+    count: usize,
+    /// The size of the entry that did not fit in what was left of `buf`, which ended the batch.
+    refused: Option<usize>,
+}
+
+impl Batch<'_> {
+    fn is_full(&self) -> bool {
+        self.count == self.entries.len()
+    }
+
+    /// Room left in `entries`.
+    fn room(&self) -> usize {
+        self.entries.len() - self.count
+    }
+
+    /// The next `size` bytes of `buf`, or `None` if fewer are left (the size is then recorded
+    /// as refused).
+    fn reserve(&mut self, size: usize) -> Option<&mut [MaybeUninit<u8>]> {
+        let dest = self.buf[self.used..].get_mut(..size);
+        if dest.is_none() {
+            self.refused = Some(size);
+        }
+        dest
+    }
+
+    /// Records the entry just copied to `key`, its key (`key_len` bytes) followed by its value,
+    /// `size` bytes in all. Needs room in `entries`.
+    fn record(&mut self, key: *const u8, key_len: usize, size: usize) {
+        self.entries[self.count].write(mdb_iter_entry {
+            key,
+            key_len,
+            value: key.wrapping_add(key_len),
+            value_len: size - key_len,
+        });
+        self.used += size;
+        self.count += 1;
+    }
+
+    /// Copies an entry in, its key (the first `key_len` bytes of `entry`) and then its value,
+    /// if there is room left for it in `buf`; returns whether there was. Needs room in
+    /// `entries`.
+    fn push(&mut self, entry: &[u8], key_len: usize) -> bool {
+        let Some(dest) = self.reserve(entry.len()) else {
+            return false;
+        };
+        copy(dest, entry);
+        let key = dest.as_ptr().cast();
+        self.record(key, key_len, entry.len());
+        true
+    }
+
+    /// Forgets the entries after the first `count`, which took `used` bytes.
+    fn truncate(&mut self, count: usize, used: usize) {
+        (self.count, self.used, self.refused) = (count, used, None);
+    }
+}
+
+/// A batch takes the entries a read gives it while they fit (a read straight into the
+/// caller's memory, without the window).
+impl Sink for Batch<'_> {
+    fn take(&mut self, key: &[u8], value: &[u8]) -> bool {
+        if self.is_full() {
+            return false;
+        }
+        let Some(dest) = self.reserve(key.len() + value.len()) else {
+            return false;
+        };
+        let (key_dest, value_dest) = dest.split_at_mut(key.len());
+        copy(key_dest, key);
+        copy(value_dest, value);
+        let key_ptr = key_dest.as_ptr().cast();
+        self.record(key_ptr, key.len(), key.len() + value.len());
+        true
+    }
+}
+
+/// Copies `src` into the caller's memory `dest`, of the same length, with one `memcpy` (a
+/// loop over `MaybeUninit` bytes is not turned into one).
+fn copy(dest: &mut [MaybeUninit<u8>], src: &[u8]) {
+    assert_eq!(
+        dest.len(),
+        src.len(),
+        "copied into a slice of another length"
+    );
+    // SAFETY: `dest` is writable for `src.len()` bytes (checked above), and it is the caller's
+    // memory, which never overlaps the library's `src`. `u8` has no invalid values.
+    unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), dest.as_mut_ptr().cast(), src.len()) }
 }
 
 /// An iterator handle's state: a window of entries read ahead from its index, so that it
@@ -129,11 +260,12 @@ enum Lent {
 }
 
 impl Lent {
-    fn push(self, window: &mut Window, key: &[u8], value: &[u8]) {
+    /// Hands an entry to `sink` as it is lent; returns whether the sink took it.
+    fn push(self, sink: &mut impl Sink, key: &[u8], value: &[u8]) -> bool {
         match self {
-            Self::Bytes => window.push(key, value),
-            Self::Keys => window.push(key, &[]),
-            Self::Positions => window.push(&u64::read(key).to_be_bytes(), value),
+            Self::Bytes => sink.take(key, value),
+            Self::Keys => sink.take(key, &[]),
+            Self::Positions => sink.take(&u64::read(key).to_be_bytes(), value),
         }
     }
 
@@ -145,23 +277,46 @@ impl Lent {
     }
 }
 
-/// Reads the next window of an `IndexIterator` from `from` into `window`, as bytes: up to
-/// twice as many entries as `window` held (see [`FIRST_WINDOW`]), and returns the key after
-/// them.
+/// Where a read puts the entries it reads: a window, or a batch in the caller's memory.
+trait Sink {
+    /// Takes an entry, or refuses it when it has no room left for it; the read then ends, and
+    /// the next one starts at the refused entry.
+    fn take(&mut self, key: &[u8], value: &[u8]) -> bool;
+}
+
+/// A window being filled, with the most entries it takes: up to twice as many as it held
+/// before (see [`FIRST_WINDOW`]), and at least one whatever their size.
+struct WindowSink<'a> {
+    window: &'a mut Window,
+    size: usize,
+}
+
+impl Sink for WindowSink<'_> {
+    fn take(&mut self, key: &[u8], value: &[u8]) -> bool {
+        if self.window.len() >= self.size || self.window.bytes.len() >= WINDOW_BYTES {
+            return false;
+        }
+        self.window.push(key, value);
+        true
+    }
+}
+
+/// Reads the entries of an `IndexIterator` from `from` into `sink`, as bytes, until the sink
+/// refuses one; returns that entry's key (where the next read starts), or `None` at the end of
+/// the index.
 fn read<I: IndexIterator>(
     index: &I,
     from: Option<&I::Key>,
     lent: Lent,
-    window: &mut Window,
+    sink: &mut impl Sink,
 ) -> Option<Vec<u8>> {
-    let size = (window.len() * 2).clamp(FIRST_WINDOW, MAX_WINDOW);
-    window.clear();
     let mut entries = index.index_iter(from);
-    while window.len() < size && window.bytes.len() < WINDOW_BYTES {
-        let (key, value) = entries.next_bytes()?;
-        lent.push(window, key, value);
+    while let Some((key, value)) = entries.next_bytes() {
+        if !lent.push(sink, key, value) {
+            return Some(lent.key(key));
+        }
     }
-    entries.next_bytes().map(|(key, _)| lent.key(key))
+    None
 }
 
 fn position(from: &[u8]) -> Result<Option<u64>, FfiError> {
@@ -177,19 +332,19 @@ fn position(from: &[u8]) -> Result<Option<u64>, FfiError> {
     Ok(Some(u64::from_be_bytes(bytes)))
 }
 
-/// Reads the window of `index` that starts at `from` (empty: at the start) into `window`;
-/// returns where the next window starts, or `None` if this one reaches the end of the index.
+/// Reads the entries of `index` from `from` (empty: from the start) into `sink`; returns
+/// where the next read starts, or `None` if this one reached the end of the index.
 fn read_window(
     index: &AnyIndex,
     from: &[u8],
-    window: &mut Window,
+    sink: &mut impl Sink,
 ) -> Result<Option<Vec<u8>>, FfiError> {
     let from_key = (!from.is_empty()).then_some(from);
     Ok(match index {
-        AnyIndex::Map(map) => read(map, from_key, Lent::Bytes, window),
-        AnyIndex::KeySet(set) => read(set, from_key, Lent::Keys, window),
-        AnyIndex::List(list) => read(list, position(from)?.as_ref(), Lent::Positions, window),
-        AnyIndex::SparseList(list) => read(list, position(from)?.as_ref(), Lent::Positions, window),
+        AnyIndex::Map(map) => read(map, from_key, Lent::Bytes, sink),
+        AnyIndex::KeySet(set) => read(set, from_key, Lent::Keys, sink),
+        AnyIndex::List(list) => read(list, position(from)?.as_ref(), Lent::Positions, sink),
+        AnyIndex::SparseList(list) => read(list, position(from)?.as_ref(), Lent::Positions, sink),
         AnyIndex::Entry(_) => {
             return Err(FfiError::invalid_argument("entries cannot be iterated"));
         }
@@ -247,25 +402,46 @@ fn iter_mut(state: &mut FamilyState, id: ChildId) -> Result<&mut IterChild, FfiE
 /// failed read leaves the iterator where it was: the next step tries the same read again.
 fn refill(state: &mut FamilyState, id: ChildId) -> Result<(), FfiError> {
     let iter = iter_mut(state, id)?;
-    let Some(from) = iter.next_from.take() else {
+    if iter.next_from.is_none() {
         return Ok(());
-    };
+    }
     // The window is taken out of the iterator (its buffers move, nothing is copied) while the
     // index is borrowed from the same state.
     let mut window = mem::take(&mut iter.window);
+    let size = (window.len() * 2).clamp(FIRST_WINDOW, MAX_WINDOW);
+    window.clear();
+    let read = read_next(
+        state,
+        id,
+        &mut WindowSink {
+            window: &mut window,
+            size,
+        },
+    );
+    if read.is_err() {
+        window.clear();
+    }
+    iter_mut(state, id)?.window = window;
+    read
+}
+
+/// Reads the iterator's entries into `sink` from where its last read stopped, and records
+/// where the next read starts. A failed read leaves that where it was: the next read tries the
+/// same again.
+fn read_next(state: &mut FamilyState, id: ChildId, sink: &mut impl Sink) -> Result<(), FfiError> {
+    let iter = iter_mut(state, id)?;
+    let Some(from) = iter.next_from.take() else {
+        return Ok(());
+    };
     let index_id = iter.index;
-    let read =
-        reporting_read_errors(|| read_window(state.index(index_id)?.index()?, &from, &mut window));
+    let read = reporting_read_errors(|| read_window(state.index(index_id)?.index()?, &from, sink));
     let iter = iter_mut(state, id)?;
     match read {
         Ok(next_from) => {
-            iter.window = window;
             iter.next_from = next_from;
             Ok(())
         }
         Err(err) => {
-            window.clear();
-            iter.window = window;
             iter.next_from = Some(from);
             Err(err)
         }
@@ -322,6 +498,56 @@ fn step(state: &mut FamilyState, id: ChildId) -> Result<Option<KeyValue<'_>>, Ff
     Ok(iter_mut(state, id)?.window.current())
 }
 
+/// Advances an iterator by as many entries as fit in `batch`, and saves the position of a
+/// persistent iterator once, after them. Entries read ahead come from the window; past them, a
+/// batch with room for a window's worth of entries ([`FIRST_WINDOW`]) is read straight into
+/// the caller's memory, one RocksDB iterator for the whole batch, and a smaller one refills the
+/// window, so that its reads are as long as single steps' are.
+///
+/// A failed read after some entries were copied ends the batch there, without the entries of
+/// the failed read: those are the caller's, and the next call tries the same read again.
+fn step_batch(state: &mut FamilyState, id: ChildId, batch: &mut Batch<'_>) -> Result<(), FfiError> {
+    let iter = iter_mut(state, id)?;
+    let (index, position) = (iter.index, iter.position);
+    // The entries read ahead are the index's: once its handle is freed, they are stale too.
+    state.index(index)?;
+    loop {
+        let iter = iter_mut(state, id)?;
+        if !iter.window.is_exhausted() {
+            iter.window.take_into(batch);
+            if batch.is_full() || batch.refused.is_some() {
+                break;
+            }
+            continue;
+        }
+        if iter.next_from.is_none() {
+            break;
+        }
+        let (count, used) = (batch.count, batch.used);
+        let direct = batch.room() >= FIRST_WINDOW;
+        let read = if direct {
+            read_next(state, id, batch)
+        } else {
+            refill(state, id)
+        };
+        match read {
+            // A direct read ends at the end of the index, a full batch or an entry that
+            // does not fit.
+            Ok(()) if direct => break,
+            Ok(()) => {}
+            Err(_) if count > 0 => {
+                batch.truncate(count, used);
+                break;
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    if let Some(position_id) = position {
+        save_position(state, id, position_id)?;
+    }
+    Ok(())
+}
+
 /// Advances the iterator and lends the next entry.
 ///
 /// @param[in]  iter           The iterator. Not NULL.
@@ -369,6 +595,103 @@ pub unsafe extern "C" fn mdb_iter_next(
     })
 }
 
+/// Advances the iterator by as many entries as fit in the caller's memory, copying each
+/// whole entry (key, then value) into `buf` and saying where it is in `entries`: one call for
+/// many entries, where `mdb_iter_next` makes one per entry.
+///
+/// Entries come in the order `mdb_iter_next` gives them, and the two calls may be mixed on one
+/// iterator: each continues where the other stopped. A persistent iterator saves its position
+/// once per call, after the last entry copied.
+///
+/// @param[in]  iter         The iterator. Not NULL.
+/// @param[out] buf          Memory for the entries' bytes, `buf_len` bytes; may be NULL when
+///                          `buf_len` is 0. Must not overlap `entries`.
+/// @param[in]  buf_len      Size of `buf`.
+/// @param[out] entries      Room for `entries_len` entries: on `MDB_OK`, the first
+///                          `*out_count` say where each entry's key and value are in `buf`.
+///                          Not NULL.
+/// @param[in]  entries_len  How many entries `entries` holds: at least 1.
+/// @param[out] out_count    On `MDB_OK`, how many entries were copied: 0 only when the
+///                          iteration is over or the next entry does not fit in `buf`
+///                          (`*out_needed` tells which).
+/// @param[out] out_needed   On `MDB_OK`, 0, except when `*out_count` is 0 because the next
+///                          entry alone needs more than `buf_len` bytes: then its size (key
+///                          plus value). The iterator has not moved: pass a `buf` of at least
+///                          that size, or take that entry with `mdb_iter_next`.
+/// @return `MDB_OK`; the iteration is over when `*out_count` and `*out_needed` are both 0, and
+///   further calls keep returning that, as `mdb_iter_next` keeps returning `*out_found` false.
+///   `MDB_ERR_INVALID_ARGUMENT` for a NULL argument (`buf` with a `buf_len` above 0) or an
+///   `entries_len` of 0; `MDB_ERR_STALE_HANDLE` if the index or its fork went away;
+///   `MDB_ERR_POISONED`; `MDB_ERR_CORRUPTION` (or `MDB_ERR_STORAGE`) if reading ahead failed
+///   before any entry was copied: the iterator stays where it was, and the next call tries
+///   the same read again (a failure after some entries were copied ends the batch with them,
+///   and the next call reports it). On failure the contents of `buf` and `entries` are
+///   unspecified.
+///
+/// The bytes belong to the caller: they stay valid whatever the library does next. Like
+/// every call on `iter`, it ends the loan of the entry the last `mdb_iter_next` lent.
+///
+/// Any thread: calls on the iterator's family are serialised by its lock, held for the whole
+/// batch. May block on RocksDB reads.
+///
+/// ```c
+/// uint8_t buf[65536];
+/// mdb_iter_entry entries[256];
+/// size_t count, needed;
+/// while (mdb_iter_next_batch(iter, buf, sizeof buf, entries, 256, &count, &needed) == MDB_OK
+///        && (count > 0 || needed > 0))
+///     if (count > 0)
+///         use(entries, count); // entries[0 .. count), their bytes in buf
+///     else
+///         take_one(iter); // the next entry needs `needed` bytes: mdb_iter_next lends it
+/// // Here: the end, or a failure (mdb_last_error_message says which).
+/// ```
+///
+/// Rust: `Iterator::next` of `Entries`, called until the buffer is full.
+#[no_mangle]
+pub unsafe extern "C" fn mdb_iter_next_batch(
+    iter: *mut mdb_iter,
+    buf: *mut u8,
+    buf_len: usize,
+    entries: *mut mdb_iter_entry,
+    entries_len: usize,
+    out_count: *mut usize,
+    out_needed: *mut usize,
+) -> mdb_status {
+    ffi_boundary!({
+        let handle = unsafe { try_ref(iter, "iter")? };
+        if entries.is_null() {
+            return Err(FfiError::null("entries"));
+        }
+        if entries_len == 0 {
+            return Err(FfiError::invalid_argument(
+                "`entries_len` is 0: `entries` must hold at least one entry",
+            ));
+        }
+        // SAFETY: per the header, `buf` and `entries` are the caller's writable memory of the
+        // given sizes, and do not overlap each other (nor the library's memory).
+        let buf = unsafe { try_out_slice(buf, buf_len, "buf")? };
+        let entries = unsafe { try_out_slice(entries, entries_len, "entries")? };
+        let out_count = Out::new(out_count, "out_count")?;
+        let out_needed = Out::new(out_needed, "out_needed")?;
+        let mut batch = Batch {
+            buf,
+            used: 0,
+            entries,
+            count: 0,
+            refused: None,
+        };
+        step_batch(&mut *handle.family.lock()?, handle.id, &mut batch)?;
+        let needed = match batch.count {
+            0 => batch.refused.unwrap_or(0),
+            _ => 0,
+        };
+        out_count.write(batch.count);
+        out_needed.write(needed);
+        Ok(())
+    })
+}
+
 /// Frees an iterator; its index accepts writes again once its last iterator is freed.
 ///
 /// `iter` may be NULL (a no-op). Call exactly once per handle, from any thread, in any order
@@ -383,7 +706,421 @@ pub unsafe extern "C" fn mdb_iter_free(iter: *mut mdb_iter) {
 
 #[cfg(test)]
 mod tests {
+    use std::ptr;
+
     use super::*;
+    use crate::ffi::{
+        bytes::mdb_bytes,
+        key_set::{mdb_access_key_set, mdb_key_set_free, mdb_key_set_insert, mdb_key_set_iter},
+        list::{mdb_access_list, mdb_list_free, mdb_list_iter, mdb_list_push},
+        map::{mdb_access_map, mdb_map, mdb_map_free, mdb_map_iter},
+        migration::persistent_iter::mdb_persistent_iter_new_map,
+        sparse_list::{mdb_access_sparse_list, mdb_sparse_list_free, mdb_sparse_list_iter},
+        sparse_list::{mdb_sparse_list_remove, mdb_sparse_list_set},
+        status::{MDB_ERR_INVALID_ARGUMENT, MDB_ERR_STALE_HANDLE, MDB_OK},
+        test_support::{assert_status, last_message, next_entry, put, KeyValue as Owned, TempFork},
+    };
+
+    /// What one `mdb_iter_next_batch` returned: the entries it copied, and `*out_needed`.
+    type BatchResult = (Vec<Owned>, usize);
+
+    /// Calls `mdb_iter_next_batch` with a buffer of `buf_len` bytes and room for `max`
+    /// entries, and copies out what it returned.
+    fn next_batch(iter: *mut mdb_iter, buf_len: usize, max: usize) -> Result<BatchResult, u32> {
+        let mut buf = vec![0xAA_u8; buf_len];
+        let none = mdb_iter_entry {
+            key: ptr::null(),
+            key_len: 0,
+            value: ptr::null(),
+            value_len: 0,
+        };
+        let mut entries = vec![none; max];
+        let (mut count, mut needed) = (usize::MAX, usize::MAX);
+        let status = unsafe {
+            mdb_iter_next_batch(
+                iter,
+                buf.as_mut_ptr(),
+                buf.len(),
+                entries.as_mut_ptr(),
+                entries.len(),
+                &mut count,
+                &mut needed,
+            )
+        };
+        if status != MDB_OK {
+            assert_eq!((count, needed), (usize::MAX, usize::MAX), "outputs written");
+            return Err(status);
+        }
+        let range = buf.as_ptr_range();
+        let mut end = buf.as_ptr();
+        let copied = entries[..count]
+            .iter()
+            .map(|entry| {
+                // Each entry's bytes follow the previous entry's, inside the buffer.
+                assert_eq!(entry.key, end, "a key is not where the last entry ended");
+                assert_eq!(entry.value, end.wrapping_add(entry.key_len));
+                end = entry.value.wrapping_add(entry.value_len);
+                assert!(end <= range.end, "an entry ends past the buffer");
+                let bytes = |data: *const u8, len| unsafe { std::slice::from_raw_parts(data, len) };
+                (
+                    bytes(entry.key, entry.key_len).to_vec(),
+                    bytes(entry.value, entry.value_len).to_vec(),
+                )
+            })
+            .collect();
+        Ok((copied, needed))
+    }
+
+    /// Walks `iter` to its end in batches of `buf_len` bytes and `max` entries; every batch
+    /// but the last must copy something.
+    fn batches_to_end(iter: *mut mdb_iter, buf_len: usize, max: usize) -> Vec<Owned> {
+        let mut all = Vec::new();
+        loop {
+            let (entries, needed) = next_batch(iter, buf_len, max)
+                .unwrap_or_else(|status| panic!("status {}: {}", status, last_message()));
+            assert_eq!(needed, 0, "an entry does not fit in {} bytes", buf_len);
+            assert!(entries.len() <= max);
+            if entries.is_empty() {
+                return all;
+            }
+            all.extend(entries);
+        }
+    }
+
+    fn steps_to_end(iter: *mut mdb_iter) -> Vec<Owned> {
+        std::iter::from_fn(|| next_entry(iter).expect("a step")).collect()
+    }
+
+    /// Opens an iterator with `start`, runs `walk` on it and frees it.
+    fn with_iter<R>(
+        start: impl FnOnce(*mut *mut mdb_iter) -> mdb_status,
+        walk: impl FnOnce(*mut mdb_iter) -> R,
+    ) -> R {
+        let mut iter = ptr::null_mut();
+        assert_status(start(&mut iter), MDB_OK);
+        let result = walk(iter);
+        unsafe { mdb_iter_free(iter) };
+        result
+    }
+
+    /// Entries 0..n of a map: 4-byte keys, values of 0 to 20 bytes; the key of entry 0 and
+    /// some values are empty.
+    fn map_entry(i: u32) -> Owned {
+        let key = if i == 0 {
+            Vec::new()
+        } else {
+            i.to_be_bytes().to_vec()
+        };
+        (key, vec![i as u8; (i % 21) as usize])
+    }
+
+    /// More entries than the first windows hold, so that batches cross windows.
+    const MANY: u32 = 3_000;
+
+    fn filled_map(db: &TempFork) -> *mut mdb_map {
+        let map = db.open(mdb_access_map, "map");
+        for (key, value) in (0..MANY).map(map_entry) {
+            assert_status(put(map, &key, &value), MDB_OK);
+        }
+        map
+    }
+
+    #[test]
+    fn batches_give_the_entries_single_steps_give_for_every_kind_of_iterator() {
+        let db = TempFork::new();
+        let map = filled_map(&db);
+        let list = db.open(mdb_access_list, "list");
+        let sparse = db.open(mdb_access_sparse_list, "sparse");
+        let set = db.open(mdb_access_key_set, "set");
+        for i in 0..MANY {
+            let value = map_entry(i).1;
+            let (mut old, mut found) = (mdb_bytes::empty(), false);
+            unsafe {
+                assert_status(mdb_list_push(list, value.as_ptr(), value.len()), MDB_OK);
+                let status = mdb_sparse_list_set(
+                    sparse,
+                    u64::from(i) * 3,
+                    value.as_ptr(),
+                    value.len(),
+                    &mut old,
+                    &mut found,
+                );
+                assert_status(status, MDB_OK);
+                let key = map_entry(i).0;
+                assert_status(mdb_key_set_insert(set, key.as_ptr(), key.len()), MDB_OK);
+            }
+        }
+        assert_status(
+            unsafe { mdb_sparse_list_remove(sparse, 3, &mut mdb_bytes::empty(), &mut false) },
+            MDB_OK,
+        );
+        type Start<'a> = Box<dyn Fn(*mut *mut mdb_iter) -> mdb_status + 'a>;
+        let starts: [(&str, Start<'_>); 4] = [
+            (
+                "map",
+                Box::new(|out| unsafe { mdb_map_iter(map, ptr::null(), 0, out) }),
+            ),
+            (
+                "list",
+                Box::new(|out| unsafe { mdb_list_iter(list, 0, out) }),
+            ),
+            (
+                "sparse list",
+                Box::new(|out| unsafe { mdb_sparse_list_iter(sparse, 0, out) }),
+            ),
+            (
+                "key set",
+                Box::new(|out| unsafe { mdb_key_set_iter(set, ptr::null(), 0, out) }),
+            ),
+        ];
+        for (kind, start) in &starts {
+            let steps = with_iter(start, steps_to_end);
+            assert!(steps.len() as u32 >= MANY - 1, "{}", kind);
+            // A buffer that holds a few entries, one that holds exactly the largest (a list's), and
+            // room for few entries or many.
+            for (buf_len, max) in [(64, 1000), (8 + 20, 1000), (1 << 16, 7), (1 << 20, 4096)] {
+                let batches = with_iter(start, |iter| batches_to_end(iter, buf_len, max));
+                assert!(
+                    batches == steps,
+                    "{}: batches of {} bytes and {} entries differ from single steps",
+                    kind,
+                    buf_len,
+                    max
+                );
+            }
+        }
+        unsafe {
+            mdb_map_free(map);
+            mdb_list_free(list);
+            mdb_sparse_list_free(sparse);
+            mdb_key_set_free(set);
+        }
+    }
+
+    #[test]
+    fn batches_and_single_steps_mixed_on_one_iterator_continue_where_the_other_stopped() {
+        let db = TempFork::new();
+        let map = filled_map(&db);
+        let start = |out| unsafe { mdb_map_iter(map, ptr::null(), 0, out) };
+        let expected: Vec<Owned> = (0..MANY).map(map_entry).collect();
+        let mixed = with_iter(start, |iter| {
+            let mut all = Vec::new();
+            for round in 0.. {
+                // 1 to 3 single steps, then a batch of 1 to 300 entries.
+                for _ in 0..round % 3 + 1 {
+                    all.extend(next_entry(iter).expect("a step"));
+                }
+                let (entries, needed) = next_batch(iter, 1 << 16, round * 37 % 300 + 1).unwrap();
+                assert_eq!(needed, 0);
+                if entries.is_empty() {
+                    return all;
+                }
+                all.extend(entries);
+            }
+            unreachable!()
+        });
+        assert!(
+            mixed == expected,
+            "mixed steps and batches lost or repeated entries"
+        );
+        unsafe { mdb_map_free(map) };
+    }
+
+    #[test]
+    fn an_entry_larger_than_the_buffer_is_reported_with_its_size_and_not_skipped() {
+        let db = TempFork::new();
+        let map = db.open(mdb_access_map, "map");
+        let entries: [(&[u8], &[u8]); 4] =
+            [(b"a", b"1"), (b"b", &[7; 100]), (b"c", b""), (b"d", b"22")];
+        for (key, value) in entries {
+            assert_status(put(map, key, value), MDB_OK);
+        }
+        let owned = |i: usize| (entries[i].0.to_vec(), entries[i].1.to_vec());
+        let start = |out| unsafe { mdb_map_iter(map, ptr::null(), 0, out) };
+        // Room for few entries goes through the window; room for many reads straight into the
+        // batch.
+        for max in [10, FIRST_WINDOW] {
+            with_iter(start, |iter| {
+                // The first entry fits; the second stops the batch without being reported.
+                assert_eq!(next_batch(iter, 50, max).unwrap(), (vec![owned(0)], 0));
+                // Alone, it needs 101 bytes: reported again and again, never skipped.
+                for _ in 0..3 {
+                    assert_eq!(next_batch(iter, 50, max).unwrap(), (vec![], 101));
+                }
+                assert_eq!(next_batch(iter, 100, max).unwrap(), (vec![], 101));
+                // An empty buffer: nothing fits but an empty entry.
+                let (mut count, mut needed) = (usize::MAX, 0);
+                let status = unsafe {
+                    mdb_iter_next_batch(
+                        iter,
+                        ptr::null_mut(),
+                        0,
+                        &mut mdb_iter_entry {
+                            key: ptr::null(),
+                            key_len: 0,
+                            value: ptr::null(),
+                            value_len: 0,
+                        },
+                        1,
+                        &mut count,
+                        &mut needed,
+                    )
+                };
+                assert_status(status, MDB_OK);
+                assert_eq!((count, needed), (0, 101));
+                // A buffer of exactly its size takes it; the rest follows.
+                assert_eq!(next_batch(iter, 101, 1).unwrap(), (vec![owned(1)], 0));
+                assert_eq!(
+                    next_batch(iter, 101, max).unwrap(),
+                    (vec![owned(2), owned(3)], 0)
+                );
+            });
+            // Or a single step takes the large entry, and batches go on after it.
+            with_iter(start, |iter| {
+                assert_eq!(next_batch(iter, 50, max).unwrap(), (vec![owned(0)], 0));
+                assert_eq!(next_batch(iter, 50, max).unwrap(), (vec![], 101));
+                assert_eq!(next_entry(iter), Ok(Some(owned(1))));
+                assert_eq!(
+                    next_batch(iter, 50, max).unwrap(),
+                    (vec![owned(2), owned(3)], 0)
+                );
+            });
+        }
+        unsafe { mdb_map_free(map) };
+    }
+
+    #[test]
+    fn a_batch_at_the_end_reports_the_end_and_keeps_reporting_it() {
+        let db = TempFork::new();
+        let map = db.open(mdb_access_map, "map");
+        let empty = |out| unsafe { mdb_map_iter(map, ptr::null(), 0, out) };
+        with_iter(empty, |iter| {
+            for _ in 0..3 {
+                assert_eq!(next_batch(iter, 16, 4).unwrap(), (vec![], 0));
+            }
+            assert_eq!(next_entry(iter), Ok(None));
+        });
+        assert_status(put(map, b"k", b"v"), MDB_OK);
+        with_iter(empty, |iter| {
+            assert_eq!(next_batch(iter, 16, 4).unwrap().0.len(), 1);
+            assert_eq!(next_batch(iter, 16, 4).unwrap(), (vec![], 0));
+            assert_eq!(next_entry(iter), Ok(None));
+            assert_eq!(next_batch(iter, 16, 4).unwrap(), (vec![], 0));
+        });
+        unsafe { mdb_map_free(map) };
+    }
+
+    #[test]
+    fn a_persistent_iterator_saves_its_position_after_each_batch() {
+        let db = TempFork::new();
+        let map = filled_map(&db);
+        let start = |out| unsafe {
+            mdb_persistent_iter_new_map(db.access(), b"pos".as_ptr().cast(), 3, map, out)
+        };
+        let expected: Vec<Owned> = (0..MANY).map(map_entry).collect();
+        let mut resumed = Vec::new();
+        // Each iterator takes one batch of 500 and is freed; the next resumes after it.
+        for _ in 0..20 {
+            let (entries, needed) =
+                with_iter(start, |iter| next_batch(iter, 1 << 16, 500).unwrap());
+            assert_eq!(needed, 0);
+            if entries.is_empty() {
+                break;
+            }
+            resumed.extend(entries);
+        }
+        assert!(
+            resumed == expected,
+            "a resumed batch lost or repeated entries"
+        );
+        // Its saved position is the end, as after single steps: a new iterator of that name
+        // yields nothing.
+        let after_end = with_iter(start, |iter| next_batch(iter, 64, 1).unwrap());
+        assert_eq!(after_end, (vec![], 0));
+        unsafe { mdb_map_free(map) };
+    }
+
+    #[test]
+    fn null_and_empty_arguments_are_refused_and_the_iterator_does_not_move() {
+        let db = TempFork::new();
+        let map = filled_map(&db);
+        let start = |out| unsafe { mdb_map_iter(map, ptr::null(), 0, out) };
+        with_iter(start, |iter| {
+            let mut buf = [0_u8; 64];
+            let mut entry = mdb_iter_entry {
+                key: ptr::null(),
+                key_len: 0,
+                value: ptr::null(),
+                value_len: 0,
+            };
+            let (mut count, mut needed) = (0_usize, 0_usize);
+            let (b, e) = (buf.as_mut_ptr(), &mut entry as *mut mdb_iter_entry);
+            let (c, n) = (&mut count as *mut usize, &mut needed as *mut usize);
+            type Call = Box<dyn Fn() -> mdb_status>;
+            let calls: [(Call, &str); 6] = unsafe {
+                [
+                    (
+                        Box::new(move || mdb_iter_next_batch(ptr::null_mut(), b, 64, e, 1, c, n)),
+                        "`iter`",
+                    ),
+                    (
+                        Box::new(move || {
+                            mdb_iter_next_batch(iter, ptr::null_mut(), 64, e, 1, c, n)
+                        }),
+                        "`buf`",
+                    ),
+                    (
+                        Box::new(move || {
+                            mdb_iter_next_batch(iter, b, 64, ptr::null_mut(), 1, c, n)
+                        }),
+                        "`entries`",
+                    ),
+                    (
+                        Box::new(move || mdb_iter_next_batch(iter, b, 64, e, 0, c, n)),
+                        "`entries_len`",
+                    ),
+                    (
+                        Box::new(move || {
+                            mdb_iter_next_batch(iter, b, 64, e, 1, ptr::null_mut(), n)
+                        }),
+                        "`out_count`",
+                    ),
+                    (
+                        Box::new(move || {
+                            mdb_iter_next_batch(iter, b, 64, e, 1, c, ptr::null_mut())
+                        }),
+                        "`out_needed`",
+                    ),
+                ]
+            };
+            for (call, parameter) in calls {
+                assert_status(call(), MDB_ERR_INVALID_ARGUMENT);
+                assert!(last_message().contains(parameter), "{}", last_message());
+            }
+            assert_eq!((count, needed), (0, 0), "outputs written on failure");
+            // Nothing was taken.
+            assert_eq!(next_entry(iter), Ok(Some(map_entry(0))));
+            // A map handle is not an iterator.
+            let status = unsafe { mdb_iter_next_batch(map.cast(), b, 64, e, 1, c, n) };
+            assert_status(status, MDB_ERR_INVALID_ARGUMENT);
+            assert!(last_message().contains("mdb_map"), "{}", last_message());
+        });
+        unsafe { mdb_map_free(map) };
+    }
+
+    #[test]
+    fn a_batch_on_an_iterator_whose_index_went_away_is_stale() {
+        let mut db = TempFork::new();
+        let map = filled_map(&db);
+        let mut iter = ptr::null_mut();
+        assert_status(
+            unsafe { mdb_map_iter(map, ptr::null(), 0, &mut iter) },
+            MDB_OK,
+        );
+        db.convert_to_patch();
+        assert_eq!(next_batch(iter, 64, 4), Err(MDB_ERR_STALE_HANDLE));
+        unsafe { (mdb_iter_free(iter), mdb_map_free(map)) };
+    }
 
     /// Entries of every shape, empty keys and values among them.
     const ENTRIES: [KeyValue<'static>; 4] = [

@@ -208,6 +208,17 @@ class mdb_db_options(Structure):
     ]
 
 
+class mdb_iter_entry(Structure):
+    """An entry as `mdb_iter_next_batch` copies it into the caller's buffer: where its key and its value are in that buffer."""
+
+    _fields_ = [
+        ("key", POINTER(c_uint8)),
+        ("key_len", c_size_t),
+        ("value", POINTER(c_uint8)),
+        ("value_len", c_size_t),
+    ]
+
+
 #: The step of `mdb_migration_helper_iter_loop`, called once per round with the helper, the round's persistent iterators and the loop's `user_data`.
 mdb_migration_step = CFUNCTYPE(mdb_status, POINTER(mdb_migration_helper), POINTER(mdb_persistent_iters), c_void_p)
 
@@ -475,6 +486,13 @@ FUNCTIONS = {
         ("iter", "out_key", "out_key_len", "out_value", "out_value_len", "out_found",),
         None,
         'Advances the iterator and lends the next entry.',
+    ),
+    "mdb_iter_next_batch": Function(
+        mdb_status,
+        (POINTER(mdb_iter), POINTER(c_uint8), c_size_t, POINTER(mdb_iter_entry), c_size_t, POINTER(c_size_t), POINTER(c_size_t),),
+        ("iter", "buf", "buf_len", "entries", "entries_len", "out_count", "out_needed",),
+        None,
+        "Advances the iterator by as many entries as fit in the caller's memory, copying each whole entry (key, then value) into `buf` and saying where it is in `entries`: one call for many entries, where `mdb_iter_next` makes one per entry.",
     ),
     "mdb_iter_free": Function(
         None,
