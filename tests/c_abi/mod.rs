@@ -143,13 +143,16 @@ pub unsafe fn map_put(map: *mut mdb_map, key: &[u8], value: &[u8]) -> mdb_status
     unsafe { mdb_map_put(map, key.as_ptr(), key.len(), value.as_ptr(), value.len()) }
 }
 
+/// A key and a value that an iterator lends until its next step or free.
+pub type LentEntry<'a> = (&'a [u8], &'a [u8]);
+
 /// One `mdb_iter_next` step: its status, and the key and value it lends if it found one
 /// (valid until the iterator's next step or free).
 ///
 /// # Safety
 ///
 /// `iter` must be a live iterator handle.
-pub unsafe fn iter_step<'a>(iter: *mut mdb_iter) -> (mdb_status, Option<(&'a [u8], &'a [u8])>) {
+pub unsafe fn iter_step<'a>(iter: *mut mdb_iter) -> (mdb_status, Option<LentEntry<'a>>) {
     let (mut key, mut key_len) = (ptr::null(), 0);
     let (mut value, mut value_len) = (ptr::null(), 0);
     let mut found = false;
