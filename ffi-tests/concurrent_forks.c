@@ -124,6 +124,40 @@ static int test_concurrent_forks_an_index_created_with_another_type_is_a_conflic
     return 0;
 }
 
+static int test_concurrent_forks_a_helper_merge_that_conflicts_is_a_conflict(void) {
+    mdb_db *db = NULL;
+    mdb_migration_helper *helper = NULL;
+    mdb_fork *fork = NULL;
+    mdb_access *helper_data = NULL, *migration = NULL;
+    mdb_map *map = NULL;
+    mdb_key_set *set = NULL;
+    OPEN_TEMPORARY(db);
+    /* The helper's step creates the migrated map "x.b"; a fork merged meanwhile created the
+     * migrated key set "x.b". Found by the fuzzer: the helper reported a storage error. */
+    CHECK_OK(mdb_migration_helper_new(db, NAME("x"), &helper));
+    CHECK_OK(mdb_migration_helper_new_data(helper, &helper_data));
+    CHECK_OK(mdb_access_map(helper_data, NAME("b"), NO_KEY, &map));
+    CHECK_OK(mdb_map_put(map, BYTES("k"), BYTES("v")));
+    mdb_map_free(map);
+    mdb_access_free(helper_data);
+    CHECK_OK(mdb_fork_new(db, &fork));
+    CHECK_OK(mdb_access_migration(mdb_fork_as_access(fork), NAME("x"), &migration));
+    CHECK_OK(mdb_access_key_set(migration, NAME("b"), NO_KEY, &set));
+    CHECK_OK(mdb_key_set_insert(set, BYTES("k")));
+    mdb_key_set_free(set);
+    mdb_access_free(migration);
+    COMMIT(db, fork);
+
+    CHECK_STATUS(mdb_migration_helper_merge(helper), MDB_ERR_CONFLICT);
+    CHECK(strstr(mdb_last_error_message(), "Failed to merge migration changes") != NULL);
+    CHECK(strstr(mdb_last_error_message(), "KeySet") != NULL);
+    /* A failed merge leaves the helper unusable, as its other failures do. */
+    CHECK_STATUS(mdb_migration_helper_merge(helper), MDB_ERR_STALE_HANDLE);
+    mdb_migration_helper_free(helper);
+    mdb_db_free(db);
+    return 0;
+}
+
 #define THREADS 6
 #define ROUNDS 20
 
@@ -216,6 +250,7 @@ int main(void) {
     RUN_TEST(test_concurrent_forks_members_of_one_group_keep_their_data_apart);
     RUN_TEST(test_concurrent_forks_one_member_created_by_both_gets_both_writes);
     RUN_TEST(test_concurrent_forks_an_index_created_with_another_type_is_a_conflict);
+    RUN_TEST(test_concurrent_forks_a_helper_merge_that_conflicts_is_a_conflict);
     RUN_TEST(test_concurrent_forks_in_threads_keep_each_members_data);
     return HARNESS_SUMMARY();
 }

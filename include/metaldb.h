@@ -1699,8 +1699,11 @@ mdb_status mdb_migration_helper_scratchpad(const mdb_migration_helper *helper,
  * @param[in] helper  The helper. Not NULL.
  * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` if `helper` is NULL;
  *   `MDB_ERR_ABORTED` if the migration was aborted through its abort handle: nothing of this
- *   step was written; `MDB_ERR_STORAGE` if the write failed. After either, the helper is
- *   unusable: every later call on it returns `MDB_ERR_STALE_HANDLE` (free it as usual).
+ *   step was written; `MDB_ERR_STORAGE` if the write failed; `MDB_ERR_CONFLICT` if the step
+ *   created an index that a merge since the step began created with another type, and
+ *   `MDB_ERR_CORRUPTION` if the stored identifier counter does not decode: nothing of the
+ *   step was written (as `mdb_db_merge`). After any of these, the helper is unusable: every
+ *   later call on it returns `MDB_ERR_STALE_HANDLE` (free it as usual).
  *   `MDB_ERR_STALE_HANDLE` if the helper already finished or failed; `MDB_ERR_POISONED`.
  *
  * Blocks on I/O. Rust: `MigrationHelper::merge`.
@@ -1716,8 +1719,9 @@ mdb_status mdb_migration_helper_merge(mdb_migration_helper *helper);
  *
  * @param[in] helper  The helper. Not NULL.
  * @return `MDB_OK`; `MDB_ERR_INVALID_ARGUMENT` if `helper` is NULL; `MDB_ERR_ABORTED` if the
- *   migration was aborted: nothing of the last step was written; `MDB_ERR_STORAGE` if the
- *   write failed; `MDB_ERR_STALE_HANDLE` if the helper already finished or failed;
+ *   migration was aborted: nothing of the last step was written; `MDB_ERR_STORAGE`,
+ *   `MDB_ERR_CONFLICT` or `MDB_ERR_CORRUPTION` as for `mdb_migration_helper_merge`;
+ *   `MDB_ERR_STALE_HANDLE` if the helper already finished or failed;
  *   `MDB_ERR_POISONED`.
  *
  * Blocks on I/O. Rust: `MigrationHelper::finish`.
@@ -1748,8 +1752,9 @@ mdb_status mdb_migration_helper_finish(mdb_migration_helper *helper);
  *   unmerged in the helper (`mdb_migration_helper_merge` writes them, freeing the helper drops
  *   them); the thread's error message is the step's last one if it left one;
  *   `MDB_ERR_INVALID_ARGUMENT` if `helper` or `step` is NULL, or a stored position is not a
- *   position; `MDB_ERR_ABORTED` or `MDB_ERR_STORAGE` from a round's merge, which then left the
- *   helper unusable (as `mdb_migration_helper_merge`);
+ *   position; `MDB_ERR_ABORTED`, `MDB_ERR_STORAGE`, `MDB_ERR_CONFLICT` or
+ *   `MDB_ERR_CORRUPTION` from a round's merge, which then left the helper unusable (as
+ *   `mdb_migration_helper_merge`);
  *   `MDB_ERR_STALE_HANDLE` if the helper finished or failed; `MDB_ERR_POISONED`.
  *
  * Blocks on I/O at every merge. Rust: `MigrationHelper::iter_loop`.

@@ -174,7 +174,10 @@ impl From<MigrationError> for FfiError {
     fn from(err: MigrationError) -> Self {
         match err {
             MigrationError::Aborted => Self::new(MDB_ERR_ABORTED, err),
-            MigrationError::Merge(_) => Self::new(MDB_ERR_STORAGE, err),
+            // The merge's own status (a conflict, a corruption), with the helper's message.
+            MigrationError::Merge(ref merge) => {
+                Self::new(FfiError::from(merge.clone()).status, err)
+            }
         }
     }
 }
@@ -270,15 +273,34 @@ pub unsafe extern "C" fn mdb_last_error_copy(buf: *mut c_char, buf_len: usize) -
 mod tests {
     use super::*;
 
+    const KIND_STATUSES: [(ErrorKind, mdb_status); 5] = [
+        (ErrorKind::Storage, MDB_ERR_STORAGE),
+        (ErrorKind::IncompatibleVersion, MDB_ERR_INCOMPATIBLE_VERSION),
+        (ErrorKind::Corruption, MDB_ERR_CORRUPTION),
+        (ErrorKind::NotADatabase, MDB_ERR_NOT_A_DATABASE),
+        (ErrorKind::Conflict, MDB_ERR_CONFLICT),
+    ];
+
+    #[test]
+    fn a_failed_helper_merge_keeps_the_merge_s_status_and_says_it_was_the_helper_s() {
+        for (kind, status) in KIND_STATUSES {
+            let err = FfiError::from(MigrationError::Merge(crate::Error::with_kind(
+                kind,
+                "the reason",
+            )));
+            assert_eq!(
+                (err.status, err.message.as_str()),
+                (
+                    status,
+                    "Failed to merge migration changes to the database: the reason"
+                )
+            );
+        }
+    }
+
     #[test]
     fn every_error_kind_has_its_own_status() {
-        for (kind, status) in [
-            (ErrorKind::Storage, MDB_ERR_STORAGE),
-            (ErrorKind::IncompatibleVersion, MDB_ERR_INCOMPATIBLE_VERSION),
-            (ErrorKind::Corruption, MDB_ERR_CORRUPTION),
-            (ErrorKind::NotADatabase, MDB_ERR_NOT_A_DATABASE),
-            (ErrorKind::Conflict, MDB_ERR_CONFLICT),
-        ] {
+        for (kind, status) in KIND_STATUSES {
             let err = FfiError::from(crate::Error::with_kind(kind, "the reason"));
             assert_eq!((err.status, err.message.as_str()), (status, "the reason"));
         }
