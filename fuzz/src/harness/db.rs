@@ -224,7 +224,7 @@ impl Harness {
     /// Whether `family` holds an index of another type than `db` holds at the same address:
     /// the merge may then be refused with `MDB_ERR_CONFLICT` (the fork created it, and a merge
     /// since created it with another type).
-    fn changes_index_types(&self, db: DbId, family: FamilyId) -> bool {
+    pub(super) fn changes_index_types(&self, db: DbId, family: FamilyId) -> bool {
         let (family, db) = (&self.families[family], &self.dbs[db]);
         family
             .touched
