@@ -173,6 +173,20 @@ enum LoopOutcome {
     Unknown,
 }
 
+/// Where a loop over `source` in `namespace` writes: the migrated index (none for an invalid
+/// name) and the position entry in the scratchpad.
+fn loop_addresses(namespace: &str, source: Option<&str>) -> (Option<Addr>, Addr) {
+    let new = source
+        .and_then(|name| model::resolve(&Namespace::Migration(namespace.to_owned()), name, None));
+    let position = model::resolve(
+        &Namespace::Scratchpad(namespace.to_owned()),
+        LOOP_ITERATOR,
+        None,
+    )
+    .expect("a valid name");
+    (new, position)
+}
+
 /// Adds a round's batch to the model of the new index, as [`copy_entry`] writes it.
 fn apply_batch(index: &mut Index, batch: Vec<(Vec<u8>, Value)>) {
     match index {
@@ -286,17 +300,10 @@ impl Harness {
             addr.and_then(|addr| self.dbs[db].state.get(&addr))
                 .is_some_and(|index| index.kind() != kind)
         };
-        let new = source.and_then(|name| {
-            model::resolve(&Namespace::Migration(namespace.to_owned()), name, None)
-        });
-        let position = model::resolve(
-            &Namespace::Scratchpad(namespace.to_owned()),
-            LOOP_ITERATOR,
-            None,
-        );
+        let (new, position) = loop_addresses(namespace, source);
         self.changes_index_types(db, family)
             || differs(new, Kind::Index(kind))
-            || differs(position, Kind::Index(IndexKind::Entry))
+            || differs(Some(position), Kind::Index(IndexKind::Entry))
     }
 
     /// The kind of the old index `source` in the model, if a persistent iterator takes it;
@@ -332,15 +339,7 @@ impl Harness {
         let old = source.and_then(|name| {
             model::resolve(&Namespace::Prefixed(namespace.to_owned()), name, None)
         });
-        let new = source.and_then(|name| {
-            model::resolve(&Namespace::Migration(namespace.to_owned()), name, None)
-        });
-        let position = model::resolve(
-            &Namespace::Scratchpad(namespace.to_owned()),
-            LOOP_ITERATOR,
-            None,
-        )
-        .expect("a valid name");
+        let (new, position) = loop_addresses(namespace, source);
         let (Some(old), Some(new)) = (old, new) else {
             return LoopOutcome::Fails(vec![MDB_ERR_INVALID_ARGUMENT]);
         };
