@@ -97,22 +97,24 @@ impl Window {
         self.taken.checked_sub(1).map(|i| self.entry(i))
     }
 
+    /// The entry the next [`take`](Self::take) returns, if it is read ahead.
+    fn next_entry(&self) -> Option<KeyValue<'_>> {
+        (!self.is_exhausted()).then(|| self.entry(self.taken))
+    }
+
     /// The key of the entry the next [`take`](Self::take) returns, if it is read ahead.
     fn next_key(&self) -> Option<&[u8]> {
-        (!self.is_exhausted()).then(|| self.entry(self.taken).0)
+        self.next_entry().map(|(key, _)| key)
     }
 
     /// Takes entries into `batch` while it has room for them and any are left; an entry that
     /// does not fit in the batch's buffer is not taken (the batch records its size).
     fn take_into(&mut self, batch: &mut Batch<'_>) {
-        let mut start = self.taken.checked_sub(1).map_or(0, |i| self.ends[i].1);
-        for &(key_end, value_end) in &self.ends[self.taken..] {
-            // An entry's key and value are contiguous here, as in the batch: one copy.
-            if batch.is_full() || !batch.push(&self.bytes[start..value_end], key_end - start) {
+        while let Some((key, value)) = self.next_entry() {
+            if !batch.push(key, value) {
                 return;
             }
             self.taken += 1;
-            start = value_end;
         }
     }
 }
@@ -170,9 +172,20 @@ impl Batch<'_> {
         dest
     }
 
-    /// Records the entry just copied to `key`, its key (`key_len` bytes) followed by its value,
-    /// `size` bytes in all. Needs room in `entries`.
-    fn record(&mut self, key: *const u8, key_len: usize, size: usize) {
+    /// Copies an entry in, its key and then its value, if `entries` and `buf` have room left
+    /// for it; returns whether they had.
+    fn push(&mut self, key: &[u8], value: &[u8]) -> bool {
+        if self.is_full() {
+            return false;
+        }
+        let (key_len, size) = (key.len(), key.len() + value.len());
+        let Some(dest) = self.reserve(size) else {
+            return false;
+        };
+        let (key_dest, value_dest) = dest.split_at_mut(key_len);
+        copy(key_dest, key);
+        copy(value_dest, value);
+        let key = key_dest.as_ptr().cast();
         self.entries[self.count].write(mdb_iter_entry {
             key,
             key_len,
@@ -181,18 +194,6 @@ impl Batch<'_> {
         });
         self.used += size;
         self.count += 1;
-    }
-
-    /// Copies an entry in, its key (the first `key_len` bytes of `entry`) and then its value,
-    /// if there is room left for it in `buf`; returns whether there was. Needs room in
-    /// `entries`.
-    fn push(&mut self, entry: &[u8], key_len: usize) -> bool {
-        let Some(dest) = self.reserve(entry.len()) else {
-            return false;
-        };
-        copy(dest, entry);
-        let key = dest.as_ptr().cast();
-        self.record(key, key_len, entry.len());
         true
     }
 
@@ -206,18 +207,7 @@ impl Batch<'_> {
 /// caller's memory, without the window).
 impl Sink for Batch<'_> {
     fn take(&mut self, key: &[u8], value: &[u8]) -> bool {
-        if self.is_full() {
-            return false;
-        }
-        let Some(dest) = self.reserve(key.len() + value.len()) else {
-            return false;
-        };
-        let (key_dest, value_dest) = dest.split_at_mut(key.len());
-        copy(key_dest, key);
-        copy(value_dest, value);
-        let key_ptr = key_dest.as_ptr().cast();
-        self.record(key_ptr, key.len(), key.len() + value.len());
-        true
+        self.push(key, value)
     }
 }
 
