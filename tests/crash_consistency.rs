@@ -39,7 +39,7 @@ use std::{
 use metaldb::{access::CopyAccessExt, DBOptions, Database, Entry, Fork, Group, RocksDB, Snapshot};
 use rand::Rng;
 
-use child_process::{report, ChildProcess, StartupTime};
+use child_process::{report, ChildProcess, MeanTime};
 use common::pool_counter;
 
 /// Where the child finds the database; the child test does nothing without it.
@@ -415,7 +415,7 @@ fn kill_cycles(test: &str, cycles: u64, wal_limit: Option<u64>) -> Figures {
     }
     let mut model = Model::default();
     let mut figures = Figures::default();
-    let mut startup = StartupTime::new(Duration::from_millis(50));
+    let mut startup = MeanTime::new(Duration::from_millis(50));
 
     for cycle in 0..cycles {
         let context = format!("seed {seed}, cycle {cycle}");

@@ -16,6 +16,10 @@
 //! parent knows where each kill landed; it requires kills in the middle of a helper merge, and
 //! kills in the flush that found it written and not yet written.
 //!
+//! The flush can take less time than the parent needs to react to a report, so the child
+//! starts it only on the parent's word, and reports how long it took; the parent kills a
+//! flush at a random time after its word, up to twice the mean of those lengths.
+//!
 //! Size: `METALDB_MIGRATION_CRASH_CYCLES` kills (200 by default); RELIABILITY.md has the
 //! figures.
 
@@ -38,7 +42,7 @@ use metaldb::{
 };
 use rand::{rngs::StdRng, Rng};
 
-use child_process::{report, ChildProcess, Finished, StartupTime};
+use child_process::{report, wait_for_parent, ChildProcess, Finished, MeanTime};
 use common::{pool_keys, raw_entries};
 
 /// Where the child finds the database; the child test does nothing without it.
@@ -55,6 +59,8 @@ const ENTRIES: u64 = 1_000;
 const CHUNK: u64 = 50;
 /// After this many kills of one migration, the next child may run to the end.
 const KILLS_PER_MIGRATION: u64 = 15;
+/// What the parent sends the child to start the flush.
+const FLUSH_WORD: &str = "flush";
 /// How long the parent waits for the child's next report before it calls it hung.
 const REPORT_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -112,10 +118,12 @@ fn migration_crash_child() {
     helper.finish().expect("final merge");
 
     report("flushing");
+    wait_for_parent(FLUSH_WORD);
+    let started = Instant::now();
     let mut fork = db.fork();
     flush_migration(&mut fork, "bank");
     db.merge_sync(fork.into_patch()).expect("flush merge");
-    report("flushed");
+    report(&format!("flushed in {}", started.elapsed().as_micros()));
 }
 
 /// Writes the old map, and data outside the migration that must survive it.
@@ -262,7 +270,7 @@ fn check_after_kill(
 enum KillPlan {
     /// Right after the report of this helper merge (counted in this run), plus a delay.
     AfterMerge(u64, Duration),
-    /// This long after the flush started.
+    /// This long after the parent's word to start the flush.
     DuringFlush(Duration),
     /// This long after the start.
     AtRandom(Duration),
@@ -272,12 +280,14 @@ enum KillPlan {
 
 /// Chooses how to end the next run; random kill times are drawn relative to `startup`, the
 /// time a child takes to open the database, so that they land during the open, the
-/// recovery and the first merges alike on any machine.
+/// recovery and the first merges alike on any machine, and relative to `flush`, the time the
+/// flush takes, so that it is killed both before and after its write.
 fn choose_plan(
     rng: &mut StdRng,
     chunks_left: u64,
     kills_so_far: u64,
     startup: Duration,
+    flush: Duration,
 ) -> KillPlan {
     if kills_so_far >= KILLS_PER_MIGRATION {
         return KillPlan::Never;
@@ -287,13 +297,21 @@ fn choose_plan(
             rng.gen_range(1..=chunks_left),
             Duration::from_micros(rng.gen_range(0..2_000)),
         ),
-        0..=6 => KillPlan::DuringFlush(Duration::from_micros(rng.gen_range(0..500))),
+        // Log-uniform from a thousandth of the flush to twice its length: the part before
+        // the flush's write may be a small fraction of it (where syncing is slow) or most of it.
+        0..=6 => KillPlan::DuringFlush(flush.mul_f64(10_f64.powf(rng.gen_range(-3.0..0.3)))),
         _ => KillPlan::AtRandom(rng.gen_range(Duration::ZERO..startup * 3)),
     }
 }
 
 fn merged_number(line: &str) -> Option<u64> {
     line.strip_prefix("merged ")?.parse().ok()
+}
+
+/// How long a flush took, from its report.
+fn flush_time(line: &str) -> Option<Duration> {
+    let micros = line.strip_prefix("flushed in ")?.parse().ok()?;
+    Some(Duration::from_micros(micros))
 }
 
 /// What the runs saw, for RELIABILITY.md.
@@ -318,10 +336,15 @@ struct Figures {
 fn run_child(
     dir: &Path,
     plan: KillPlan,
-    startup: &mut StartupTime,
+    startup: &mut MeanTime,
+    flush: &mut MeanTime,
     context: &str,
 ) -> (Finished, bool) {
     let mut child = ChildProcess::spawn(CHILD_TEST, &[(DIR_VAR, dir.as_os_str())]);
+    // Only a kill in the flush is timed from the word; other runs need not stop for it.
+    if !matches!(plan, KillPlan::DuringFlush(_)) {
+        child.send(FLUSH_WORD);
+    }
     // Only a kill at a random time must not wait: the others come after the open anyway.
     let measure = !matches!(plan, KillPlan::AtRandom(_));
     if measure
@@ -341,6 +364,7 @@ fn run_child(
         }
         KillPlan::DuringFlush(delay) => {
             let reached = child.wait_for_report(REPORT_TIMEOUT, context, |line| line == "flushing");
+            child.send(FLUSH_WORD);
             thread::sleep(delay);
             reached.is_some()
         }
@@ -358,6 +382,9 @@ fn run_child(
         finished.status,
         finished.stderr
     );
+    if let Some(time) = finished.reports.iter().find_map(|line| flush_time(line)) {
+        flush.record(time);
+    }
     (finished, killed)
 }
 
@@ -368,7 +395,8 @@ fn migrations_survive_sigkill_in_helper_merges_and_the_flush() {
     let (mut rng, seed) =
         settings::seeded_rng("migrations_survive_sigkill_in_helper_merges_and_the_flush");
     let mut figures = Figures::default();
-    let mut startup = StartupTime::new(Duration::from_millis(50));
+    let mut startup = MeanTime::new(Duration::from_millis(50));
+    let mut flush = MeanTime::new(Duration::from_millis(1));
     let chunks = ENTRIES.div_ceil(CHUNK);
 
     while figures.kills < cycles {
@@ -400,9 +428,16 @@ fn migrations_survive_sigkill_in_helper_merges_and_the_flush() {
                 Progress::Flushed => ENTRIES,
             };
             let chunks_left = chunks - migrated_before / CHUNK;
-            let plan = choose_plan(&mut rng, chunks_left, kills_this_migration, startup.mean());
+            let plan = choose_plan(
+                &mut rng,
+                chunks_left,
+                kills_this_migration,
+                startup.mean(),
+                flush.mean(),
+            );
             figures.runs += 1;
-            let (finished, killed) = run_child(dir.path(), plan, &mut startup, &context);
+            let (finished, killed) =
+                run_child(dir.path(), plan, &mut startup, &mut flush, &context);
 
             let db = open(dir.path());
             let snapshot = db.snapshot();
@@ -413,7 +448,10 @@ fn migrations_survive_sigkill_in_helper_merges_and_the_flush() {
                 .filter_map(|line| merged_number(line))
                 .max()
                 .unwrap_or(0);
-            let flush_returned = finished.reports.iter().any(|line| line == "flushed");
+            let flush_returned = finished
+                .reports
+                .iter()
+                .any(|line| flush_time(line).is_some());
             match now {
                 Progress::Migrated(len) => {
                     assert!(!flush_returned, "a returned flush was lost ({context})");
@@ -476,8 +514,9 @@ fn migrations_survive_sigkill_in_helper_merges_and_the_flush() {
     println!(
         "{} migrations of {ENTRIES} entries in chunks of {CHUNK}, {} child runs, {} kills in \
          {:?}: {} right after a helper merge, {} during the flush ({} left it done, {} left it \
-         undone), {} at random times ({} before the database was open; children took {:?} to \
-         open it on average); {} landed in the middle of a helper merge",
+         undone; flushes took {:?} on average), {} at random times ({} before the database was \
+         open; children took {:?} to open it on average); {} landed in the middle of a helper \
+         merge",
         figures.migrations,
         figures.runs,
         figures.kills,
@@ -486,6 +525,7 @@ fn migrations_survive_sigkill_in_helper_merges_and_the_flush() {
         figures.kills_in_the_flush,
         figures.flush_done_at_kill,
         figures.flush_absent_at_kill,
+        flush.mean(),
         figures.kills_at_random,
         figures.kills_before_open,
         startup.mean(),

@@ -4,7 +4,9 @@
 //! The crash tests re-execute their own binary: the child role is an `#[ignore]`d test that
 //! does nothing unless its environment variables are set. The child prints one line per fact
 //! the parent must know (a merge that returned, the start of a flush) and flushes it at once,
-//! so the lines the parent reads after a `SIGKILL` are exactly what the child had done.
+//! so the lines the parent reads after a `SIGKILL` are exactly what the child had done. Where
+//! the parent must time a kill against a step shorter than its own reaction to a report, the
+//! child waits for the parent's word on stdin before the step.
 
 // Each test crate uses a different subset of these helpers.
 #![allow(dead_code)]
@@ -12,8 +14,8 @@
 use std::{
     env,
     ffi::OsStr,
-    io::{BufRead, BufReader, Read, Write},
-    process::{Child, Command, ExitStatus, Stdio},
+    io::{self, BufRead, BufReader, Read, Write},
+    process::{Child, ChildStdin, Command, ExitStatus, Stdio},
     sync::mpsc::{self, Receiver, RecvTimeoutError},
     thread::{self, JoinHandle},
     time::{Duration, Instant},
@@ -31,16 +33,26 @@ pub fn report(line: &str) {
         .expect("write a report line to the parent");
 }
 
-/// The mean time children took to become ready (to open the database), as measured so far.
-/// Tests draw random kill times relative to it, so that kills land before and after that
-/// point in the same proportion on a fast machine and on a loaded one.
+/// Blocks until the parent sends `word` with [`ChildProcess::send`]. Called in the child.
+pub fn wait_for_parent(word: &str) {
+    let mut line = String::new();
+    io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .expect("read a line from the parent");
+    assert_eq!(line.trim_end(), word, "the parent's word");
+}
+
+/// The mean time a step of the children took (to open the database, say), as measured so
+/// far. Tests draw random kill times relative to it, so that kills land before and after the
+/// step's end in the same proportion on a fast machine and on a loaded one.
 #[derive(Debug)]
-pub struct StartupTime {
+pub struct MeanTime {
     total: Duration,
     count: u32,
 }
 
-impl StartupTime {
+impl MeanTime {
     /// Starts from a guess, which counts as one measurement.
     pub fn new(guess: Duration) -> Self {
         Self {
@@ -62,6 +74,7 @@ impl StartupTime {
 /// A running child, with the report lines read from it so far.
 pub struct ChildProcess {
     child: Child,
+    stdin: ChildStdin,
     spawned: Instant,
     lines: Receiver<String>,
     reader: Option<JoinHandle<()>>,
@@ -90,7 +103,7 @@ impl ChildProcess {
                 "--nocapture",
                 "--test-threads=1",
             ])
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         for (name, value) in vars {
@@ -99,6 +112,7 @@ impl ChildProcess {
         let spawned = Instant::now();
         let mut child = command.spawn().expect("start the child process");
 
+        let stdin = child.stdin.take().expect("stdin is piped");
         let stdout = child.stdout.take().expect("stdout is piped");
         let (sender, lines) = mpsc::channel();
         let reader = thread::spawn(move || {
@@ -123,6 +137,7 @@ impl ChildProcess {
         });
         Self {
             child,
+            stdin,
             spawned,
             lines,
             reader: Some(reader),
@@ -134,6 +149,15 @@ impl ChildProcess {
     /// The process id, for messages.
     pub fn id(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Sends `word` to a child blocked in [`wait_for_parent`], or about to be.
+    ///
+    /// A child that has already ended cannot read it; the write then fails, and the error is
+    /// not reported here because the child's exit status, checked once it is collected, says
+    /// why it ended.
+    pub fn send(&mut self, word: &str) {
+        let _ = writeln!(self.stdin, "{word}").and_then(|()| self.stdin.flush());
     }
 
     /// How long ago the process was started.
