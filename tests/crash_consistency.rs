@@ -23,6 +23,7 @@
 //! Size: `METALDB_CRASH_CYCLES` kills (200 by default) and `METALDB_CRASH_FLUSH_CYCLES` kills
 //! with small logs (100 by default); RELIABILITY.md has the figures.
 
+mod background_jobs;
 mod child_process;
 mod common;
 mod settings;
@@ -39,6 +40,7 @@ use std::{
 use metaldb::{access::CopyAccessExt, DBOptions, Database, Entry, Fork, Group, RocksDB, Snapshot};
 use rand::Rng;
 
+use background_jobs::{background, last_progress, BackgroundJobs, SMALL_WAL_LIMIT};
 use child_process::{report, ChildProcess, MeanTime};
 use common::pool_counter;
 
@@ -53,11 +55,6 @@ const CYCLES_VAR: &str = "METALDB_CRASH_CYCLES";
 const CI_CYCLES: u64 = 200;
 const FLUSH_CYCLES_VAR: &str = "METALDB_CRASH_FLUSH_CYCLES";
 const CI_FLUSH_CYCLES: u64 = 100;
-/// The small write-ahead log limit: RocksDB flushes the memtables that hold the oldest log
-/// back once the logs exceed it.
-const SMALL_WAL_LIMIT: u64 = 16 * 1024;
-/// How often the child samples RocksDB's running background jobs.
-const BACKGROUND_SAMPLING: Duration = Duration::from_millis(1);
 
 /// Every this many patches, one is merged with `merge_sync`.
 const SYNC_EVERY: u64 = 4;
@@ -257,38 +254,6 @@ fn open(dir: &Path, wal_limit: Option<u64>) -> RocksDB {
     RocksDB::open(dir, &options).expect("open RocksDB")
 }
 
-/// Reports RocksDB's running flushes and compactions whenever they change, as
-/// `background FLUSHES COMPACTIONS`, sampling every [`BACKGROUND_SAMPLING`], until the process
-/// ends.
-fn report_background_jobs(db: RocksDB) {
-    let mut last = (0, 0);
-    loop {
-        let rocksdb = db.get_db_lock_guard();
-        let running = |property: &str| {
-            rocksdb
-                .property_int_value(property)
-                .expect("an integer property")
-                .expect("a known property")
-        };
-        let now = (
-            running("rocksdb.num-running-flushes"),
-            running("rocksdb.num-running-compactions"),
-        );
-        drop(rocksdb);
-        if now != last {
-            report(&format!("background {} {}", now.0, now.1));
-            last = now;
-        }
-        thread::sleep(BACKGROUND_SAMPLING);
-    }
-}
-
-/// The running flushes and compactions of a `background` report.
-fn background(line: &str) -> Option<(u64, u64)> {
-    let (flushes, compactions) = line.strip_prefix("background ")?.split_once(' ')?;
-    Some((flushes.parse().ok()?, compactions.parse().ok()?))
-}
-
 /// The child: resumes after the last visible patch and merges the next ones until it is
 /// killed, reporting each merge once it has returned.
 #[test]
@@ -308,8 +273,7 @@ fn crash_child_merges_numbered_patches() {
         .unwrap_or(0);
     report(&format!("open {n}"));
     if wal_limit.is_some() {
-        let db = db.clone();
-        thread::spawn(move || report_background_jobs(db));
+        background_jobs::start_reporting(&db);
     }
     // Bounded, so that a child whose parent died ends on its own; the parent kills it long
     // before (and a write to a closed pipe ends it too).
@@ -344,7 +308,7 @@ enum Landing {
 }
 
 fn landing(reports: &[String]) -> Landing {
-    match reports.iter().rev().find(|line| background(line).is_none()) {
+    match last_progress(reports) {
         None => Landing::BeforeOpen,
         Some(line) if line.starts_with("merging ") => Landing::MidMerge,
         Some(_) => Landing::BetweenMerges,
@@ -475,14 +439,11 @@ fn kill_cycles(test: &str, cycles: u64, wal_limit: Option<u64>) -> Figures {
             Landing::BetweenMerges => figures.kills_between_merges += 1,
             Landing::MidMerge => figures.kills_mid_merge += 1,
         }
-        let mut running = (0, 0);
-        for (flushes, compactions) in finished.reports.iter().filter_map(|line| background(line)) {
-            figures.flushes += flushes.saturating_sub(running.0);
-            figures.compactions += compactions.saturating_sub(running.1);
-            running = (flushes, compactions);
-        }
-        figures.kills_during_a_flush += u64::from(running.0 > 0);
-        figures.kills_during_a_compaction += u64::from(running.1 > 0);
+        let jobs = BackgroundJobs::of(&finished.reports);
+        figures.flushes += jobs.flushes;
+        figures.compactions += jobs.compactions;
+        figures.kills_during_a_flush += u64::from(jobs.flush_at_end);
+        figures.kills_during_a_compaction += u64::from(jobs.compaction_at_end);
         let acks: Vec<u64> = finished
             .reports
             .iter()

@@ -20,15 +20,22 @@
 //! starts it only on the parent's word, and reports how long it took; the parent kills a
 //! flush at a random time after its word, up to twice the mean of those lengths.
 //!
-//! Size: `METALDB_MIGRATION_CRASH_CYCLES` kills (200 by default); RELIABILITY.md has the
-//! figures.
+//! A second test runs the same with a write-ahead log limit of 16 KiB, so that RocksDB flushes
+//! memtables and compacts tables (range deletions of the migration's flush among them) while
+//! the kills come; it requires memtable flushes, compactions and kills while one ran.
+//!
+//! Size: `METALDB_MIGRATION_CRASH_CYCLES` kills (200 by default) and
+//! `METALDB_MIGRATION_CRASH_SMALL_LOG_CYCLES` kills with small logs (100 by default);
+//! RELIABILITY.md has the figures.
 
+mod background_jobs;
 mod child_process;
 mod common;
 mod settings;
 
 use std::{
     env,
+    ffi::OsStr,
     os::unix::process::ExitStatusExt,
     path::Path,
     thread,
@@ -42,16 +49,21 @@ use metaldb::{
 };
 use rand::{rngs::StdRng, Rng};
 
+use background_jobs::{last_progress, BackgroundJobs, SMALL_WAL_LIMIT};
 use child_process::{report, wait_for_parent, ChildProcess, Finished, MeanTime};
 use common::{pool_keys, raw_entries};
 
 /// Where the child finds the database; the child test does nothing without it.
 const DIR_VAR: &str = "METALDB_MIGRATION_CRASH_DIR";
+/// The write-ahead log limit of the child's database, when set.
+const WAL_LIMIT_VAR: &str = "METALDB_MIGRATION_CRASH_WAL_LIMIT";
 /// The name of the test that runs in the child.
 const CHILD_TEST: &str = "migration_crash_child";
-/// The number of kills, and its default.
+/// The number of kills, and its default, with RocksDB's default options and with small logs.
 const CYCLES_VAR: &str = "METALDB_MIGRATION_CRASH_CYCLES";
 const CI_CYCLES: u64 = 200;
+const SMALL_LOG_CYCLES_VAR: &str = "METALDB_MIGRATION_CRASH_SMALL_LOG_CYCLES";
+const CI_SMALL_LOG_CYCLES: u64 = 100;
 
 /// Entries in the old map.
 const ENTRIES: u64 = 1_000;
@@ -74,8 +86,10 @@ fn old_balance(key: u64) -> u64 {
     key * 3 + 1
 }
 
-fn open(dir: &Path) -> RocksDB {
-    RocksDB::open(dir, &DBOptions::default()).expect("open RocksDB")
+fn open(dir: &Path, wal_limit: Option<u64>) -> RocksDB {
+    let mut options = DBOptions::default();
+    options.max_total_wal_size = wal_limit;
+    RocksDB::open(dir, &options).expect("open RocksDB")
 }
 
 /// Whether the migration has been flushed: the list replaced the map.
@@ -86,13 +100,19 @@ fn is_flushed(snapshot: &dyn Snapshot) -> bool {
 /// The child: resumes the migration (which is not flushed yet), reporting every helper merge
 /// that returned, then flushes it.
 #[test]
-#[ignore = "run as a child process by `migrations_survive_sigkill_in_helper_merges_and_the_flush`"]
+#[ignore = "run as a child process by the other tests of this file"]
 fn migration_crash_child() {
     let Ok(dir) = env::var(DIR_VAR) else {
         return;
     };
-    let db = open(Path::new(&dir));
+    let wal_limit = env::var(WAL_LIMIT_VAR)
+        .ok()
+        .map(|limit| limit.parse().expect("a size"));
+    let db = open(Path::new(&dir), wal_limit);
     report("open");
+    if wal_limit.is_some() {
+        background_jobs::start_reporting(&db);
+    }
     let mut helper = MigrationHelper::new(db.clone(), "bank");
     let mut merged = 0_u64;
     helper
@@ -330,17 +350,23 @@ struct Figures {
     flush_done_at_kill: u64,
     flush_absent_at_kill: u64,
     runs: u64,
+    /// With small logs: memtable flushes and compactions seen starting, and kills while one
+    /// ran (as last sampled by the child).
+    memtable_flushes: u64,
+    compactions: u64,
+    kills_during_a_memtable_flush: u64,
+    kills_during_a_compaction: u64,
 }
 
 /// Runs the child once with `plan`; returns what it wrote, and whether it was killed.
 fn run_child(
-    dir: &Path,
+    vars: &[(&str, &OsStr)],
     plan: KillPlan,
     startup: &mut MeanTime,
     flush: &mut MeanTime,
     context: &str,
 ) -> (Finished, bool) {
-    let mut child = ChildProcess::spawn(CHILD_TEST, &[(DIR_VAR, dir.as_os_str())]);
+    let mut child = ChildProcess::spawn(CHILD_TEST, vars);
     // Only a kill in the flush is timed from the word; other runs need not stop for it.
     if !matches!(plan, KillPlan::DuringFlush(_)) {
         child.send(FLUSH_WORD);
@@ -390,10 +416,37 @@ fn run_child(
 
 #[test]
 fn migrations_survive_sigkill_in_helper_merges_and_the_flush() {
+    kill_cycles(
+        "migrations_survive_sigkill_in_helper_merges_and_the_flush",
+        settings::size(CYCLES_VAR, CI_CYCLES),
+        None,
+    );
+}
+
+#[test]
+fn migrations_survive_sigkill_during_memtable_flushes_and_compactions() {
+    let figures = kill_cycles(
+        "migrations_survive_sigkill_during_memtable_flushes_and_compactions",
+        settings::size(SMALL_LOG_CYCLES_VAR, CI_SMALL_LOG_CYCLES),
+        Some(SMALL_WAL_LIMIT),
+    );
+    assert!(
+        figures.memtable_flushes > 0 && figures.compactions > 0,
+        "the small log limit made no memtable flush or no compaction: {figures:?}"
+    );
+    assert!(
+        figures.kills_during_a_memtable_flush + figures.kills_during_a_compaction > 0,
+        "no kill landed during a memtable flush or a compaction: {figures:?}"
+    );
+}
+
+/// Kills children migrating databases opened with `wal_limit` until `cycles` kills, checks the
+/// database after each, requires kills in the middle of a helper merge and in the flush both
+/// before and after its write, and returns the figures.
+fn kill_cycles(test: &str, cycles: u64, wal_limit: Option<u64>) -> Figures {
     let started = Instant::now();
-    let cycles = settings::size(CYCLES_VAR, CI_CYCLES);
-    let (mut rng, seed) =
-        settings::seeded_rng("migrations_survive_sigkill_in_helper_merges_and_the_flush");
+    let (mut rng, seed) = settings::seeded_rng(test);
+    let wal_limit_text = wal_limit.map(|limit| limit.to_string()).unwrap_or_default();
     let mut figures = Figures::default();
     let mut startup = MeanTime::new(Duration::from_millis(50));
     let mut flush = MeanTime::new(Duration::from_millis(1));
@@ -402,8 +455,12 @@ fn migrations_survive_sigkill_in_helper_merges_and_the_flush() {
     while figures.kills < cycles {
         figures.migrations += 1;
         let dir = tempfile::tempdir().expect("temporary directory");
+        let mut vars = vec![(DIR_VAR, dir.path().as_os_str())];
+        if wal_limit.is_some() {
+            vars.push((WAL_LIMIT_VAR, wal_limit_text.as_ref()));
+        }
         let old_address = {
-            let db = open(dir.path());
+            let db = open(dir.path(), wal_limit);
             populate(&db);
             let metadata = db
                 .snapshot()
@@ -436,10 +493,9 @@ fn migrations_survive_sigkill_in_helper_merges_and_the_flush() {
                 flush.mean(),
             );
             figures.runs += 1;
-            let (finished, killed) =
-                run_child(dir.path(), plan, &mut startup, &mut flush, &context);
+            let (finished, killed) = run_child(&vars, plan, &mut startup, &mut flush, &context);
 
-            let db = open(dir.path());
+            let db = open(dir.path(), wal_limit);
             let snapshot = db.snapshot();
             let now = check_after_kill(snapshot.as_ref(), &old_address, &context);
             let merges_returned = finished
@@ -452,6 +508,9 @@ fn migrations_survive_sigkill_in_helper_merges_and_the_flush() {
                 .reports
                 .iter()
                 .any(|line| flush_time(line).is_some());
+            let jobs = BackgroundJobs::of(&finished.reports);
+            figures.memtable_flushes += jobs.flushes;
+            figures.compactions += jobs.compactions;
             match now {
                 Progress::Migrated(len) => {
                     assert!(!flush_returned, "a returned flush was lost ({context})");
@@ -473,10 +532,12 @@ fn migrations_survive_sigkill_in_helper_merges_and_the_flush() {
 
             if killed {
                 figures.kills += 1;
-                let last = finished.reports.last().map(String::as_str);
-                if last.is_some_and(|line| line.starts_with("merging ")) {
+                if last_progress(&finished.reports).is_some_and(|line| line.starts_with("merging "))
+                {
                     figures.kills_mid_merge += 1;
                 }
+                figures.kills_during_a_memtable_flush += u64::from(jobs.flush_at_end);
+                figures.kills_during_a_compaction += u64::from(jobs.compaction_at_end);
                 kills_this_migration += 1;
                 match plan {
                     KillPlan::AfterMerge(..) => figures.kills_after_a_merge += 1,
@@ -512,11 +573,12 @@ fn migrations_survive_sigkill_in_helper_merges_and_the_flush() {
     }
 
     println!(
-        "{} migrations of {ENTRIES} entries in chunks of {CHUNK}, {} child runs, {} kills in \
+        "{test}: {} migrations of {ENTRIES} entries in chunks of {CHUNK}, {} child runs, {} kills in \
          {:?}: {} right after a helper merge, {} during the flush ({} left it done, {} left it \
          undone; flushes took {:?} on average), {} at random times ({} before the database was \
          open; children took {:?} to open it on average); {} landed in the middle of a helper \
-         merge",
+         merge; {} memtable flushes and {} compactions seen, {} kills during a memtable flush \
+         and {} during a compaction",
         figures.migrations,
         figures.runs,
         figures.kills,
@@ -530,6 +592,10 @@ fn migrations_survive_sigkill_in_helper_merges_and_the_flush() {
         figures.kills_before_open,
         startup.mean(),
         figures.kills_mid_merge,
+        figures.memtable_flushes,
+        figures.compactions,
+        figures.kills_during_a_memtable_flush,
+        figures.kills_during_a_compaction,
     );
     assert!(
         figures.kills_mid_merge > 0
@@ -538,4 +604,5 @@ fn migrations_survive_sigkill_in_helper_merges_and_the_flush() {
         "kills must land in the middle of a helper merge, and in the flush both after it was \
          written and before (seed {seed}): {figures:?}"
     );
+    figures
 }
