@@ -39,7 +39,16 @@ MAJOR := $(firstword $(subst ., ,$(VERSION)))
 # librocksdb.a and libsnappy.a through librocksdb-sys's ROCKSDB_LIB_DIR and SNAPPY_LIB_DIR,
 # so that no configuration compiles RocksDB again (25+ minutes on two cores). Setting
 # ROCKSDB_LIB_DIR in the environment (or on the command line) uses that build instead.
-ROCKSDB_DIR := $(CARGO_TARGET_DIR)/rocksdb
+#
+# RocksDB's perf and I/O-stats contexts are compiled out: nothing in metaldb reads them, and each
+# iterator step and read updates them through thread-local variables, which a shared library
+# reaches through __tls_get_addr (about 6% of the instructions of an iteration through
+# libmetaldb.so). The directory is named after the flags, so that new flags make a new build,
+# and a new ROCKSDB_LIB_DIR makes every cargo profile link it (librocksdb-sys watches the
+# variable, not the archive); the flags are also written beside the archives, where build.rs
+# reads them.
+ROCKSDB_CXXFLAGS := -DNPERF_CONTEXT -DNIOSTATS_CONTEXT
+ROCKSDB_DIR := $(CARGO_TARGET_DIR)/rocksdb-$(firstword $(shell printf '%s' '$(ROCKSDB_CXXFLAGS)' | cksum))
 ifeq ($(origin ROCKSDB_LIB_DIR),undefined)
 ROCKSDB_LIB_DIR := $(ROCKSDB_DIR)
 OWN_ROCKSDB := yes
@@ -77,19 +86,21 @@ help:
 	@echo "make bench-memory  peak heap of a fork holding 100k and 1M changes, against their bytes"
 	@echo "make bench-smoke the instruction-count mode at 200 items: every side and workload runs (no figure checked)"
 
-# librocksdb-sys compiles RocksDB and Snappy (opt-level 3, so -O3) when ROCKSDB_LIB_DIR is
-# not set; the release build of the library with the project's features does that, and the two
-# archives are copied out of its out directory. The copy goes through a temporary directory
-# renamed into place, so that an interrupted run leaves no half-copied RocksDB behind.
+# librocksdb-sys compiles RocksDB and Snappy (opt-level 3, so -O3, plus ROCKSDB_CXXFLAGS through
+# the cc crate's CXXFLAGS) when ROCKSDB_LIB_DIR is not set; the release build of the library with
+# the project's features does that, and the two archives are copied out of its out directory,
+# with the flags in `cxxflags`. The copy goes through a temporary directory renamed into place,
+# so that an interrupted run leaves no half-copied RocksDB behind.
 ifdef OWN_ROCKSDB
 rocksdb: $(ROCKSDB_DIR)/librocksdb.a
 
 $(ROCKSDB_DIR)/librocksdb.a:
 	env -u ROCKSDB_LIB_DIR -u ROCKSDB_STATIC -u SNAPPY_LIB_DIR -u SNAPPY_STATIC \
-		$(CARGO) build --release --lib --features $(FEATURES)
+		CXXFLAGS="$(ROCKSDB_CXXFLAGS)" $(CARGO) build --release --lib --features $(FEATURES)
 	out="$$(dirname "$$(ls -t $(RELEASE_LIB)/build/librocksdb-sys-*/out/librocksdb.a | head -n 1)")" && \
 	tmp="$(ROCKSDB_DIR).tmp-$$$$" && rm -rf "$$tmp" && mkdir -p "$$tmp" && \
 	cp "$$out/librocksdb.a" "$$out/libsnappy.a" "$$tmp/" && \
+	echo "$(ROCKSDB_CXXFLAGS)" > "$$tmp/cxxflags" && \
 	{ mv -T "$$tmp" $(ROCKSDB_DIR) 2>/dev/null || rm -rf "$$tmp"; }
 	test -f $@
 else

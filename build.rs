@@ -1,5 +1,5 @@
-//! Generates `include/metaldb.h` from the C API in `src/ffi`, and sets the shared library's
-//! SONAME and symbol versions.
+//! Generates `include/metaldb.h` from the C API in `src/ffi`, sets the shared library's SONAME
+//! and symbol versions, and tells the crate how the RocksDB it links was compiled.
 
 use std::{
     env, fs,
@@ -33,6 +33,7 @@ fn main() {
     );
 
     version_script(&crate_dir);
+    rocksdb_configuration();
 
     // Written only when changed, so that an unchanged build leaves the file (and its mtime)
     // alone; a test checks that the committed header is current. Written to a temporary file
@@ -67,4 +68,25 @@ fn version_script(crate_dir: &Path) {
         "cargo:rustc-cdylib-link-arg=-Wl,--version-script={}",
         path.display()
     );
+}
+
+/// Sets the cfg `rocksdb_without_perf_context` when the RocksDB linked through
+/// `ROCKSDB_LIB_DIR` was compiled without its perf context, as `make rocksdb` compiles it and
+/// records in `cxxflags` beside the archives. A test checks the build against it.
+fn rocksdb_configuration() {
+    println!("cargo:rustc-check-cfg=cfg(rocksdb_without_perf_context)");
+    println!("cargo:rerun-if-env-changed=ROCKSDB_LIB_DIR");
+    let Some(lib_dir) = env::var_os("ROCKSDB_LIB_DIR") else {
+        return;
+    };
+    // The directory, which `make rocksdb` replaces as a whole: a missing file would make Cargo
+    // run this script at every build.
+    println!("cargo:rerun-if-changed={}", Path::new(&lib_dir).display());
+    let flags = fs::read_to_string(Path::new(&lib_dir).join("cxxflags")).unwrap_or_default();
+    if flags
+        .split_whitespace()
+        .any(|flag| flag == "-DNPERF_CONTEXT")
+    {
+        println!("cargo:rustc-cfg=rocksdb_without_perf_context");
+    }
 }
