@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import collections.abc
+import functools
 import threading
 from ctypes import (
     POINTER, addressof, byref, c_bool, c_char, c_size_t, c_uint8, c_uint64, c_void_p, sizeof,
 )
 from typing import (
-    TYPE_CHECKING, Any, Callable, Deque, Generator, Iterable, Optional, Tuple, TypeVar,
+    TYPE_CHECKING, Any, Callable, Deque, Generator, Iterable, Optional, Tuple, Type, TypeVar,
     Union, overload,
 )
 
@@ -38,6 +39,16 @@ _BATCH_ENTRIES = 256
 _ENTRY_WORDS = 4
 assert sizeof(_ffi.mdb_iter_entry) == _ENTRY_WORDS * sizeof(c_void_p)
 assert sizeof(c_size_t) == sizeof(c_void_p)
+#: ctypes keeps an array type only while it is in use, and a type is freed only by the garbage
+#: collector: the array types of the batches are made once, here and by _buffer_types.
+_Entries = _ffi.mdb_iter_entry * _BATCH_ENTRIES
+
+
+@functools.lru_cache(maxsize=None)
+def _buffer_types(size: int) -> Tuple[Type["Array[c_char]"], Type["Array[c_uint8]"]]:
+    """The array types of a batch buffer of `size` bytes, a power of two (so that few exist):
+    as c_char, whose slices are bytes, and as uint8_t, which the library takes."""
+    return c_char * size, c_uint8 * size
 
 
 class _Batch:
@@ -48,7 +59,7 @@ class _Batch:
     _buf_arg: "Array[c_uint8]"
 
     def __init__(self) -> None:
-        self._entries = (_ffi.mdb_iter_entry * _BATCH_ENTRIES)()
+        self._entries = _Entries()
         # The array as words, read in one go: reading the ctypes fields of each entry one by one
         # would cost more than the rest of the iteration.
         self._words = memoryview(self._entries).cast("B").cast("P")
@@ -56,11 +67,11 @@ class _Batch:
         self._limit = 0  # how many entries the next batch may take
 
     def _resize(self, size: int) -> None:
-        # Slicing a c_char array gives bytes; the library takes the same memory as uint8_t.
-        # (create_string_buffer and cast would leave reference cycles: a buffer freed only by
-        # the garbage collector.)
-        self._buf = (c_char * size)()
-        self._buf_arg = (c_uint8 * size).from_buffer(self._buf)
+        """A buffer of at least `size` bytes. (create_string_buffer and cast would make a new
+        array type, or a reference cycle, for each buffer.)"""
+        chars, uint8s = _buffer_types(1 << (size - 1).bit_length())
+        self._buf = chars()
+        self._buf_arg = uint8s.from_buffer(self._buf)
 
     def _enlarge(self) -> None:
         """Room for twice as many entries as the batch before, in twice the bytes (unless the

@@ -240,3 +240,23 @@ def test_a_persistent_iterator_stopped_early_resumes_at_the_first_entry_it_did_n
             with pad.persistent_iter("pos", m) as it:
                 got = [item for _, item in zip(range(3), it)]
             assert got == [entry(i) for i in range(start, start + 3)]
+
+
+def test_an_iteration_leaves_nothing_for_the_garbage_collector(db):
+    """An iterator and its buffers are freed as soon as they are dropped, not at the next
+    collection: a buffer in a reference cycle would hold its memory until then."""
+    with db.fork() as fork:
+        m = fork.map("m")
+        fill_entries(m, 3000)
+        m[b"large"] = bytes(100_000)
+
+        def iterate():
+            for _ in m.items():
+                pass
+            with m.iter() as it:
+                next(it)
+
+        iterate()  # what is made once, on first use, is not garbage
+        gc.collect()
+        iterate()
+        assert gc.collect() == 0
