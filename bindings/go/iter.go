@@ -106,7 +106,7 @@ func step(p *C.mdb_iter, op string) (key, value []byte, found bool, err error) {
 // few, and a long one makes one cgo call per 256 entries. The room grows further for an entry
 // that does not fit.
 const (
-	firstBatchEntries  = 16
+	firstBatchEntries  = 4
 	batchBytesPerEntry = 256
 )
 

@@ -27,11 +27,11 @@ T = TypeVar("T")
 _MISSING: Any = object()
 
 
-#: A plain iterator's first batch takes up to 16 entries, in room for 256 bytes each; each
+#: A plain iterator's first batch takes up to 4 entries, in room for 256 bytes each; each
 #: batch after takes twice as many, in twice the room, up to 256 entries in 64 KiB. An
 #: iteration that stops after a few entries copies and decodes few, and a long one makes one C
 #: call per 256 entries. The room grows further for an entry that does not fit.
-_FIRST_BATCH_ENTRIES = 16
+_FIRST_BATCH_ENTRIES = 4
 _BATCH_BYTES_PER_ENTRY = 256
 _BATCH_ENTRIES = 256
 #: An mdb_iter_entry is four pointer-sized words: key, key_len, value, value_len (a layout
