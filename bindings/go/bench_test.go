@@ -10,7 +10,10 @@ import (
 
 // benchMap opens a map in a fork, holding 1024 entries with 8-byte keys (0 to 1023,
 // big-endian) and 32-byte values.
-func benchMap(b *testing.B) *Map {
+func benchMap(b *testing.B) *Map { return benchMapOf(b, 1024) }
+
+// benchMapOf is benchMap with n entries.
+func benchMapOf(b *testing.B, n int) *Map {
 	db := tempDB(b)
 	fork, err := db.Fork()
 	must(b, err)
@@ -19,7 +22,7 @@ func benchMap(b *testing.B) *Map {
 	must(b, err)
 	b.Cleanup(func() { m.Close() })
 	key, value := make([]byte, 8), make([]byte, 32)
-	for i := 0; i < 1024; i++ {
+	for i := 0; i < n; i++ {
 		binary.BigEndian.PutUint64(key, uint64(i))
 		must(b, m.Put(key, value))
 	}
@@ -52,8 +55,14 @@ func BenchmarkMapGet(b *testing.B) {
 	}
 }
 
-func BenchmarkIterNext(b *testing.B) {
-	m := benchMap(b)
+func BenchmarkIterNext(b *testing.B) { benchIterNext(b, benchMap(b)) }
+
+// BenchmarkIterNextOver100kEntries is BenchmarkIterNext over a map of 100 000 entries, where
+// an iterator is started once per 100 000 steps.
+func BenchmarkIterNextOver100kEntries(b *testing.B) { benchIterNext(b, benchMapOf(b, 100_000)) }
+
+// benchIterNext times one step of an iterator over m, starting a new iterator at its end.
+func benchIterNext(b *testing.B, m *Map) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	var it *Iter
@@ -68,4 +77,22 @@ func BenchmarkIterNext(b *testing.B) {
 		_ = it.KeyView()
 	}
 	it.Close()
+}
+
+// BenchmarkIterFirstEntry times an iteration that takes one entry and stops, as a lookup of
+// the first key from a given one does.
+func BenchmarkIterFirstEntry(b *testing.B) {
+	m := benchMap(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		it, err := m.Iter(nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !it.Next() {
+			b.Fatal(it.Err())
+		}
+		it.Close()
+	}
 }

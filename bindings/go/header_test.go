@@ -16,7 +16,6 @@ import (
 var unwrapped = map[string]string{
 	"mdb_last_error_message": "each wrapper in mdbgo.h copies the message with mdb_last_error_copy in the failing call's own cgo call; the borrowed pointer could not outlive it",
 	"mdb_abort_handle_free":  "freeing an abort handle aborts its migration, and Close and finalizers must not: they forget (mdb_abort_handle_forget); AbortHandle.Abort then Close does what it does",
-	"mdb_iter_next_batch":    "iterators step with mdb_iter_next, one cgo call per entry; the batch call (many entries per call) is not used yet",
 }
 
 // headerPath is the repository's header, the source of truth for what the package must wrap.

@@ -171,7 +171,8 @@ MDBGO_CALL(mdbgo_key_set_remove, mdb_key_set_remove(s, k, kn), (mdb_key_set *s, 
 MDBGO_CALL(mdbgo_key_set_clear, mdb_key_set_clear(s), (mdb_key_set *s))
 MDBGO_CALL(mdbgo_key_set_iter, mdb_key_set_iter(s, k, kn, out), (mdb_key_set *s, const uint8_t *k, size_t kn, mdb_iter **out))
 
-// Iterators: the step returns the borrowed key and value with the status, in one cgo call.
+// Iterators: the step (of persistent iterators) returns the borrowed key and value with the
+// status, in one cgo call.
 typedef struct {
 	mdbgo_result result;
 	const uint8_t *key;
@@ -186,6 +187,46 @@ static inline mdbgo_next mdbgo_iter_next(mdb_iter *it) {
 	memset(&n, 0, sizeof n);
 	n.result = mdbgo_result_of(mdb_iter_next(it, &n.key, &n.key_len, &n.value, &n.value_len, &n.found));
 	return n;
+}
+
+// Plain iterators read in batches (iter.go): mdb_iter_next_batch copies whole entries into a
+// Go buffer, and the wrapper tells where each one is as offsets into it. The library's
+// mdb_iter_entry array, which holds pointers into that buffer, stays on this call's C stack:
+// Go memory passed to C must not hold Go pointers, and C must not keep them after the call.
+#define MDBGO_BATCH_ENTRIES 256
+
+// Where an entry of a batch is in the buffer: offsets and lengths of its key and value.
+typedef struct {
+	size_t key, key_len, value, value_len;
+} mdbgo_entry;
+
+typedef struct {
+	mdbgo_result result;
+	size_t count;  // entries copied, 0 at the end or when the next one does not fit
+	size_t needed; // with count 0: the size of the next entry, which did not fit; 0 at the end
+} mdbgo_batch;
+
+// Reads the next batch, of up to n entries (at most MDBGO_BATCH_ENTRIES), into buf.
+static inline mdbgo_batch mdbgo_iter_next_batch(mdb_iter *it, uint8_t *buf, size_t buf_len, mdbgo_entry *out, size_t n) {
+	mdb_iter_entry entries[MDBGO_BATCH_ENTRIES];
+	mdbgo_batch b;
+	memset(&b, 0, sizeof b);
+	if (n > MDBGO_BATCH_ENTRIES) {
+		n = MDBGO_BATCH_ENTRIES;
+	}
+	b.result = mdbgo_result_of(mdb_iter_next_batch(it, buf, buf_len, entries, n, &b.count, &b.needed));
+	if (b.result.status != MDB_OK) {
+		b.count = 0;
+		b.needed = 0;
+	}
+	for (size_t i = 0; i < b.count; i++) {
+		// An empty key or value may be NULL, and has no offset to tell.
+		out[i].key = entries[i].key_len > 0 ? (size_t)(entries[i].key - buf) : 0;
+		out[i].key_len = entries[i].key_len;
+		out[i].value = entries[i].value_len > 0 ? (size_t)(entries[i].value - buf) : 0;
+		out[i].value_len = entries[i].value_len;
+	}
+	return b;
 }
 
 // Opens a persistent iterator over the index `index` of type `kind`: through an access

@@ -160,7 +160,7 @@ func (r *MigrationRound) PersistentIter(name string, index Iterable) (*Iter, err
 		}
 		return nil, err
 	}
-	return newIter(out), nil
+	return newPersistentIter(out), nil
 }
 
 // loop is the state an IterLoop shares with its steps, through a cgo.Handle.

@@ -246,7 +246,7 @@ func (v view) PersistentIter(name string, index Iterable) (*Iter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newIter(out), nil
+	return newPersistentIter(out), nil
 }
 
 // persistentIter opens a persistent iterator through an access, or for a migration round.

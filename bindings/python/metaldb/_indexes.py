@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import collections.abc
+import functools
 import threading
-from ctypes import POINTER, byref, c_bool, c_size_t, c_uint64, c_void_p
+from ctypes import (
+    POINTER, addressof, byref, c_bool, c_char, c_size_t, c_uint8, c_uint64, c_void_p, sizeof,
+)
 from typing import (
-    TYPE_CHECKING, Any, Callable, Generator, Iterable, Optional, Tuple, TypeVar,
+    TYPE_CHECKING, Any, Callable, Deque, Generator, Iterable, Optional, Tuple, Type, TypeVar,
     Union, overload,
 )
 
@@ -16,16 +19,104 @@ from ._handle import Handle, call
 from ._lib import lib
 
 if TYPE_CHECKING:
+    from ctypes import Array
+
     from ._access import Access
 
 T = TypeVar("T")
 _MISSING: Any = object()
 
 
+#: A plain iterator's first batch takes up to 4 entries, in room for 256 bytes each; each
+#: batch after takes twice as many, in twice the room, up to 256 entries in 64 KiB. An
+#: iteration that stops after a few entries copies and decodes few, and a long one makes one C
+#: call per 256 entries. The room grows further for an entry that does not fit.
+_FIRST_BATCH_ENTRIES = 4
+_BATCH_BYTES_PER_ENTRY = 256
+_BATCH_ENTRIES = 256
+#: An mdb_iter_entry is four pointer-sized words: key, key_len, value, value_len (a layout
+#: frozen for all of 1.x).
+_ENTRY_WORDS = 4
+assert sizeof(_ffi.mdb_iter_entry) == _ENTRY_WORDS * sizeof(c_void_p)
+assert sizeof(c_size_t) == sizeof(c_void_p)
+#: ctypes keeps an array type only while it is in use, and a type is freed only by the garbage
+#: collector: the array types of the batches are made once, here and by _buffer_types.
+_Entries = _ffi.mdb_iter_entry * _BATCH_ENTRIES
+
+
+@functools.lru_cache(maxsize=None)
+def _buffer_types(size: int) -> Tuple[Type["Array[c_char]"], Type["Array[c_uint8]"]]:
+    """The array types of a batch buffer of `size` bytes, a power of two (so that few exist):
+    as c_char, whose slices are bytes, and as uint8_t, which the library takes."""
+    return c_char * size, c_uint8 * size
+
+
+class _Batch:
+    """The memory `mdb_iter_next_batch` copies a plain iterator's entries into: a buffer of the
+    binding's for their bytes, and the array that says where each one is."""
+
+    _buf: "Array[c_char]"
+    _buf_arg: "Array[c_uint8]"
+
+    def __init__(self) -> None:
+        self._entries = _Entries()
+        # The array as words, read in one go: reading the ctypes fields of each entry one by one
+        # would cost more than the rest of the iteration.
+        self._words = memoryview(self._entries).cast("B").cast("P")
+        self._count, self._needed = c_size_t(), c_size_t()
+        self._limit = 0  # how many entries the next batch may take
+
+    def _resize(self, size: int) -> None:
+        """A buffer of at least `size` bytes. (create_string_buffer and cast would make a new
+        array type, or a reference cycle, for each buffer.)"""
+        chars, uint8s = _buffer_types(1 << (size - 1).bit_length())
+        self._buf = chars()
+        self._buf_arg = uint8s.from_buffer(self._buf)
+
+    def _enlarge(self) -> None:
+        """Room for twice as many entries as the batch before, in twice the bytes (unless the
+        buffer grew larger for a large entry), up to _BATCH_ENTRIES."""
+        if self._limit == _BATCH_ENTRIES:
+            return
+        first = not self._limit
+        self._limit = _FIRST_BATCH_ENTRIES if first else 2 * self._limit
+        size = self._limit * _BATCH_BYTES_PER_ENTRY
+        if first or size > len(self._buf):
+            self._resize(size)
+
+    def read(self, ptr: Any, decode: Callable[[bytes, bytes], T],
+             context: Callable[[], str]) -> list[T]:
+        """Advances the iterator by the entries that fit, and returns them decoded: none at
+        the end. An entry larger than the buffer makes it grow, and is read then."""
+        self._enlarge()
+        while True:
+            call(lib.mdb_iter_next_batch, ptr, self._buf_arg, len(self._buf), self._entries,
+                 self._limit, byref(self._count), byref(self._needed), context=context)
+            count, needed = self._count.value, self._needed.value
+            if count or not needed:
+                break
+            self._resize(needed)
+        # Slices of a c_char array are bytes (which typeshed does not know).
+        buf: Any = self._buf
+        base = addressof(buf)
+        words = iter(self._words[:_ENTRY_WORDS * count].tolist())
+        # An empty key or value may be NULL, which is no place in the buffer.
+        return [
+            decode(buf[key - base:key - base + key_len] if key_len else b"",
+                   buf[value - base:value - base + value_len] if value_len else b"")
+            for key, key_len, value, value_len in zip(words, words, words, words)
+        ]
+
+
 class Iterator(Handle, collections.abc.Iterator[T]):
     """A C iterator over an index, in key order. While it is open, its index refuses writes
     (BorrowedError). It closes itself at its end; ``with index.iter() as it:`` closes it
-    deterministically when the loop stops early."""
+    deterministically when the loop stops early.
+
+    It reads entries ahead, many per C call, except a persistent iterator, which reads one per
+    ``next()`` so that the position it saves is always just after the entries it returned.
+    Entries read ahead are still returned after the index goes stale (its fork turned into a
+    patch); StaleHandleError comes after them."""
 
     _kind = "iterator"
 
@@ -38,6 +129,9 @@ class Iterator(Handle, collections.abc.Iterator[T]):
         self._decode = decode
         self._exhausted = False
         self._next_lock = threading.Lock()
+        #: Entries read, decoded, that next() has not returned yet.
+        self._ahead: Deque[T] = collections.deque()
+        self._batch = _Batch() if name is None else None
         super().__init__(ptr, lib.mdb_iter_free, index,
                          ("persistent iterator", name) if owned else None)
 
@@ -52,25 +146,34 @@ class Iterator(Handle, collections.abc.Iterator[T]):
     def __next__(self) -> T:
         if self._exhausted:
             raise StopIteration
-        key, key_len = c_void_p(), c_size_t()
-        value, value_len = c_void_p(), c_size_t()
-        found = c_bool()
-        ptr = self._enter()
+        ptr = self._enter()  # even for an entry read ahead: a closed iterator raises
         try:
-            # The key and value are lent until the next call on the iterator: copy them
-            # before another thread can make one.
             with self._next_lock:
-                call(lib.mdb_iter_next, ptr, byref(key), byref(key_len), byref(value),
-                     byref(value_len), byref(found), context=self._describe)
-                if found.value:
-                    item = self._decode(lent(key, key_len), lent(value, value_len))
+                if not self._ahead:
+                    self._read(ptr)
+                item = self._ahead.popleft() if self._ahead else _MISSING
         finally:
             self._leave()
-        if not found.value:
+        if item is _MISSING:
             self._exhausted = True
             self.close()  # the index accepts writes again
             raise StopIteration
         return item
+
+    def _read(self, ptr: Any) -> None:
+        """Reads the next entries into `_ahead`: a batch, or one step of a persistent
+        iterator; nothing at the end."""
+        if self._batch is not None:
+            self._ahead.extend(self._batch.read(ptr, self._decode, self._describe))
+            return
+        key, key_len = c_void_p(), c_size_t()
+        value, value_len = c_void_p(), c_size_t()
+        found = c_bool()
+        call(lib.mdb_iter_next, ptr, byref(key), byref(key_len), byref(value),
+             byref(value_len), byref(found), context=self._describe)
+        if found.value:
+            # Lent until the next call on the iterator, which the lock holds off.
+            self._ahead.append(self._decode(lent(key, key_len), lent(value, value_len)))
 
 
 class Index(Handle):

@@ -28,8 +28,6 @@ UNWRAPPED = {
     "mdb_last_error_copy": "the binding copies mdb_last_error_message's string at once, on the "
     "thread of the failed call, which is what this copy function is for",
     "mdb_fault_injection_arm_panic": "test-only, absent from shipped libraries",
-    "mdb_iter_next_batch": "iterators step with mdb_iter_next and copy each entry into Python "
-    "bytes; the batch call (many entries per call) is not used yet",
 }
 
 

@@ -135,3 +135,128 @@ def test_persistent_iterators_over_every_iterable_index_kind(db):
     assert take_two(db, "k-pos", lambda fork: fork.key_set("k")) == [b"z"]
     with db.fork() as fork, pytest.raises(TypeError, match="not Entry"):
         fork.scratchpad("job").persistent_iter("e-pos", fork.entry("e"))
+
+
+def entry(i):
+    """Entry i of the maps the batch tests fill: a 4-byte big-endian key (empty for entry 0)
+    and a value of 0 to 40 bytes, so that batches end at varied places in their buffer."""
+    return (i.to_bytes(4, "big") if i else b""), bytes([i % 256]) * (i % 41)
+
+
+def fill_entries(m, count):
+    for i in range(count):
+        key, value = entry(i)
+        m[key] = value
+
+
+def test_iteration_yields_every_entry_once_in_order_across_many_batches(db):
+    count = 3000
+    with db.fork() as fork:
+        m = fork.map("m")
+        fill_entries(m, count)
+        lst, sparse, keys = fork.list("l"), fork.sparse_list("s"), fork.key_set("k")
+        for i in range(count):
+            key, value = entry(i)
+            lst.append(value)
+            sparse[3 * i] = value
+            keys.add(key)
+        assert list(m.items()) == [entry(i) for i in range(count)]
+        assert list(lst.iter()) == [(i, entry(i)[1]) for i in range(count)]
+        assert list(sparse.items()) == [(3 * i, entry(i)[1]) for i in range(count)]
+        assert list(keys) == [entry(i)[0] for i in range(count)]
+        assert len(m) == count
+
+
+def test_an_entry_larger_than_the_iterator_buffer_is_yielded_whole(db):
+    def large(size):
+        # Bytes that differ from one offset to the next, so that a truncated or shifted copy
+        # shows.
+        return bytes(i * 7 % 251 for i in range(size))
+
+    expected = [(b"a", b"1"), (b"b", large(1 << 20)), (b"c", b"3"), (b"d", large(5 << 20)),
+                (b"e", b"")]
+    with db.fork() as fork:
+        m = fork.map("m")
+        m.update(expected)
+        got = list(m.items())
+    assert [key for key, _ in got] == [key for key, _ in expected]
+    for (key, value), (_, want) in zip(got, expected):
+        assert value == want, f"the value of {key!r}: {len(value)} bytes, want {len(want)}"
+
+
+def test_a_failed_batch_raises_its_error_and_the_iteration_goes_on_after_it(db, monkeypatch):
+    """A read that fails leaves the C iterator where it was (the library retries it at the
+    next call): the entries read before it are yielded first, then its error, then the rest,
+    none lost or repeated."""
+    from metaldb._ffi import MDB_ERR_STORAGE
+    from metaldb._lib import lib
+
+    read_batch = lib.mdb_iter_next_batch
+    calls = []
+
+    def second_call_fails(*args):
+        calls.append(args)
+        return MDB_ERR_STORAGE if len(calls) == 2 else read_batch(*args)
+
+    with db.fork() as fork:
+        m = fork.map("m")
+        fill_entries(m, 1000)
+        monkeypatch.setattr(lib, "mdb_iter_next_batch", second_call_fails)
+        with m.iter() as it:
+            got = []
+            with pytest.raises(metaldb.StorageError) as err:
+                for item in it:
+                    got.append(item)
+            assert "iterator over the map 'm'" in str(err.value)
+            assert 0 < len(got) < 1000
+            got.extend(it)
+        assert got == [entry(i) for i in range(1000)]
+
+
+def test_an_iterator_over_a_consumed_fork_yields_what_it_read_ahead_then_stale_handle(db):
+    fork = db.fork()
+    m = fork.map("m")
+    fill_entries(m, 1000)
+    with m.iter() as it:
+        got = [next(it)]
+        patch = fork.into_patch()
+        with pytest.raises(metaldb.StaleHandleError):
+            got.extend(it)
+    assert 0 < len(got) < 1000
+    assert got == [entry(i) for i in range(len(got))]
+    m.close()
+    patch.close()
+    fork.close()
+
+
+def test_a_persistent_iterator_stopped_early_resumes_at_the_first_entry_it_did_not_yield(db):
+    with db.fork() as fork:
+        m = fork.map("m")
+        fill_entries(m, 1000)
+        pad = fork.scratchpad("work")
+        # Three iterators in turn take three entries each and stop: each resumes where the one
+        # before stopped, as a program that breaks out of its loop, or crashes, resumes.
+        for start in range(0, 9, 3):
+            with pad.persistent_iter("pos", m) as it:
+                got = [item for _, item in zip(range(3), it)]
+            assert got == [entry(i) for i in range(start, start + 3)]
+
+
+def test_an_iteration_leaves_nothing_for_the_garbage_collector(db):
+    """An iterator and its buffers are freed as soon as they are dropped, not at the next
+    collection: a buffer in a reference cycle would hold its memory until then."""
+    with db.fork() as fork:
+        m = fork.map("m")
+        fill_entries(m, 3000)
+        m[b"large"] = bytes(100_000)
+
+        def iterate():
+            for _ in m.items():
+                pass
+            with m.iter() as it:
+                next(it)
+
+        iterate()  # what is made once, on first use, is not garbage
+        gc.collect()
+        iterate()
+        assert gc.collect() == 0

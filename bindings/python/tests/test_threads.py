@@ -135,3 +135,25 @@ def test_closing_while_other_threads_use_the_objects_raises_cleanly(seed):
         thread.join()
     assert unexpected == []
     assert live_handles() == before
+
+
+def test_threads_sharing_one_iterator_each_take_other_entries_and_none_is_lost(db):
+    count = 20_000
+    with db.fork() as fork:
+        m = fork.map("m")
+        for i in range(count):
+            m[b"%06d" % i] = b"%d" % i * (i % 50)
+        taken: list[list[tuple[bytes, bytes]]] = [[] for _ in range(4)]
+        with m.iter() as it:
+
+            def take(n: int) -> None:
+                for item in it:  # the thread's own list: no lock needed
+                    taken[n].append(item)
+
+            threads = [threading.Thread(target=take, args=(n,)) for n in range(4)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        everything = sorted(item for items in taken for item in items)
+        assert everything == [(b"%06d" % i, b"%d" % i * (i % 50)) for i in range(count)]
