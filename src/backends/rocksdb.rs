@@ -5,6 +5,7 @@
 //! column family (group members, migrated twins) occupy disjoint key ranges.
 
 use std::{
+    borrow::Cow,
     collections::HashMap,
     fmt,
     ops::Deref,
@@ -250,11 +251,18 @@ impl Inner {
 
     /// The column family `name`, if it exists.
     fn column_family(&self, name: &str) -> Option<ColumnFamily<'static>> {
-        self.column_families().get(name).cloned()
+        if let Some(cf) = self.column_families().get(name) {
+            return Some(cf.clone());
+        }
+        // Created outside metaldb, through the database that `get_db_lock_guard` lends.
+        let cf = self.table_handle(name)?;
+        self.add_column_family(name, cf.clone());
+        Some(cf)
     }
 
-    /// Adds a column family just created to the table. Called before anything is written to
-    /// the family, so that every snapshot that can see its data finds it.
+    /// Adds a column family to the table. metaldb calls it for a family it creates before it
+    /// writes anything to the family, so that every snapshot that can see the data finds the
+    /// family in its copy of the table.
     fn add_column_family(&self, name: &str, cf: ColumnFamily<'static>) {
         let mut table = self
             .column_families
@@ -704,13 +712,11 @@ impl From<RocksDB> for Arc<dyn Database> {
 
 /// A snapshot of a [`RocksDB`] database. It keeps the database open while it lives.
 pub struct RocksDBSnapshot {
-    // Declared before `_db`, so that they are dropped first: they point into the database.
+    // Declared before `db`, so that they are dropped first: they point into the database.
     snapshot: SnapshotWithThreadMode<'static, rocksdb::DB>,
-    /// The column families as they were when the snapshot was taken: a family created later
-    /// holds nothing the snapshot can see.
+    /// The column families as they were when the snapshot was taken.
     column_families: Arc<ColumnFamilies>,
-    /// Keeps the database open while the snapshot lives.
-    _db: Arc<Inner>,
+    db: Arc<Inner>,
 }
 
 impl fmt::Debug for RocksDBSnapshot {
@@ -738,12 +744,17 @@ impl RocksDBSnapshot {
         Self {
             snapshot,
             column_families,
-            _db: db,
+            db,
         }
     }
 
-    fn column_family(&self, name: &str) -> Option<&ColumnFamily<'static>> {
-        self.column_families.get(name)
+    /// The column family `name`: from the snapshot's table, or else from the database's (a
+    /// family created since, or outside metaldb, through `get_db_lock_guard`).
+    fn column_family(&self, name: &str) -> Option<Cow<'_, ColumnFamily<'static>>> {
+        match self.column_families.get(name) {
+            Some(cf) => Some(Cow::Borrowed(cf)),
+            None => self.db.column_family(name).map(Cow::Owned),
+        }
     }
 }
 
@@ -751,7 +762,7 @@ impl Snapshot for RocksDBSnapshot {
     fn get(&self, name: &ResolvedAddress, key: &[u8]) -> Option<Vec<u8>> {
         let cf = self.column_family(&name.name)?;
         name.with_keyed(key, |stored_key| {
-            self.snapshot.get_pinned_cf(cf, stored_key)
+            self.snapshot.get_pinned_cf(&*cf, stored_key)
         })
         .unwrap_or_else(|e| read_failed(name, e))
         .map(|value| value.to_vec())
@@ -762,7 +773,7 @@ impl Snapshot for RocksDBSnapshot {
             return false;
         };
         name.with_keyed(key, |stored_key| {
-            self.snapshot.get_pinned_cf(cf, stored_key)
+            self.snapshot.get_pinned_cf(&*cf, stored_key)
         })
         .unwrap_or_else(|e| read_failed(name, e))
         .is_some()
@@ -776,7 +787,7 @@ impl Snapshot for RocksDBSnapshot {
         let Some(cf) = self.column_family(&name.name) else {
             return keys.map(|_| None).collect();
         };
-        let keys: Vec<_> = keys.map(|key| (cf, name.keyed(key))).collect();
+        let keys: Vec<_> = keys.map(|key| (&*cf, name.keyed(key))).collect();
         self.snapshot
             .multi_get_cf(keys)
             .into_iter()
@@ -796,7 +807,7 @@ impl Snapshot for RocksDBSnapshot {
                 read_options.set_iterate_upper_bound(end.to_vec());
             }
         }
-        let mut iter = self.snapshot.raw_iterator_cf_opt(cf, read_options);
+        let mut iter = self.snapshot.raw_iterator_cf_opt(&*cf, read_options);
         iter.seek(name.keyed(from));
         Box::new(RocksDBIterator {
             iter,
@@ -864,6 +875,24 @@ impl BytesIterator for RocksDBIterator<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_column_family_created_through_the_lent_database_is_found_by_snapshots() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = RocksDB::open(dir.path(), &DBOptions::default()).unwrap();
+        let before = db.snapshot();
+        let raw = db.get_db_lock_guard();
+        raw.create_cf("outside", &rocksdb::Options::default())
+            .unwrap();
+        raw.put_cf(&raw.cf_handle("outside").unwrap(), b"key", b"value")
+            .unwrap();
+        drop(raw);
+        let address = ResolvedAddress::system("outside");
+        assert_eq!(db.snapshot().get(&address, b"key"), Some(b"value".to_vec()));
+        // A snapshot taken before the write does not see it, but finds the family.
+        assert_eq!(before.get(&address, b"key"), None);
+        assert_eq!(before.iter(&address, &[]).next(), None);
+    }
 
     #[test]
     fn next_id_bytes_carries_like_a_big_endian_number() {
