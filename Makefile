@@ -58,7 +58,7 @@ SNAPPY_LIB_DIR ?= $(ROCKSDB_LIB_DIR)
 SNAPPY_STATIC ?= 1
 export ROCKSDB_LIB_DIR ROCKSDB_STATIC SNAPPY_LIB_DIR SNAPPY_STATIC
 
-.PHONY: help rocksdb lib release tools quickstart migration-example install install-tools uninstall deb deb-symbols \
+.PHONY: help rocksdb rocksdb-env lib release tools quickstart migration-example install install-tools uninstall deb deb-symbols \
 	test rust-test derive-test c-test-release deb-test fmt-check lint cli-test fuzz-build fuzz-test fuzz-smoke fuzz go-test \
 	abi-check abi-baseline bench bench-c bench-cli bench-instructions bench-memory bench-smoke tsan-test
 
@@ -72,6 +72,7 @@ help:
 	@echo "make test        run every test: formatting, clippy, Rust tests, C tests (plain, ASan+UBSan, valgrind, ThreadSanitizer), a fuzz run, a benchmark smoke run, the Debian packages"
 	@echo "make lint        formatting and clippy"
 	@echo "make rocksdb     compile RocksDB (optimized) once into $(ROCKSDB_DIR), for every other build"
+	@echo "make rocksdb-env the variables that point cargo at it: eval \"\$$(make -s rocksdb-env)\""
 	@echo "make derive-test the metaldb-derive crate's compile-fail tests (no RocksDB; the derive tests that use metaldb run in rust-test)"
 	@echo "make tsan-test   the concurrency tests and the C programs that start threads under ThreadSanitizer"
 	@echo "make go-test     the Go binding (bindings/go): vet, tests under -race and cgocheck=2, against a staged install"
@@ -108,6 +109,12 @@ rocksdb:
 	@test -f "$(ROCKSDB_LIB_DIR)/librocksdb.a" || test -f "$(ROCKSDB_LIB_DIR)/librocksdb.so" || \
 		{ echo "ROCKSDB_LIB_DIR=$(ROCKSDB_LIB_DIR) holds no librocksdb.a or librocksdb.so" >&2; exit 1; }
 endif
+
+# The variables that point cargo at that RocksDB, for running cargo by hand:
+# `eval "$(make -s rocksdb-env)"`.
+rocksdb-env:
+	@echo "export CARGO_TARGET_DIR=$(CARGO_TARGET_DIR) ROCKSDB_LIB_DIR=$(ROCKSDB_LIB_DIR)" \
+		"ROCKSDB_STATIC=$(ROCKSDB_STATIC) SNAPPY_LIB_DIR=$(SNAPPY_LIB_DIR) SNAPPY_STATIC=$(SNAPPY_STATIC)"
 
 # The test build, with the flags of `make test` and the C tests. The library's SONAME is
 # libmetaldb.so.$(MAJOR), the name programs linked with -lmetaldb load, which cargo does not
