@@ -52,6 +52,18 @@ def test_generator_refuses_a_declaration_it_does_not_know(tmp_path):
         generator.generate(header)
 
 
+def test_generator_reads_field_docs_holding_braces_and_semicolons(tmp_path):
+    generator = load_generator()
+    source = (REPO / "include" / "metaldb.h").read_text(encoding="utf-8")
+    field_doc = "   * The bytes, or NULL for an empty value.\n"
+    assert field_doc in source, "the field doc this test edits is gone: pick another"
+    header = tmp_path / "metaldb.h"
+    header.write_text(source.replace(
+        field_doc, "   * The bytes, or NULL for an empty value (`{}`; see `mdb_bytes_free`).\n"))
+    assert generator.render(generator.parse(header.read_text()), "metaldb.h") == \
+        generator.render(generator.parse(source), "metaldb.h")
+
+
 def test_tests_run_against_the_installed_package_and_its_bundled_library():
     assert SOURCE_PACKAGE not in PACKAGE.parents and PACKAGE != SOURCE_PACKAGE
     if "METALDB_LIBRARY" not in os.environ:

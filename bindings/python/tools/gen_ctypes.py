@@ -126,7 +126,9 @@ def parse(header: str) -> Header:
     result = Header()
     tokens = re.finditer(
         r"(?P<doc>/\*\*.*?\*/)|(?P<comment>/\*.*?\*/|//[^\n]*)|(?P<pp>^[ \t]*#[^\n]*)"
-        r'|(?P<linkage>extern "C" \{|\})|(?P<stmt>[^;#/{}]+?(?:\{[^}]*\}[^;]*)?;)|(?P<space>\s+)',
+        # A struct's body may hold its fields' doc comments, and they any character.
+        r'|(?P<linkage>extern "C" \{|\})|(?P<stmt>[^;#/{}]+?(?:\{(?:/\*(?:[^*]|\*(?!/))*\*/|[^}/]|/(?!\*))*+\}[^;]*)?;)'
+        r"|(?P<space>\s+)",
         header,
         re.S | re.M,
     )
