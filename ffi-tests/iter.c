@@ -387,74 +387,69 @@ static int test_iter_rejects_null_outputs(void) {
     return 0;
 }
 
-/* Walks a map of 700 entries (keys and values 8-byte big-endian positions) in batches of a
- * 100-byte buffer and 5 entries, each batch its own bytes, and checks each entry against the
- * position the single steps give it. */
-static int test_iter_batches_give_what_single_steps_give(void) {
-    enum { COUNT = 700 };
-    mdb_db *db = NULL;
-    mdb_fork *fork = NULL;
-    mdb_map *map = NULL;
-    mdb_iter *iter = NULL;
-    uint8_t key[8], buf[100];
-    mdb_iter_entry entries[5];
+/* Takes the rest of `iter` (over the map of test_iter_batches_give_what_single_steps_give) in
+ * batches of `buf_len` bytes and `max` entries, and checks them: every batch but the last holds
+ * `full` entries, laid out key then value from the start of `buf`, and each entry is the next
+ * position from 0. Counts the batches in `*batches`. */
+static int take_in_batches(mdb_iter *iter, uint8_t *buf, size_t buf_len, mdb_iter_entry *entries,
+                           size_t max, size_t full, uint64_t total, uint64_t *batches) {
     size_t count = 0, needed = 0, j;
-    uint64_t i, seen = 0, batches = 0;
-    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_map, "m", map);
-    for (i = 0; i < COUNT; i++) {
-        to_be64(i, key);
-        CHECK_OK(mdb_map_put(map, key, sizeof key, key, sizeof key));
-    }
-    CHECK_OK(mdb_map_iter(map, NULL, 0, &iter));
+    uint64_t seen = 0;
+    *batches = 0;
     for (;;) {
-        CHECK_OK(mdb_iter_next_batch(iter, buf, sizeof buf, entries, 5, &count, &needed));
+        CHECK_OK(mdb_iter_next_batch(iter, buf, buf_len, entries, max, &count, &needed));
         CHECK(needed == 0);
         if (count == 0) {
             break;
         }
-        /* 100 bytes hold 6 entries of 16 bytes: the 5 entries are the limit. */
-        CHECK(count == 5 || seen + count == COUNT);
+        CHECK(count == full || seen + count == total);
         for (j = 0; j < count; j++) {
             CHECK(entries[j].key == buf + 16 * j && entries[j].value == buf + 16 * j + 8);
             CHECK(entries[j].key_len == 8 && be64(entries[j].key) == seen);
             CHECK_BYTES(entries[j].value, entries[j].value_len, entries[j].key, 8);
             seen++;
         }
-        batches++;
+        ++*batches;
     }
-    CHECK(seen == COUNT && batches == COUNT / 5);
+    CHECK(seen == total);
+    return 0;
+}
+
+/* Walks a map of 700 entries (keys and values 8-byte big-endian positions) in batches, each
+ * batch its own bytes, and checks each entry against the position the single steps give it. */
+static int test_iter_batches_give_what_single_steps_give(void) {
+    enum { COUNT = 700 };
+    static mdb_iter_entry many[200];
+    static uint8_t big_buf[1000];
+    mdb_db *db = NULL;
+    mdb_fork *fork = NULL;
+    mdb_map *map = NULL;
+    mdb_iter *iter = NULL;
+    harness_step s;
+    uint8_t key[8], buf[100];
+    mdb_iter_entry entries[5];
+    size_t count = 0, needed = 0;
+    uint64_t i, batches = 0;
+    OPEN_FORK_WITH_INDEX(db, fork, mdb_access_map, "m", map);
+    for (i = 0; i < COUNT; i++) {
+        to_be64(i, key);
+        CHECK_OK(mdb_map_put(map, key, sizeof key, key, sizeof key));
+    }
+    /* 100 bytes hold 6 entries of 16 bytes: the 5 entries are the limit. */
+    CHECK_OK(mdb_map_iter(map, NULL, 0, &iter));
+    CHECK(take_in_batches(iter, buf, sizeof buf, entries, 5, 5, COUNT, &batches) == 0);
+    CHECK(batches == COUNT / 5);
     mdb_iter_free(iter);
     /* Room for many entries: the library reads them straight into the caller's memory. A
      * 1000-byte buffer holds 62 of these entries. */
-    {
-        static mdb_iter_entry many[200];
-        static uint8_t big_buf[1000];
-        CHECK_OK(mdb_map_iter(map, NULL, 0, &iter));
-        seen = 0;
-        for (;;) {
-            CHECK_OK(mdb_iter_next_batch(iter, big_buf, sizeof big_buf, many, 200, &count,
-                                         &needed));
-            CHECK(needed == 0);
-            if (count == 0) {
-                break;
-            }
-            CHECK(count == 62 || seen + count == COUNT);
-            for (j = 0; j < count; j++) {
-                CHECK(many[j].key_len == 8 && be64(many[j].key) == seen);
-                CHECK_BYTES(many[j].value, many[j].value_len, many[j].key, 8);
-                seen++;
-            }
-        }
-        CHECK(seen == COUNT);
-    }
+    CHECK_OK(mdb_map_iter(map, NULL, 0, &iter));
+    CHECK(take_in_batches(iter, big_buf, sizeof big_buf, many, 200, 62, COUNT, &batches) == 0);
+    CHECK(batches == (COUNT + 61) / 62);
     /* At the end it stays at the end, for both calls. */
     CHECK_OK(mdb_iter_next_batch(iter, buf, sizeof buf, entries, 5, &count, &needed));
     CHECK(count == 0 && needed == 0);
-    {
-        harness_step s;
-        CHECK_OK(harness_next(iter, &s));
-        CHECK(!s.found);
-    }
+    CHECK_OK(harness_next(iter, &s));
+    CHECK(!s.found);
     mdb_iter_free(iter);
     mdb_map_free(map);
     mdb_fork_free(fork);
