@@ -8,6 +8,7 @@ use super::{
     db::mdb_db,
     handle::{free_handle, into_handle, try_mut, try_ref, Castable, HandleKind, Out},
     status::{mdb_status, FfiError},
+    struct_size::{read_size, size_ending_at, write_prefix, GrowingStruct},
 };
 use crate::{
     catalogue::{Catalogue, CatalogueRecord},
@@ -84,63 +85,14 @@ pub struct mdb_catalogue_record {
     pub size_on_disk: u64,
 }
 
-/// The size of `mdb_catalogue_record` in metaldb 1.1, which introduced it: the smallest
-/// `struct_size` accepted, since every header declares at least these fields. Frozen: it stays
-/// the end of the 1.1 fields when later releases append theirs.
-const RECORD_SIZE_1_1: usize = {
-    let end = std::mem::offset_of!(mdb_catalogue_record, size_on_disk) + size_of::<u64>();
-    let align = align_of::<mdb_catalogue_record>();
-    end.div_ceil(align) * align
-};
-
-/// The size of `mdb_catalogue_record` this library fills: bytes past it belong to fields of a
-/// newer header.
-const RECORD_SIZE_KNOWN: usize = size_of::<mdb_catalogue_record>();
-
-/// The largest `struct_size` accepted, far above any 1.x record: a larger one means a
-/// `struct_size` that was never set (uninitialised memory), past which the library must not
-/// write.
-const RECORD_SIZE_MAX: usize = 4096;
-
-/// Reads and checks the `struct_size` of the caller's record.
-///
-/// # Safety
-///
-/// `record` must point to an aligned, readable record whose first field is `struct_size`.
-unsafe fn record_size(record: NonNull<mdb_catalogue_record>) -> Result<usize, FfiError> {
-    // SAFETY: every header's record starts with `struct_size`.
-    let size = unsafe { std::ptr::addr_of!((*record.as_ptr()).struct_size).read() };
-    if !(RECORD_SIZE_1_1..=RECORD_SIZE_MAX).contains(&size) {
-        return Err(FfiError::invalid_argument(format_args!(
-            "mdb_catalogue_record.struct_size is {}, outside {}..={}: set it to \
-             sizeof(mdb_catalogue_record) before calling mdb_catalogue_next",
-            size, RECORD_SIZE_1_1, RECORD_SIZE_MAX
-        )));
-    }
-    Ok(size)
-}
-
-/// Writes `record` into the caller's record of `size` bytes: the fields that fit, then zeroes
-/// up to `size`, the "not reported" value of every field a newer header appended.
-///
-/// # Safety
-///
-/// `out` must point to an aligned, writable record of `size` bytes, `size` at least
-/// `RECORD_SIZE_1_1`.
-unsafe fn write_record(
-    out: NonNull<mdb_catalogue_record>,
-    size: usize,
-    record: mdb_catalogue_record,
-) {
-    let filled = size.min(RECORD_SIZE_KNOWN);
-    let out = out.as_ptr().cast::<u8>();
-    // SAFETY: `filled` bytes fit both in `record` and in the caller's `size` bytes; fields are
-    // appended only at or after an older release's size, so a prefix holds whole fields (and
-    // at most padding of the caller's struct besides). A byte copy may copy padding.
-    unsafe {
-        std::ptr::copy_nonoverlapping(std::ptr::from_ref(&record).cast::<u8>(), out, filled);
-        out.add(filled).write_bytes(0, size - filled);
-    }
+// SAFETY: `#[repr(C)]` with `struct_size` first; no field appended yet.
+unsafe impl GrowingStruct for mdb_catalogue_record {
+    const NAME: &'static str = "mdb_catalogue_record";
+    const FIRST_RELEASE: &'static str = "1.1";
+    const SIZE_FIRST: usize =
+        size_ending_at::<Self>(std::mem::offset_of!(Self, size_on_disk) + size_of::<u64>());
+    const HOW_TO_SET: &'static str =
+        "set it to sizeof(mdb_catalogue_record) before calling mdb_catalogue_next";
 }
 
 /// Reads the catalogue of a database: every index its pool records, pending migrations
@@ -203,7 +155,7 @@ pub unsafe extern "C" fn mdb_catalogue_next(
         let out_record = NonNull::new(record).ok_or_else(|| FfiError::null("record"))?;
         let out_found = Out::new(out_found, "out_found")?;
         // SAFETY: non-NULL, and the caller promised a record starting with `struct_size`.
-        let size = unsafe { record_size(out_record)? };
+        let size = unsafe { read_size(out_record)? };
         catalogue.current = catalogue.records.next();
         let Some(record) = &catalogue.current else {
             out_found.write(false);
@@ -232,7 +184,7 @@ pub unsafe extern "C" fn mdb_catalogue_next(
         };
         // SAFETY: the caller promised `size` writable bytes, checked to be at least the 1.1
         // size.
-        unsafe { write_record(out_record, size, filled) };
+        unsafe { write_prefix(out_record, size, filled) };
         out_found.write(true);
         Ok(())
     })
@@ -260,6 +212,7 @@ mod tests {
             access::{MDB_INDEX_LIST, MDB_INDEX_MAP, MDB_INDEX_SPARSE_LIST},
             db::{mdb_db_free, mdb_db_open_temporary},
             status::{with_last_error, MDB_ERR_INVALID_ARGUMENT, MDB_OK},
+            struct_size::SIZE_MAX,
         },
     };
 
@@ -292,7 +245,7 @@ mod tests {
         assert_eq!(unsafe { mdb_catalogue_new(db, &mut catalogue) }, MDB_OK);
         let mut rows = Vec::new();
         loop {
-            let mut record = empty_record(RECORD_SIZE_KNOWN);
+            let mut record = empty_record(mdb_catalogue_record::SIZE_KNOWN);
             let mut found = false;
             let status = unsafe { mdb_catalogue_next(catalogue, &mut record, &mut found) };
             assert_eq!(status, MDB_OK);
@@ -357,7 +310,7 @@ mod tests {
     fn next_refuses_a_record_whose_struct_size_was_not_set_and_does_not_move() {
         let (db, catalogue) = one_map_catalogue();
         let mut found = false;
-        for size in [0, RECORD_SIZE_1_1 - 1, RECORD_SIZE_MAX + 1] {
+        for size in [0, mdb_catalogue_record::SIZE_FIRST - 1, SIZE_MAX + 1] {
             let mut record = empty_record(size);
             let status = unsafe { mdb_catalogue_next(catalogue, &mut record, &mut found) };
             assert_eq!(status, MDB_ERR_INVALID_ARGUMENT, "struct_size {}", size);
@@ -366,7 +319,7 @@ mod tests {
             assert!(record.full_name.is_null(), "written on failure");
         }
         // The refused calls did not consume the catalogue's one record.
-        let mut record = empty_record(RECORD_SIZE_KNOWN);
+        let mut record = empty_record(mdb_catalogue_record::SIZE_KNOWN);
         assert_eq!(
             unsafe { mdb_catalogue_next(catalogue, &mut record, &mut found) },
             MDB_OK

@@ -1,12 +1,15 @@
 //! `mdb_db`: an open database.
 
-use std::{ffi::c_char, sync::Arc};
+use std::{ffi::c_char, ptr::NonNull, sync::Arc};
 
 use super::{
     boundary::{ffi_boundary, ffi_boundary_infallible},
     handle::{free_handle, into_handle, try_c_str, try_ref, Castable, HandleKind, Out},
     patch::{mdb_patch, take_patch},
     status::{mdb_status, FfiError},
+    struct_size::{
+        check_size, read_prefix, read_size, size_ending_at, write_prefix, GrowingStruct,
+    },
 };
 use crate::{CompressionType, DBOptions, Database, RocksDB, TemporaryDB};
 
@@ -76,60 +79,16 @@ pub struct mdb_db_options {
     pub read_only: bool,
 }
 
-/// The size of `mdb_db_options` in metaldb 1.0 (40 bytes on 64-bit targets): the smallest
-/// `struct_size` accepted, since every 1.x header declares at least the 1.0 fields. Frozen:
-/// it stays the end of the 1.0 fields when later releases append theirs.
-const OPTIONS_SIZE_1_0: usize = {
-    let end = std::mem::offset_of!(mdb_db_options, max_cache_size) + size_of::<usize>();
-    let align = align_of::<mdb_db_options>();
-    end.div_ceil(align) * align
-};
-
-/// The size of `mdb_db_options` this library knows: bytes past it belong to fields of a newer
-/// header.
-const OPTIONS_SIZE_KNOWN: usize = size_of::<mdb_db_options>();
-
-/// Calls `$each!(field)` for every field after `struct_size`, in declaration order: the one
-/// list that reading and writing the caller's struct share, so a field added later cannot be
-/// read but not written (or the other way round).
-macro_rules! for_each_option_field {
-    ($each:ident) => {
-        $each!(max_open_files);
-        $each!(create_if_missing);
-        $each!(compression);
-        $each!(max_total_wal_size);
-        $each!(max_cache_size);
-        $each!(read_only);
-    };
-}
-
-/// The largest `struct_size` accepted, far above any 1.x struct: a larger one means a struct
-/// that `mdb_db_options_init` did not fill (uninitialised memory), whose "unknown bytes" the
-/// library must not scan.
-const OPTIONS_SIZE_MAX: usize = 4096;
-
-/// Whether the field at `offset` of `len` bytes lies within a caller's struct of `size` bytes.
-fn field_fits(size: usize, offset: usize, len: usize) -> bool {
-    offset + len <= size
-}
-
-/// Checks a caller's `struct_size` against the sizes this library accepts.
-fn check_struct_size(size: usize) -> Result<(), FfiError> {
-    if size < OPTIONS_SIZE_1_0 {
-        return Err(FfiError::invalid_argument(format_args!(
-            "mdb_db_options.struct_size is {}, below {}, the size of mdb_db_options in metaldb \
-             1.0: fill the struct with mdb_db_options_init(&options, sizeof options)",
-            size, OPTIONS_SIZE_1_0
-        )));
-    }
-    if size > OPTIONS_SIZE_MAX {
-        return Err(FfiError::invalid_argument(format_args!(
-            "mdb_db_options.struct_size is {}, above {}: fill the struct with \
-             mdb_db_options_init(&options, sizeof options)",
-            size, OPTIONS_SIZE_MAX
-        )));
-    }
-    Ok(())
+// SAFETY: `#[repr(C)]`, `struct_size` first, and the 1.1 field `read_only` appended after
+// the 1.0 size.
+unsafe impl GrowingStruct for mdb_db_options {
+    const NAME: &'static str = "mdb_db_options";
+    const FIRST_RELEASE: &'static str = "1.0";
+    /// 40 bytes on 64-bit targets.
+    const SIZE_FIRST: usize =
+        size_ending_at::<Self>(std::mem::offset_of!(Self, max_cache_size) + size_of::<usize>());
+    const HOW_TO_SET: &'static str =
+        "fill the struct with mdb_db_options_init(&options, sizeof options)";
 }
 
 impl mdb_db_options {
@@ -141,111 +100,40 @@ impl mdb_db_options {
     ///
     /// `ptr` must point to an aligned, readable struct of `struct_size` bytes whose first
     /// field is `struct_size`.
-    unsafe fn read_from(ptr: *const mdb_db_options) -> Result<Self, FfiError> {
-        // SAFETY: every caller's struct starts with `struct_size` (the first 1.0 field).
-        let size = unsafe { std::ptr::addr_of!((*ptr).struct_size).read() };
-        check_struct_size(size)?;
-        if size > OPTIONS_SIZE_KNOWN {
-            // SAFETY: the caller promised `size` readable bytes.
-            let unknown = unsafe {
-                std::slice::from_raw_parts(
-                    ptr.cast::<u8>().add(OPTIONS_SIZE_KNOWN),
-                    size - OPTIONS_SIZE_KNOWN,
-                )
-            };
-            if let Some(at) = unknown.iter().position(|&byte| byte != 0) {
-                return Err(FfiError::invalid_argument(format_args!(
-                    "mdb_db_options.struct_size is {}, larger than the {} bytes this library \
-                     (metaldb {}) knows, and byte {} is not zero: a field of a newer header is \
-                     set that this library cannot honour",
-                    size,
-                    OPTIONS_SIZE_KNOWN,
-                    env!("CARGO_PKG_VERSION"),
-                    OPTIONS_SIZE_KNOWN + at
-                )));
-            }
-        }
-        // A C caller's bool is 0 or 1, but bindings may write any byte there: read it as a
-        // byte, since a Rust `bool` holding another value is undefined behaviour.
-        // SAFETY: the field lies within the 1.0 size checked above.
-        let create_if_missing = unsafe {
-            std::ptr::addr_of!((*ptr).create_if_missing)
-                .cast::<u8>()
-                .read()
-        };
-        if create_if_missing > 1 {
-            return Err(FfiError::invalid_argument(format_args!(
-                "mdb_db_options.create_if_missing is {}: a bool must be 0 or 1",
-                create_if_missing
-            )));
-        }
-        let mut options = Self {
-            struct_size: size,
-            ..Self::default()
-        };
-        macro_rules! read_field {
-            (create_if_missing) => {
-                options.create_if_missing = create_if_missing == 1;
-            };
-            (read_only) => {
-                if field_fits(size, std::mem::offset_of!(Self, read_only), 1) {
-                    // SAFETY: the field lies within the caller's `size` bytes; read as a byte
-                    // for the reason given for `create_if_missing`.
-                    let byte = unsafe { std::ptr::addr_of!((*ptr).read_only).cast::<u8>().read() };
+    unsafe fn read_from(ptr: NonNull<mdb_db_options>) -> Result<Self, FfiError> {
+        // SAFETY: as this function's contract.
+        let size = unsafe { read_size(ptr)? };
+        // SAFETY: `size` is checked and readable; the validation refuses every bool byte but
+        // 0 and 1 (a C caller's bool is one of them, but bindings may write any byte there,
+        // and a Rust `bool` holding another value is undefined behaviour). The other fields
+        // are integers, valid in any bit pattern.
+        unsafe {
+            read_prefix(ptr, size, Self::default(), |options| {
+                let bytes = options.as_ptr().cast::<u8>();
+                for (name, offset) in [
+                    (
+                        "create_if_missing",
+                        std::mem::offset_of!(Self, create_if_missing),
+                    ),
+                    ("read_only", std::mem::offset_of!(Self, read_only)),
+                ] {
+                    // SAFETY: the byte of a `bool` field, initialised (by the caller or the
+                    // defaults).
+                    let byte = bytes.add(offset).read();
                     if byte > 1 {
                         return Err(FfiError::invalid_argument(format_args!(
-                            "mdb_db_options.read_only is {}: a bool must be 0 or 1",
-                            byte
+                            "mdb_db_options.{} is {}: a bool must be 0 or 1",
+                            name, byte
                         )));
                     }
-                    options.read_only = byte == 1;
                 }
-            };
-            ($field:ident) => {
-                if field_fits(
-                    size,
-                    std::mem::offset_of!(Self, $field),
-                    size_of_val(&options.$field),
-                ) {
-                    // SAFETY: the field lies within the caller's `size` bytes.
-                    options.$field = unsafe { std::ptr::addr_of!((*ptr).$field).read() };
-                }
-            };
+                Ok(())
+            })
         }
-        for_each_option_field!(read_field);
-        Ok(options)
-    }
-
-    /// Writes the defaults into the caller's struct of `size` bytes: zero everywhere, then
-    /// each field that fits.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` must point to an aligned, writable struct of `size` bytes, with `size` at least
-    /// the 1.0 size.
-    unsafe fn write_defaults(ptr: *mut mdb_db_options, size: usize) {
-        let defaults = Self {
+        .map(|options| Self {
             struct_size: size,
-            ..Self::default()
-        };
-        // SAFETY: the caller promised `size` writable bytes; zero is the default of every
-        // field a newer header may have appended.
-        unsafe { ptr.cast::<u8>().write_bytes(0, size) };
-        // SAFETY: `struct_size` is the first field, within the 1.0 size.
-        unsafe { std::ptr::addr_of_mut!((*ptr).struct_size).write(size) };
-        macro_rules! write_field {
-            ($field:ident) => {
-                if field_fits(
-                    size,
-                    std::mem::offset_of!(Self, $field),
-                    size_of_val(&defaults.$field),
-                ) {
-                    // SAFETY: the field lies within the caller's `size` bytes.
-                    unsafe { std::ptr::addr_of_mut!((*ptr).$field).write(defaults.$field) };
-                }
-            };
-        }
-        for_each_option_field!(write_field);
+            ..options
+        })
     }
 
     fn to_options(self) -> Result<DBOptions, FfiError> {
@@ -277,7 +165,7 @@ impl mdb_db_options {
 impl Default for mdb_db_options {
     fn default() -> Self {
         Self {
-            struct_size: OPTIONS_SIZE_KNOWN,
+            struct_size: Self::SIZE_KNOWN,
             max_open_files: 0,
             create_if_missing: true,
             compression: MDB_COMPRESSION_NONE,
@@ -306,12 +194,14 @@ pub unsafe extern "C" fn mdb_db_options_init(
     struct_size: usize,
 ) -> mdb_status {
     ffi_boundary!({
-        if options.is_null() {
-            return Err(FfiError::null("options"));
-        }
-        check_struct_size(struct_size)?;
+        let options = NonNull::new(options).ok_or_else(|| FfiError::null("options"))?;
+        check_size::<mdb_db_options>(struct_size)?;
+        let defaults = mdb_db_options {
+            struct_size,
+            ..mdb_db_options::default()
+        };
         // SAFETY: non-NULL, and the caller promised `struct_size` writable bytes.
-        unsafe { mdb_db_options::write_defaults(options, struct_size) };
+        unsafe { write_prefix(options, struct_size, defaults) };
         Ok(())
     })
 }
@@ -347,11 +237,10 @@ pub unsafe extern "C" fn mdb_db_open(
     ffi_boundary!({
         let path = unsafe { try_c_str(path, "path")? };
         let out_db = Out::new(out_db, "out_db")?;
-        let options = if options.is_null() {
-            mdb_db_options::default()
-        } else {
-            // SAFETY: non-NULL caller-owned options of `struct_size` bytes, per the contract.
-            unsafe { mdb_db_options::read_from(options)? }
+        let options = match NonNull::new(options.cast_mut()) {
+            None => mdb_db_options::default(),
+            // SAFETY: caller-owned options of `struct_size` bytes, per the contract.
+            Some(options) => unsafe { mdb_db_options::read_from(options)? },
         };
         let read_only = options.read_only;
         let options = options.to_options()?;
@@ -476,19 +365,36 @@ pub unsafe extern "C" fn mdb_db_checkpoint(db: *const mdb_db, path: *const c_cha
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ffi::status::MDB_OK;
+    use crate::ffi::status::{MDB_ERR_INVALID_ARGUMENT, MDB_OK};
 
     #[test]
     fn read_only_option_of_an_older_header_is_the_writable_default() {
         // A 1.0 caller's struct ends before `read_only`; the library must not read past it.
         let mut storage = std::mem::MaybeUninit::<mdb_db_options>::uninit();
         let ptr = storage.as_mut_ptr();
-        unsafe { ptr.cast::<u8>().write_bytes(0xAB, OPTIONS_SIZE_KNOWN) };
+        unsafe {
+            ptr.cast::<u8>()
+                .write_bytes(0xAB, mdb_db_options::SIZE_KNOWN)
+        };
         assert_eq!(
-            unsafe { mdb_db_options_init(ptr, OPTIONS_SIZE_1_0) },
+            unsafe { mdb_db_options_init(ptr, mdb_db_options::SIZE_FIRST) },
             MDB_OK
         );
-        let options = unsafe { mdb_db_options::read_from(ptr) }.unwrap();
+        let options = unsafe { mdb_db_options::read_from(NonNull::new(ptr).unwrap()) }.unwrap();
         assert!(!options.read_only);
+    }
+
+    #[test]
+    fn a_read_only_byte_other_than_0_or_1_is_refused_before_it_is_read_as_a_bool() {
+        let mut options = mdb_db_options::default();
+        let ptr = NonNull::from(&mut options);
+        let read_only = std::mem::offset_of!(mdb_db_options, read_only);
+        unsafe { ptr.cast::<u8>().as_ptr().add(read_only).write(2) };
+        let err = unsafe { mdb_db_options::read_from(ptr) }.unwrap_err();
+        assert_eq!(err.status, MDB_ERR_INVALID_ARGUMENT);
+        assert_eq!(
+            err.message,
+            "mdb_db_options.read_only is 2: a bool must be 0 or 1"
+        );
     }
 }

@@ -25,6 +25,7 @@ mod family;
 mod fuzz_regressions;
 mod handle;
 mod index;
+mod struct_size;
 #[cfg(test)]
 mod test_support;
 
