@@ -5,7 +5,9 @@ use std::{ffi::c_char, sync::Arc};
 
 use super::{
     boundary::{ffi_boundary, ffi_boundary_infallible},
-    family::{AccessRef, AccessSpec, Child, ChildHandle, ChildId, Family, FamilyState, Namespace},
+    family::{
+        AccessRef, AccessSpec, Child, ChildHandle, ChildId, Family, FamilyState, Namespace, Parent,
+    },
     handle::{free_handle, into_handle, try_ref, try_slice, try_str, Castable, HandleKind, Out},
     status::{mdb_status, FfiError, MDB_ERR_STORAGE},
 };
@@ -36,6 +38,12 @@ impl AccessHandle {
             access: AccessRef::Root,
         }
     }
+}
+
+/// Starts a family around `parent` and returns the parent's handle, of the C type `C`
+/// (`mdb_fork`, `mdb_patch`, `mdb_snapshot`, `mdb_migration_helper`).
+pub(crate) fn new_family<C: Castable<RustType = AccessHandle>>(parent: Parent) -> *mut C {
+    into_handle(AccessHandle::root(Family::new(parent)))
 }
 
 impl Drop for AccessHandle {

@@ -3,11 +3,11 @@
 use std::rc::Rc;
 
 use super::{
-    access::{as_access, mdb_access, AccessHandle},
+    access::{as_access, mdb_access, new_family, AccessHandle},
     boundary::{ffi_boundary, ffi_boundary_infallible},
     db::mdb_db,
-    family::{AccessSpec, Family, Parent},
-    handle::{free_handle, into_handle, try_ref, Castable, HandleKind, Out},
+    family::{AccessSpec, Parent},
+    handle::{free_handle, try_ref, Castable, HandleKind, Out},
     patch::mdb_patch,
     status::{mdb_status, FfiError},
 };
@@ -23,11 +23,9 @@ pub struct mdb_fork {
     _private: [u8; 0],
 }
 
-/// The Rust value behind `mdb_fork`: the root access of a fork family.
-pub(crate) type ForkHandle = AccessHandle;
-
+/// The Rust value behind `mdb_fork` is the root access of a fork family.
 impl Castable for mdb_fork {
-    type RustType = ForkHandle;
+    type RustType = AccessHandle;
     const KIND: HandleKind = HandleKind::Fork;
 }
 
@@ -47,9 +45,7 @@ pub unsafe extern "C" fn mdb_fork_new(
         let db = unsafe { try_ref(db, "db")? };
         let out_fork = Out::new(out_fork, "out_fork")?;
         let fork = Rc::new(db.db.fork());
-        out_fork.write(into_handle(ForkHandle::root(Family::new(Parent::Fork(
-            fork,
-        )))));
+        out_fork.write(new_family(Parent::Fork(fork)));
         Ok(())
     })
 }
@@ -155,8 +151,7 @@ pub unsafe extern "C" fn mdb_fork_into_patch(
         let fork = unsafe { try_ref(fork, "fork")? };
         let out_patch = Out::new(out_patch, "out_patch")?;
         let patch = fork.family.lock()?.take_fork()?.into_patch();
-        let family = Family::new(Parent::Patch(Rc::new(patch)));
-        out_patch.write(into_handle(AccessHandle::root(family)));
+        out_patch.write(new_family(Parent::Patch(Rc::new(patch))));
         Ok(())
     })
 }

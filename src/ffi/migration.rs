@@ -51,12 +51,10 @@ pub struct mdb_migration_helper {
     _private: [u8; 0],
 }
 
-/// The Rust value behind `mdb_migration_helper`: the root of a helper family. The root is not
-/// an access (no function lends it as one); C reaches the helper's fork through its views.
-pub(crate) type HelperHandle = AccessHandle;
-
+/// The Rust value behind `mdb_migration_helper` is the root of a helper family. The root is not
+/// an access (no function lends it as one): C reaches the helper's fork through its views.
 impl Castable for mdb_migration_helper {
-    type RustType = HelperHandle;
+    type RustType = AccessHandle;
     const KIND: HandleKind = HandleKind::MigrationHelper;
 }
 

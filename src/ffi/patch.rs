@@ -3,11 +3,11 @@
 use std::rc::Rc;
 
 use super::{
-    access::{as_access, mdb_access, AccessHandle},
+    access::{as_access, mdb_access, new_family, AccessHandle},
     boundary::{ffi_boundary, ffi_boundary_infallible},
-    family::{Family, Parent},
+    family::Parent,
     fork::mdb_fork,
-    handle::{free_handle, into_handle, try_ref, Castable, HandleKind, Out},
+    handle::{free_handle, try_ref, Castable, HandleKind, Out},
     status::{mdb_status, FfiError},
 };
 use crate::{Fork, Patch};
@@ -61,9 +61,7 @@ pub unsafe extern "C" fn mdb_patch_into_fork(
         let out_fork = Out::new(out_fork, "out_fork")?;
         let patch = unsafe { take_patch(patch)? };
         let fork = Rc::new(Fork::from(patch));
-        out_fork.write(into_handle(AccessHandle::root(Family::new(Parent::Fork(
-            fork,
-        )))));
+        out_fork.write(new_family(Parent::Fork(fork)));
         Ok(())
     })
 }

@@ -3,11 +3,11 @@
 use std::rc::Rc;
 
 use super::{
-    access::{as_access, mdb_access, AccessHandle},
+    access::{as_access, mdb_access, new_family, AccessHandle},
     boundary::{ffi_boundary, ffi_boundary_infallible},
     db::mdb_db,
-    family::{Family, Parent},
-    handle::{free_handle, into_handle, try_ref, Castable, HandleKind, Out},
+    family::Parent,
+    handle::{free_handle, try_ref, Castable, HandleKind, Out},
     status::mdb_status,
 };
 
@@ -18,11 +18,9 @@ pub struct mdb_snapshot {
     _private: [u8; 0],
 }
 
-/// The Rust value behind `mdb_snapshot`: the root access of a snapshot family.
-pub(crate) type SnapshotHandle = AccessHandle;
-
+/// The Rust value behind `mdb_snapshot` is the root access of a snapshot family.
 impl Castable for mdb_snapshot {
-    type RustType = SnapshotHandle;
+    type RustType = AccessHandle;
     const KIND: HandleKind = HandleKind::Snapshot;
 }
 
@@ -42,9 +40,7 @@ pub unsafe extern "C" fn mdb_snapshot_new(
         let db = unsafe { try_ref(db, "db")? };
         let out_snapshot = Out::new(out_snapshot, "out_snapshot")?;
         let snapshot = Rc::from(db.db.snapshot());
-        out_snapshot.write(into_handle(SnapshotHandle::root(Family::new(
-            Parent::Snapshot(snapshot),
-        ))));
+        out_snapshot.write(new_family(Parent::Snapshot(snapshot)));
         Ok(())
     })
 }

@@ -9,7 +9,7 @@ use std::{
 use super::{
     super::{
         abort_handle::mdb_abort_handle,
-        access::mdb_access,
+        access::{mdb_access, new_family},
         boundary::{ffi_boundary, ffi_boundary_infallible},
         db::mdb_db,
         family::{AccessSpec, Child, Family, FamilyState, Namespace, Parent},
@@ -18,17 +18,13 @@ use super::{
     },
     mdb_migration_helper, mdb_migration_step, mdb_persistent_iters, namespace_arg,
     persistent_iter::decode_position,
-    HelperHandle, PersistentItersState,
+    PersistentItersState,
 };
 use crate::{
     access::FromAccess,
     migration::{IteratorPosition, MigrationHelper},
     Entry, IndexAddress,
 };
-
-fn helper_handle(helper: MigrationHelper) -> *mut mdb_migration_helper {
-    into_handle(HelperHandle::root(Family::new(Parent::Helper(helper))))
-}
 
 /// Creates a migration helper for the migration in `namespace`, with a fork of `db`.
 ///
@@ -52,10 +48,8 @@ pub unsafe extern "C" fn mdb_migration_helper_new(
         let db = unsafe { try_ref(db, "db")? };
         let namespace = unsafe { namespace_arg(namespace, namespace_len)? };
         let out_helper = Out::new(out_helper, "out_helper")?;
-        out_helper.write(helper_handle(MigrationHelper::new(
-            Arc::clone(&db.db),
-            namespace,
-        )));
+        let helper = MigrationHelper::new(Arc::clone(&db.db), namespace);
+        out_helper.write(new_family(Parent::Helper(helper)));
         Ok(())
     })
 }
@@ -90,7 +84,7 @@ pub unsafe extern "C" fn mdb_migration_helper_new_with_abort(
         let out_helper = Out::new(out_helper, "out_helper")?;
         let out_abort_handle = Out::new(out_abort_handle, "out_abort_handle")?;
         let (helper, abort_handle) = MigrationHelper::with_handle(Arc::clone(&db.db), namespace);
-        out_helper.write(helper_handle(helper));
+        out_helper.write(new_family(Parent::Helper(helper)));
         out_abort_handle.write(into_handle(abort_handle));
         Ok(())
     })
