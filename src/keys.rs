@@ -195,14 +195,14 @@ impl BinaryKey for [u8; 32] {
     }
 }
 
+/// The same bytes as the `str` key, so that a `String` key and a `&str` key find each other.
 impl BinaryKey for String {
     fn size(&self) -> usize {
-        self.len()
+        self.as_str().size()
     }
 
     fn write(&self, buffer: &mut [u8]) -> usize {
-        buffer.copy_from_slice(self.as_bytes());
-        self.len()
+        self.as_str().write(buffer)
     }
 
     fn read(buffer: &[u8]) -> Self {
