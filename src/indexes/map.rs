@@ -184,7 +184,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::MapIndex;
-    use crate::{access::CopyAccessExt, Database, TemporaryDB};
+    use crate::{access::CopyAccessExt, indexes::test_fixtures::map_with, Database, TemporaryDB};
 
     const IDX_NAME: &str = "idx_name";
 
@@ -260,10 +260,7 @@ mod tests {
     fn map_iterates_from_any_key() {
         let db = TemporaryDB::new();
         let fork = db.fork();
-        let mut map = fork.get_map(IDX_NAME);
-        map.put(&1_u8, 1_u8);
-        map.put(&2_u8, 2_u8);
-        map.put(&3_u8, 3_u8);
+        let map = map_with(&fork, &[(1, 1), (2, 2), (3, 3)]);
 
         assert_eq!(
             map.iter().collect::<Vec<(u8, u8)>>(),
@@ -307,10 +304,7 @@ mod tests {
     fn map_reference_is_an_iterator_over_entries() {
         let db = TemporaryDB::new();
         let fork = db.fork();
-        let mut map = fork.get_map(IDX_NAME);
-        map.put(&1_u8, 1_u8);
-        map.put(&2_u8, 2_u8);
-        map.put(&3_u8, 3_u8);
+        let map = map_with(&fork, &[(1, 1), (2, 2), (3, 3)]);
         let mut count = 0;
         for (key, value) in &map {
             assert_eq!(key, value);
