@@ -224,14 +224,17 @@ pub trait IndexIterator {
 
 #[cfg(test)]
 mod tests {
-    use crate::{access::CopyAccessExt, indexes::IndexIterator, Database, MapIndex, TemporaryDB};
+    use crate::{
+        access::CopyAccessExt,
+        indexes::{test_fixtures::map_with, IndexIterator},
+        Database, MapIndex, TemporaryDB,
+    };
 
     #[test]
     fn iterators_keep_returning_none_after_the_end() {
         let db = TemporaryDB::new();
         let fork = db.fork();
-        let mut map: MapIndex<_, u8, u8> = fork.get_map("map");
-        map.put(&1, 10);
+        let map = map_with(&fork, &[(1, 10)]);
 
         let mut entries = map.iter();
         assert_eq!(entries.next(), Some((1, 10)));
@@ -253,10 +256,7 @@ mod tests {
     fn skipping_keys_or_values_continues_where_entries_stopped() {
         let db = TemporaryDB::new();
         let fork = db.fork();
-        let mut map: MapIndex<_, u8, u8> = fork.get_map("map");
-        map.put(&1, 10);
-        map.put(&2, 20);
-        map.put(&3, 30);
+        let map = map_with(&fork, &[(1, 10), (2, 20), (3, 30)]);
 
         let mut entries = map.iter();
         entries.next();

@@ -135,39 +135,40 @@ where
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Debug;
+
     use super::KeySetIndex;
-    use crate::{access::CopyAccessExt, indexes::IndexIterator, Database, TemporaryDB};
+    use crate::{access::CopyAccessExt, indexes::IndexIterator, BinaryKey, Database, TemporaryDB};
 
     const INDEX_NAME: &str = "test_index_name";
+
+    /// Inserts, lists and removes an unsized `item` by reference.
+    fn check_unsized_item<K>(item: &K)
+    where
+        K: BinaryKey + ?Sized,
+        K::Owned: Debug + PartialEq,
+    {
+        let db = TemporaryDB::new();
+        let fork = db.fork();
+        let mut index: KeySetIndex<_, K> = fork.get_key_set(INDEX_NAME);
+        assert!(!index.contains(item));
+        index.insert(item);
+        assert!(index.contains(item));
+        assert_eq!(index.iter().collect::<Vec<_>>(), vec![item.to_owned()]);
+        index.remove(item);
+        assert!(!index.contains(item));
+    }
 
     /// Upstream `str_key`.
     #[test]
     fn key_set_accepts_str_items() {
-        const KEY: &str = "key_1";
-        let db = TemporaryDB::new();
-        let fork = db.fork();
-        let mut index: KeySetIndex<_, str> = fork.get_key_set(INDEX_NAME);
-        assert!(!index.contains(KEY));
-        index.insert(KEY);
-        assert!(index.contains(KEY));
-        assert_eq!(index.iter().collect::<Vec<String>>(), vec![KEY.to_owned()]);
-        index.remove(KEY);
-        assert!(!index.contains(KEY));
+        check_unsized_item("key_1");
     }
 
     /// Upstream `u8_slice_key`.
     #[test]
     fn key_set_accepts_byte_slice_items() {
-        const KEY: &[u8] = &[1, 2, 3];
-        let db = TemporaryDB::new();
-        let fork = db.fork();
-        let mut index: KeySetIndex<_, [u8]> = fork.get_key_set(INDEX_NAME);
-        assert!(!index.contains(KEY));
-        index.insert(KEY);
-        assert!(index.contains(KEY));
-        assert_eq!(index.iter().collect::<Vec<Vec<u8>>>(), vec![KEY.to_vec()]);
-        index.remove(KEY);
-        assert!(!index.contains(KEY));
+        check_unsized_item::<[u8]>(&[1, 2, 3]);
     }
 
     /// Upstream `key_set_methods`.

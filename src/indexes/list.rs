@@ -253,6 +253,7 @@ mod tests {
     use super::ListIndex;
     use crate::{
         access::{Access, AccessExt, CopyAccessExt},
+        views::IndexAddress,
         BinaryValue, Database, Fork, TemporaryDB,
     };
 
@@ -262,7 +263,7 @@ mod tests {
     /// must then reach the index pool, where the next list opened and the merge read it.
     #[test]
     fn length_reaches_the_index_pool_when_the_list_is_dropped() {
-        use crate::views::{get_metadata_unchecked, IndexAddress};
+        use crate::views::get_metadata_unchecked;
 
         let db = TemporaryDB::new();
         let fork = db.fork();
@@ -354,40 +355,39 @@ mod tests {
         assert_eq!((&*list).into_iter().collect::<Vec<u8>>(), vec![1, 2, 3]);
     }
 
+    /// Runs `check` on a new list at `addr` in a fresh database: the checks above hold alike
+    /// for a list at the root and for one in a group.
+    fn check_new_list<V: BinaryValue>(
+        addr: impl Into<IndexAddress>,
+        check: fn(&mut ListIndex<&Fork, V>),
+    ) {
+        let db = TemporaryDB::new();
+        let fork = db.fork();
+        check(&mut fork.get_list(addr));
+    }
+
     /// Upstream `test_list_index_methods`.
     #[test]
     fn list_methods_behave_like_a_vec() {
-        let db = TemporaryDB::new();
-        let fork = db.fork();
-        let mut list = fork.get_list(IDX_NAME);
-        check_every_method(&mut list);
+        check_new_list(IDX_NAME, check_every_method);
     }
 
     /// Upstream `test_list_index_in_family_methods`.
     #[test]
     fn list_in_a_group_behaves_like_a_vec() {
-        let db = TemporaryDB::new();
-        let fork = db.fork();
-        let mut list = fork.get_list((IDX_NAME, &vec![1]));
-        check_every_method(&mut list);
+        check_new_list((IDX_NAME, &vec![1]), check_every_method);
     }
 
     /// Upstream `test_list_index_iter`.
     #[test]
     fn list_iterates_from_any_position() {
-        let db = TemporaryDB::new();
-        let fork = db.fork();
-        let mut list = fork.get_list(IDX_NAME);
-        check_iteration(&mut list);
+        check_new_list(IDX_NAME, check_iteration);
     }
 
     /// Upstream `test_list_index_in_family_iter`.
     #[test]
     fn list_in_a_group_iterates_from_any_position() {
-        let db = TemporaryDB::new();
-        let fork = db.fork();
-        let mut list = fork.get_list((IDX_NAME, &vec![1]));
-        check_iteration(&mut list);
+        check_new_list((IDX_NAME, &vec![1]), check_iteration);
     }
 
     /// Upstream `test_list_index_clear_in_family`.
@@ -409,21 +409,18 @@ mod tests {
             }
 
             fork.get_list::<_, i32>((IDX_NAME, &vec![1])).clear();
-            {
-                let first = fork.get_list::<_, i32>((IDX_NAME, &vec![1]));
-                assert!(first.is_empty());
-                assert_eq!(first.iter().count(), 0);
-                let second = fork.get_list::<_, i32>((IDX_NAME, &vec![2]));
-                assert_eq!(second.len(), 2);
-                assert_eq!(second.iter().collect::<Vec<_>>(), vec![4, 5]);
-            }
+            check_only_first_cleared(&fork);
             db.merge(fork.into_patch()).unwrap();
+            check_only_first_cleared(&db.snapshot());
+        }
 
-            let snapshot = db.snapshot();
-            let first = snapshot.get_list::<_, i32>((IDX_NAME, &vec![1]));
+        /// Checks that only the first list reads as cleared: on the fork that cleared it, and
+        /// again on the database after the merge.
+        fn check_only_first_cleared(access: impl Access) {
+            let first = access.get_list::<_, i32>((IDX_NAME, &vec![1]));
             assert!(first.is_empty());
             assert_eq!(first.iter().count(), 0);
-            let second = snapshot.get_list::<_, i32>((IDX_NAME, &vec![2]));
+            let second = access.get_list::<_, i32>((IDX_NAME, &vec![2]));
             assert_eq!(second.len(), 2);
             assert_eq!(second.iter().collect::<Vec<_>>(), vec![4, 5]);
         }

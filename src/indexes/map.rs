@@ -183,40 +183,43 @@ where
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Debug;
+
     use super::MapIndex;
-    use crate::{access::CopyAccessExt, Database, TemporaryDB};
+    use crate::{
+        access::CopyAccessExt, indexes::test_fixtures::map_with, BinaryKey, Database, TemporaryDB,
+    };
 
     const IDX_NAME: &str = "idx_name";
+
+    /// Puts, reads, lists and removes an unsized `key` by reference.
+    fn check_unsized_key<K>(key: &K)
+    where
+        K: BinaryKey + ?Sized,
+        K::Owned: Debug + PartialEq,
+    {
+        let db = TemporaryDB::new();
+        let fork = db.fork();
+        let mut index: MapIndex<_, K, u8> = fork.get_map(IDX_NAME);
+        assert!(!index.contains(key));
+        index.put(key, 0);
+        assert!(index.contains(key));
+        assert_eq!(index.get(key), Some(0));
+        assert_eq!(index.keys().collect::<Vec<_>>(), vec![key.to_owned()]);
+        index.remove(key);
+        assert!(!index.contains(key));
+    }
 
     /// Upstream `test_str_key`.
     #[test]
     fn map_accepts_str_keys() {
-        const KEY: &str = "key_1";
-        let db = TemporaryDB::new();
-        let fork = db.fork();
-        let mut index: MapIndex<_, str, _> = fork.get_map(IDX_NAME);
-        assert!(!index.contains(KEY));
-        index.put(KEY, 0_u8);
-        assert!(index.contains(KEY));
-        assert_eq!(index.get(KEY), Some(0));
-        index.remove(KEY);
-        assert!(!index.contains(KEY));
+        check_unsized_key("key_1");
     }
 
     /// Upstream `test_u8_slice_key`.
     #[test]
     fn map_accepts_byte_slice_keys() {
-        const KEY: &[u8] = &[1, 2, 3];
-        let db = TemporaryDB::new();
-        let fork = db.fork();
-        let mut index: MapIndex<_, [u8], _> = fork.get_map(IDX_NAME);
-        assert!(!index.contains(KEY));
-        index.put(KEY, 0_u8);
-        assert!(index.contains(KEY));
-        assert_eq!(index.get(KEY), Some(0));
-        assert_eq!(index.keys().collect::<Vec<_>>(), vec![KEY.to_vec()]);
-        index.remove(KEY);
-        assert!(!index.contains(KEY));
+        check_unsized_key::<[u8]>(&[1, 2, 3]);
     }
 
     /// Upstream `test_methods`.
@@ -260,10 +263,7 @@ mod tests {
     fn map_iterates_from_any_key() {
         let db = TemporaryDB::new();
         let fork = db.fork();
-        let mut map = fork.get_map(IDX_NAME);
-        map.put(&1_u8, 1_u8);
-        map.put(&2_u8, 2_u8);
-        map.put(&3_u8, 3_u8);
+        let map = map_with(&fork, &[(1, 1), (2, 2), (3, 3)]);
 
         assert_eq!(
             map.iter().collect::<Vec<(u8, u8)>>(),
@@ -307,10 +307,7 @@ mod tests {
     fn map_reference_is_an_iterator_over_entries() {
         let db = TemporaryDB::new();
         let fork = db.fork();
-        let mut map = fork.get_map(IDX_NAME);
-        map.put(&1_u8, 1_u8);
-        map.put(&2_u8, 2_u8);
-        map.put(&3_u8, 3_u8);
+        let map = map_with(&fork, &[(1, 1), (2, 2), (3, 3)]);
         let mut count = 0;
         for (key, value) in &map {
             assert_eq!(key, value);

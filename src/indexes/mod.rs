@@ -62,6 +62,21 @@ mod list;
 mod map;
 mod sparse_list;
 
+/// Fixtures shared by the unit tests of the index modules.
+#[cfg(test)]
+mod test_fixtures {
+    use crate::{access::CopyAccessExt, Fork, MapIndex};
+
+    /// Opens the `u8 -> u8` map `"map"` on `fork` and puts `entries` into it.
+    pub(super) fn map_with<'a>(fork: &'a Fork, entries: &[(u8, u8)]) -> MapIndex<&'a Fork, u8, u8> {
+        let mut map = fork.get_map("map");
+        for (key, value) in entries {
+            map.put(key, *value);
+        }
+        map
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
