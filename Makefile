@@ -19,6 +19,7 @@ PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 # Where the shared library's debug info goes, by build ID, as gdb looks for it
 # (`/usr/lib/debug/.build-id/xx/yyyy.debug` for PREFIX=/usr).
@@ -66,7 +67,7 @@ help:
 	@echo "make quickstart  build the library and run examples-c/quickstart.c against it"
 	@echo "make migration-example  build the library and run examples-c/migration.c against it"
 	@echo "make install     install the optimized library, header, module map and metaldb.pc under PREFIX (/usr/local)"
-	@echo "make install-tools  install the metaldb command-line tool (optimized) as BINDIR/metaldb"
+	@echo "make install-tools  install the metaldb command-line tool (optimized) as BINDIR/metaldb, its manual pages in MANDIR/man1"
 	@echo "make uninstall   remove what make install and make install-tools installed (same PREFIX, LIBDIR, DESTDIR)"
 	@echo "make deb         build the Debian packages libmetaldb1, libmetaldb-dev and metaldb-tools into dist/"
 	@echo "make test        run every test: formatting, clippy, Rust tests, C tests (plain, ASan+UBSan, valgrind, ThreadSanitizer), a fuzz run, a benchmark smoke run, the Debian packages"
@@ -190,10 +191,13 @@ endif
 
 # Installs the `metaldb` tool as $(BINDIR)/metaldb. The release profile gives it no debug info
 # to split out, so SPLIT_DEBUG=yes only strips its symbol table; SPLIT_DEBUG=no installs it as
-# built, for packaging tools that strip themselves.
+# built, for packaging tools that strip themselves. Its manual pages (metaldb.1 and one per
+# command) are written by the tool itself, from the definitions its parser uses, so the built
+# tool must run on this machine.
 install-tools: tools
-	$(INSTALL) -d $(DESTDIR)$(BINDIR)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	$(INSTALL) -m 755 $(RELEASE_LIB)/metaldb $(DESTDIR)$(BINDIR)/metaldb
+	$(RELEASE_LIB)/metaldb manpages $(DESTDIR)$(MANDIR)/man1
 ifeq ($(SPLIT_DEBUG),yes)
 	$(STRIP) --remove-section=.comment --remove-section=.note $(DESTDIR)$(BINDIR)/metaldb
 endif
@@ -207,6 +211,7 @@ uninstall:
 		{ [ ! -d "$$dir" ] || rmdir --ignore-fail-on-non-empty "$$dir"; }; \
 	fi
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED)) $(DESTDIR)$(BINDIR)/metaldb
+	rm -f $(DESTDIR)$(MANDIR)/man1/metaldb.1 $(DESTDIR)$(MANDIR)/man1/metaldb-*.1
 	rmdir --ignore-fail-on-non-empty $(DESTDIR)$(INCLUDEDIR)/metaldb 2>/dev/null || true
 
 # The Debian packages libmetaldb1 (the shared library), libmetaldb-dev (header, static library,

@@ -1,10 +1,10 @@
 #!/bin/sh
 # The Debian packages of `make deb`, as a user gets them (`make deb-test`, part of `make test`):
-# lintian finds no error in them; `apt-get install ./dist/*.deb` installs them into this
-# machine; examples-c/quickstart.c builds with `pkg-config --cflags --libs metaldb` alone,
+# lintian finds no error or warning in them; `apt-get install ./dist/*.deb` installs them into
+# this machine; examples-c/quickstart.c builds with `pkg-config --cflags --libs metaldb` alone,
 # loads the installed library from the multiarch directory, and runs; the installed `metaldb`
-# tool reads the database the quick start wrote; purging the packages removes every file they
-# installed.
+# tool reads the database the quick start wrote, and has a manual page for itself and each
+# command; purging the packages removes every file they installed.
 #
 # Installing packages needs root: as another user this fails, saying so, unless
 # METALDB_ALLOW_NO_ROOT=1 lets it skip knowingly. It refuses to run if metaldb packages are
@@ -34,7 +34,8 @@ debs=$(for package in $PACKAGES; do ls dist/"$package"_"$VERSION"_*.deb 2>/dev/n
     fail "expected the packages $PACKAGES of version $VERSION in dist/ (run make deb), found: $debs"
 
 echo "== lintian"
-lintian --fail-on error --display-level ">=warning" $debs || fail "lintian reports errors (above)"
+lintian --fail-on error,warning --display-level ">=warning" $debs ||
+    fail "lintian reports errors or warnings (above)"
 
 for package in $PACKAGES; do
     if dpkg-query -W -f='${Status}\n' "$package" 2>/dev/null | grep -q ' installed$'; then
@@ -91,6 +92,18 @@ bob=$(metaldb get "$work/quickstart.db" balances bob) || fail "metaldb get faile
 [ "$bob" = 75 ] || fail "metaldb get balances bob printed '$bob', the quick start wrote 75"
 metaldb verify "$work/quickstart.db" || fail "metaldb verify finds the quick start's database damaged"
 
+echo "== the metaldb tool's manual pages"
+man1=/usr/share/man/man1
+pages="metaldb"
+for command in $(metaldb --help | sed -n '/^Commands:/,/^$/s/^  \([a-z-]*\) .*/\1/p'); do
+    [ "$command" = help ] || pages="$pages metaldb-$command"
+done
+for page in $pages; do
+    [ -f "$man1/$page.1.gz" ] || fail "$man1/$page.1.gz is not installed"
+    zcat "$man1/$page.1.gz" | grep -q "^\.TH $page 1 " || fail "$man1/$page.1.gz has no title line for $page"
+done
+echo "$pages"
+
 echo "== apt-get remove --purge"
 apt-get remove -y -qq --purge -o DPkg::Lock::Timeout=600 $PACKAGES
 for package in $PACKAGES; do
@@ -98,7 +111,8 @@ for package in $PACKAGES; do
         fail "$package is still installed"
     fi
 done
-for file in "$libdir/libmetaldb.so.1" /usr/include/metaldb.h "$libdir/pkgconfig/metaldb.pc" /usr/bin/metaldb; do
+for file in "$libdir/libmetaldb.so.1" /usr/include/metaldb.h "$libdir/pkgconfig/metaldb.pc" /usr/bin/metaldb \
+    "$man1/metaldb.1.gz"; do
     [ ! -e "$file" ] || fail "$file is still there after the purge"
 done
 echo "deb_install.sh: ok"

@@ -16,7 +16,7 @@ use std::{
 };
 
 use anyhow::{bail, ensure, Context, Result};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use metaldb::{
     catalogue::{Catalogue, CatalogueRecord},
@@ -136,6 +136,14 @@ enum Command {
     /// Pending migrations, and the two ways out of one.
     #[command(subcommand)]
     Migration(MigrationCommand),
+    /// Write this tool's manual pages into a directory.
+    ///
+    /// `metaldb.1`, and `metaldb-COMMAND.1` for each command (`metaldb-migration-ls.1` for a
+    /// nested one). `make install-tools` installs them into man1/.
+    Manpages {
+        /// The directory to write into; it must exist.
+        dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -337,6 +345,11 @@ fn run(command: Command) -> Result<ExitCode> {
         }
         Command::Compact { db, index } => compact(&db, index.as_deref())?,
         Command::Migration(command) => migration(command)?,
+        Command::Manpages { dir } => {
+            ensure!(dir.is_dir(), "{} is not a directory", dir.display());
+            clap_mangen::generate_to(Cli::command(), &dir)
+                .with_context(|| format!("writing the manual pages into {}", dir.display()))?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

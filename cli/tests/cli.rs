@@ -615,3 +615,65 @@ fn bad_arguments_and_missing_databases_give_a_clear_message() {
     let help = ok(metaldb(&[&"dump", &"--help"]));
     assert!(help.contains("--output"), "{}", help);
 }
+
+/// The command paths `metaldb` offers below `path` (`["migration", "ls"]` for
+/// `metaldb migration ls`), as its `--help` lists them, nested ones included.
+fn commands_below(path: &[String]) -> Vec<Vec<String>> {
+    let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = path.iter().map(|arg| arg as _).collect();
+    args.push(&"--help");
+    let help = ok(metaldb(&args));
+    let listed = help
+        .lines()
+        .skip_while(|line| *line != "Commands:")
+        .skip(1)
+        .take_while(|line| !line.is_empty())
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|command| *command != "help");
+    let mut commands = Vec::new();
+    for command in listed {
+        let mut below = path.to_vec();
+        below.push(command.to_owned());
+        commands.extend(commands_below(&below));
+        commands.push(below);
+    }
+    commands
+}
+
+#[test]
+fn manpages_cover_the_tool_and_every_command_its_help_lists() {
+    let dir = TempDir::new().unwrap();
+    ok(metaldb(&[&"manpages", &dir.path()]));
+    let mut expected: Vec<String> = commands_below(&[])
+        .iter()
+        .map(|path| format!("metaldb-{}.1", path.join("-")))
+        .chain(["metaldb.1".to_owned()])
+        .collect();
+    expected.sort();
+    assert!(expected.contains(&"metaldb-migration-flush.1".to_owned()));
+    let mut written: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    written.sort();
+    assert_eq!(written, expected);
+
+    for page in &written {
+        let text = std::fs::read_to_string(dir.path().join(page)).unwrap();
+        let name = page.trim_end_matches(".1");
+        assert!(
+            text.lines()
+                .any(|line| line.starts_with(&format!(".TH {} 1 ", name))),
+            "{} has no title line for {}:\n{}",
+            page,
+            name,
+            text
+        );
+        assert!(text.contains("\n.SH SYNOPSIS\n"), "{}:\n{}", page, text);
+    }
+    let ls = std::fs::read_to_string(dir.path().join("metaldb-ls.1")).unwrap();
+    assert!(ls.contains(r"\-\-namespace"), "{}", ls);
+
+    let missing = dir.path().join("missing");
+    let message = fails(metaldb(&[&"manpages", &missing]));
+    assert!(message.contains("is not a directory"), "{}", message);
+}
