@@ -78,27 +78,29 @@ pub(crate) enum NameError {
 /// families (`__INDEXES_POOL__`, `__DB_METADATA__`, `__scratchpad__`).
 pub(crate) fn check_index_valid_full_name(name: &str) -> Result<(), NameError> {
     if name.starts_with("__") && !name.contains('.') {
-        Err(NameError::Reserved)
-    } else if name.is_empty() {
-        Err(NameError::Empty)
-    } else if !is_valid_identifier(name) {
-        Err(NameError::InvalidChars {
-            name: name.to_owned(),
-            allowed: ALLOWED_FULL_NAME_CHARS,
-        })
-    } else {
-        Ok(())
+        return Err(NameError::Reserved);
     }
+    check_name(name, is_valid_identifier, ALLOWED_FULL_NAME_CHARS)
 }
 
 /// Checks a name component (a prefix or a migration namespace): not empty, no dots.
 pub(crate) fn check_valid_name_component(name: &str) -> Result<(), NameError> {
+    check_name(name, is_valid_index_name_component, ALLOWED_COMPONENT_CHARS)
+}
+
+/// The checks that full names and components share: `name` is not empty, and `has_valid_chars`
+/// accepts it (`allowed` names those characters in the error).
+fn check_name(
+    name: &str,
+    has_valid_chars: fn(&str) -> bool,
+    allowed: &'static str,
+) -> Result<(), NameError> {
     if name.is_empty() {
         Err(NameError::Empty)
-    } else if !is_valid_index_name_component(name) {
+    } else if !has_valid_chars(name) {
         Err(NameError::InvalidChars {
             name: name.to_owned(),
-            allowed: ALLOWED_COMPONENT_CHARS,
+            allowed,
         })
     } else {
         Ok(())
