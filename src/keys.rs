@@ -150,16 +150,15 @@ impl_binary_key_for_ints!(unsigned: u8, u16, u32, u64, u128; signed: i8, i16, i3
 
 impl BinaryKey for Vec<u8> {
     fn size(&self) -> usize {
-        self.len()
+        self.as_slice().size()
     }
 
     fn write(&self, buffer: &mut [u8]) -> usize {
-        buffer.copy_from_slice(self);
-        self.len()
+        self.as_slice().write(buffer)
     }
 
     fn read(buffer: &[u8]) -> Self {
-        buffer.to_vec()
+        <[u8]>::read(buffer)
     }
 }
 
@@ -180,12 +179,11 @@ impl BinaryKey for [u8] {
 
 impl BinaryKey for [u8; 32] {
     fn size(&self) -> usize {
-        self.len()
+        self.as_slice().size()
     }
 
     fn write(&self, buffer: &mut [u8]) -> usize {
-        buffer.copy_from_slice(self);
-        self.len()
+        self.as_slice().write(buffer)
     }
 
     fn read(buffer: &[u8]) -> Self {
@@ -197,12 +195,11 @@ impl BinaryKey for [u8; 32] {
 
 impl BinaryKey for String {
     fn size(&self) -> usize {
-        self.len()
+        self.as_str().size()
     }
 
     fn write(&self, buffer: &mut [u8]) -> usize {
-        buffer.copy_from_slice(self.as_bytes());
-        self.len()
+        self.as_str().write(buffer)
     }
 
     fn read(buffer: &[u8]) -> Self {
