@@ -419,19 +419,10 @@ impl WorkingPatch {
 /// ```
 ///
 /// A fork holds `Rc`s and `RefCell`s, so it is neither `Send` nor `Sync`.
+#[derive(Debug)]
 pub struct Fork {
     patch: Patch,
     working_patch: WorkingPatch,
-}
-
-impl fmt::Debug for Fork {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter
-            .debug_struct("Fork")
-            .field("patch", &self.patch)
-            .field("working_patch", &self.working_patch)
-            .finish()
-    }
 }
 
 impl Fork {
