@@ -10,7 +10,7 @@ pub(crate) use self::metadata::{
     checked_metadata, get_metadata_unchecked, CorruptMetadata, IndexState, IndexesPool,
 };
 pub(crate) use self::{
-    access_error::assert_valid_name_component,
+    access_error::{assert_valid_name_component, check_full_name},
     change_map::{Change, ChangeMap, ChangeRef},
 };
 pub use self::{
