@@ -96,6 +96,16 @@ impl fmt::Debug for dyn Database {
     }
 }
 
+/// Writes through a new fork of `db` and merges it: how unit tests put data into storage before
+/// they read it through a later fork or a snapshot. Indexes that `write` opens end with it, so
+/// the tests need no block of their own to release the fork before `into_patch`.
+#[cfg(test)]
+pub(crate) fn write_and_merge(db: &dyn Database, write: impl FnOnce(&Fork)) {
+    let fork = db.fork();
+    write(&fork);
+    db.merge(fork.into_patch()).unwrap();
+}
+
 /// Merging with an undo patch.
 pub trait DatabaseExt: Database {
     /// Merges `patch` and returns a patch that undoes it.
@@ -419,19 +429,10 @@ impl WorkingPatch {
 /// ```
 ///
 /// A fork holds `Rc`s and `RefCell`s, so it is neither `Send` nor `Sync`.
+#[derive(Debug)]
 pub struct Fork {
     patch: Patch,
     working_patch: WorkingPatch,
-}
-
-impl fmt::Debug for Fork {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter
-            .debug_struct("Fork")
-            .field("patch", &self.patch)
-            .field("working_patch", &self.working_patch)
-            .finish()
-    }
 }
 
 impl Fork {

@@ -11,9 +11,9 @@ use crate::{
     access::{Access, AccessError, Prefixed},
     db::{ChangesMut, ChangesRef},
     migration::{Migration, Scratchpad},
-    validation::check_index_valid_full_name,
     views::{
-        ChangeSet, GroupKeys, IndexMetadata, RawAccess, RawAccessMut, ViewChanges, ViewWithMetadata,
+        check_full_name, ChangeSet, GroupKeys, IndexMetadata, RawAccess, RawAccessMut, ViewChanges,
+        ViewWithMetadata,
     },
     AsReadonly, BinaryKey, Fork, IndexAddress, IndexType, OwnedReadonlyFork, ReadonlyFork,
     ResolvedAddress, Snapshot,
@@ -250,10 +250,7 @@ impl<T: RawAccess> GenericAccess<T> {
             // A scratchpad checks the name it is given, not its internal address.
             Self::Scratchpad(access) => (addr.clone(), access.scratchpad_address(addr)),
         };
-        check_index_valid_full_name(checked.name()).map_err(|kind| AccessError {
-            addr: checked,
-            kind: kind.into(),
-        })?;
+        check_full_name(&checked)?;
         Ok(resolved)
     }
 }

@@ -150,16 +150,15 @@ impl_binary_key_for_ints!(unsigned: u8, u16, u32, u64, u128; signed: i8, i16, i3
 
 impl BinaryKey for Vec<u8> {
     fn size(&self) -> usize {
-        self.len()
+        self.as_slice().size()
     }
 
     fn write(&self, buffer: &mut [u8]) -> usize {
-        buffer.copy_from_slice(self);
-        self.len()
+        self.as_slice().write(buffer)
     }
 
     fn read(buffer: &[u8]) -> Self {
-        buffer.to_vec()
+        <[u8]>::read(buffer)
     }
 }
 
@@ -180,12 +179,11 @@ impl BinaryKey for [u8] {
 
 impl BinaryKey for [u8; 32] {
     fn size(&self) -> usize {
-        self.len()
+        self.as_slice().size()
     }
 
     fn write(&self, buffer: &mut [u8]) -> usize {
-        buffer.copy_from_slice(self);
-        self.len()
+        self.as_slice().write(buffer)
     }
 
     fn read(buffer: &[u8]) -> Self {
@@ -530,13 +528,7 @@ mod tests {
     #[cfg(feature = "uuid")]
     #[test]
     fn test_uuid_round_trip() {
-        use uuid::Uuid;
-
-        let uuids = [
-            Uuid::nil(),
-            Uuid::parse_str("936DA01F9ABD4d9d80C702AF85C822A8").unwrap(),
-            Uuid::parse_str("0000002a-000c-0005-0c03-0938362b0809").unwrap(),
-        ];
+        let uuids = crate::values::samples::uuids();
         assert_round_trip_eq(&uuids);
         assert_eq!(encode(&uuids[1]), uuids[1].as_bytes());
     }
@@ -544,16 +536,7 @@ mod tests {
     #[cfg(feature = "rust_decimal")]
     #[test]
     fn test_decimal_round_trip() {
-        use rust_decimal::Decimal;
-        use std::str::FromStr;
-
-        let decimals = [
-            Decimal::from_str("3.14").unwrap(),
-            Decimal::from_parts(1_102_470_952, 185_874_565, 1_703_060_790, false, 28),
-            Decimal::new(9_497_628_354_687_268, 12),
-            Decimal::from_str("0").unwrap(),
-            Decimal::from_str("-0.000000000000000000019").unwrap(),
-        ];
+        let decimals = crate::values::samples::decimals();
         assert_round_trip_eq(&decimals);
         for decimal in decimals {
             assert_eq!(encode(&decimal), decimal.serialize());

@@ -102,11 +102,11 @@ pub use self::persistent_iter::{PersistentIter, PersistentIters, PersistentKeys}
 
 use crate::{
     access::{Access, AccessError, Prefixed},
-    validation::check_index_valid_full_name,
     views::{
         address::{column_family_of, migration_prefix, migration_target},
-        assert_valid_name_component, get_metadata_unchecked, AsReadonly, CorruptMetadata,
-        GroupKeys, IndexMetadata, IndexesPool, RawAccess, RawAccessMut, View, ViewWithMetadata,
+        assert_valid_name_component, check_full_name, get_metadata_unchecked, AsReadonly,
+        CorruptMetadata, GroupKeys, IndexMetadata, IndexesPool, RawAccess, RawAccessMut, View,
+        ViewWithMetadata,
     },
     BinaryKey, Database, Fork, IndexAddress, IndexType, ReadonlyFork, ResolvedAddress,
 };
@@ -281,12 +281,7 @@ impl<T: RawAccess> Access for Scratchpad<T> {
 
     fn get_index_metadata(self, addr: IndexAddress) -> Result<Option<IndexMetadata>, AccessError> {
         // The same check as `get_or_create_view`: an invalid name names no index.
-        if let Err(kind) = check_index_valid_full_name(addr.name()) {
-            return Err(AccessError {
-                addr,
-                kind: kind.into(),
-            });
-        }
+        check_full_name(&addr)?;
         let addr = self.scratchpad_address(addr);
         Ok(get_metadata_unchecked(self.access, &addr))
     }
@@ -298,12 +293,7 @@ impl<T: RawAccess> Access for Scratchpad<T> {
     ) -> Result<ViewWithMetadata<Self::Base>, AccessError> {
         // The name becomes part of a group key, where `a\0b` could alias another address;
         // checking the relative name as a full name rules that out.
-        if let Err(kind) = check_index_valid_full_name(addr.name()) {
-            return Err(AccessError {
-                addr,
-                kind: kind.into(),
-            });
-        }
+        check_full_name(&addr)?;
         let addr = self.scratchpad_address(addr);
         ViewWithMetadata::get_or_create_unchecked(self.access, &addr, index_type)
     }

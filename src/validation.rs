@@ -80,24 +80,24 @@ pub(crate) fn check_index_valid_full_name(name: &str) -> Result<(), NameError> {
     if name.starts_with("__") && !name.contains('.') {
         return Err(NameError::Reserved);
     }
-    check_characters(name, is_valid_identifier, ALLOWED_FULL_NAME_CHARS)
+    check_name(name, is_valid_identifier, ALLOWED_FULL_NAME_CHARS)
 }
 
 /// Checks a name component (a prefix or a migration namespace): not empty, no dots.
 pub(crate) fn check_valid_name_component(name: &str) -> Result<(), NameError> {
-    check_characters(name, is_valid_index_name_component, ALLOWED_COMPONENT_CHARS)
+    check_name(name, is_valid_index_name_component, ALLOWED_COMPONENT_CHARS)
 }
 
-/// Checks that `name` is not empty and that `is_valid` accepts its characters; `allowed` says
-/// which ones `is_valid` accepts, for the error.
-fn check_characters(
+/// The checks that full names and components share: `name` is not empty, and `has_valid_chars`
+/// accepts it (`allowed` names those characters in the error).
+fn check_name(
     name: &str,
-    is_valid: fn(&str) -> bool,
+    has_valid_chars: fn(&str) -> bool,
     allowed: &'static str,
 ) -> Result<(), NameError> {
     if name.is_empty() {
         Err(NameError::Empty)
-    } else if !is_valid(name) {
+    } else if !has_valid_chars(name) {
         Err(NameError::InvalidChars {
             name: name.to_owned(),
             allowed,

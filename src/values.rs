@@ -221,6 +221,40 @@ impl BinaryValue for Decimal {
     }
 }
 
+/// Sample values of the types behind optional features, which the round-trip tests of their key
+/// encoding (`keys.rs`) and of their value encoding both go through.
+#[cfg(test)]
+pub(crate) mod samples {
+    #[cfg(feature = "rust_decimal")]
+    use rust_decimal::Decimal;
+    #[cfg(feature = "uuid")]
+    use uuid::Uuid;
+
+    /// The nil UUID and two others; the first non-nil one is written without dashes.
+    #[cfg(feature = "uuid")]
+    pub(crate) fn uuids() -> [Uuid; 3] {
+        [
+            Uuid::nil(),
+            Uuid::parse_str("936DA01F9ABD4d9d80C702AF85C822A8").unwrap(),
+            Uuid::parse_str("0000002a-000c-0005-0c03-0938362b0809").unwrap(),
+        ]
+    }
+
+    /// Decimals of several scales, zero and a tiny negative one.
+    #[cfg(feature = "rust_decimal")]
+    pub(crate) fn decimals() -> [Decimal; 5] {
+        use std::str::FromStr;
+
+        [
+            Decimal::from_str("3.14").unwrap(),
+            Decimal::from_parts(1_102_470_952, 185_874_565, 1_703_060_790, false, 28),
+            Decimal::new(9_497_628_354_687_268, 12),
+            Decimal::from_str("0").unwrap(),
+            Decimal::from_str("-0.000000000000000000019").unwrap(),
+        ]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::fmt::Debug;
@@ -360,11 +394,7 @@ mod tests {
     fn test_binary_form_uuid() {
         use uuid::Uuid;
 
-        let values = [
-            Uuid::nil(),
-            Uuid::parse_str("936DA01F9ABD4d9d80C702AF85C822A8").unwrap(),
-            Uuid::parse_str("0000002a-000c-0005-0c03-0938362b0809").unwrap(),
-        ];
+        let values = super::samples::uuids();
         assert_round_trip_eq(&values);
         assert!(<Uuid as BinaryValue>::from_bytes(vec![0; 15].into()).is_err());
         assert!(<Uuid as BinaryValue>::from_bytes(vec![0; 17].into()).is_err());
@@ -374,15 +404,8 @@ mod tests {
     #[test]
     fn test_binary_form_decimal() {
         use rust_decimal::Decimal;
-        use std::str::FromStr;
 
-        let values = [
-            Decimal::from_str("3.14").unwrap(),
-            Decimal::from_parts(1_102_470_952, 185_874_565, 1_703_060_790, false, 28),
-            Decimal::new(9_497_628_354_687_268, 12),
-            Decimal::from_str("0").unwrap(),
-            Decimal::from_str("-0.000000000000000000019").unwrap(),
-        ];
+        let values = super::samples::decimals();
         assert_round_trip_eq(&values);
 
         let mut long = values[0].to_bytes();

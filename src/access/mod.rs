@@ -6,8 +6,8 @@ pub use crate::views::{AccessError, AccessErrorKind, AsReadonly, RawAccess, RawA
 
 use crate::{
     views::{
-        assert_valid_name_component, get_metadata_unchecked, GroupKeys, IndexMetadata,
-        ViewWithMetadata,
+        assert_valid_name_component, check_full_name, get_metadata_unchecked, GroupKeys,
+        IndexMetadata, ViewWithMetadata,
     },
     BinaryKey, IndexAddress, IndexType,
 };
@@ -54,12 +54,7 @@ impl<T: RawAccess> Access for T {
     type Base = Self;
 
     fn get_index_metadata(self, addr: IndexAddress) -> Result<Option<IndexMetadata>, AccessError> {
-        crate::validation::check_index_valid_full_name(addr.name()).map_err(|kind| {
-            AccessError {
-                addr: addr.clone(),
-                kind: kind.into(),
-            }
-        })?;
+        check_full_name(&addr)?;
         Ok(get_metadata_unchecked(self, &addr))
     }
 

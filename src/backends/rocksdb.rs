@@ -783,10 +783,10 @@ mod tests {
         let dir = tempfile::TempDir::new().unwrap();
         {
             let db = RocksDB::open(&dir, &DBOptions::default()).unwrap();
-            let fork = db.fork();
-            crate::views::View::new(&fork, ResolvedAddress::system(super::super::DB_METADATA))
-                .put(super::super::VERSION_NAME, 2_u8);
-            db.merge(fork.into_patch()).unwrap();
+            crate::db::write_and_merge(&db, |fork| {
+                crate::views::View::new(fork, ResolvedAddress::system(super::super::DB_METADATA))
+                    .put(super::super::VERSION_NAME, 2_u8);
+            });
         }
         RocksDB::open(&dir, &DBOptions::default()).unwrap();
     }

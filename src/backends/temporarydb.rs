@@ -159,15 +159,15 @@ impl BytesIterator for TemporaryIter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::access::CopyAccessExt;
+    use crate::{access::CopyAccessExt, db::write_and_merge};
 
     #[test]
     fn clearing_database_forgets_indexes_and_restarts_identifiers() {
         let db = TemporaryDB::new();
-        let fork = db.fork();
-        fork.get_list("foo").extend(vec![1_u32, 2, 3]);
-        fork.get_entry(("bar", &1_u32)).set("!".to_owned());
-        db.merge(fork.into_patch()).unwrap();
+        write_and_merge(&db, |fork| {
+            fork.get_list("foo").extend(vec![1_u32, 2, 3]);
+            fork.get_entry(("bar", &1_u32)).set("!".to_owned());
+        });
         let snapshot_before = db.snapshot();
 
         db.clear().unwrap();
@@ -186,13 +186,9 @@ mod tests {
     #[test]
     fn snapshots_are_isolated_from_later_merges() {
         let db = TemporaryDB::new();
-        let fork = db.fork();
-        fork.get_map("map").put(&1_u8, 1_u8);
-        db.merge(fork.into_patch()).unwrap();
+        write_and_merge(&db, |fork| fork.get_map("map").put(&1_u8, 1_u8));
         let snapshot = db.snapshot();
-        let fork = db.fork();
-        fork.get_map("map").put(&1_u8, 2_u8);
-        db.merge(fork.into_patch()).unwrap();
+        write_and_merge(&db, |fork| fork.get_map("map").put(&1_u8, 2_u8));
         assert_eq!(snapshot.get_map::<_, u8, u8>("map").get(&1), Some(1));
         assert_eq!(db.snapshot().get_map::<_, u8, u8>("map").get(&1), Some(2));
     }

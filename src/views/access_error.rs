@@ -5,7 +5,7 @@
 use thiserror::Error;
 
 use super::{address::IndexAddress, index_type::IndexType};
-use crate::validation::{check_valid_name_component, NameError};
+use crate::validation::{check_index_valid_full_name, check_valid_name_component, NameError};
 
 /// A failure to open an index: the address and what was wrong with it.
 #[derive(Debug, Error)]
@@ -63,6 +63,15 @@ impl From<NameError> for AccessErrorKind {
             },
         }
     }
+}
+
+/// Checks the name of `addr` as a full index name, as every access does before it opens or
+/// looks up an index, and reports a bad name against `addr`.
+pub(crate) fn check_full_name(addr: &IndexAddress) -> Result<(), AccessError> {
+    check_index_valid_full_name(addr.name()).map_err(|kind| AccessError {
+        addr: addr.clone(),
+        kind: kind.into(),
+    })
 }
 
 /// Panics unless `name` is a valid name component, with the message of metaldb 1.0.0 (which

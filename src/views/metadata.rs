@@ -16,12 +16,12 @@ use std::{borrow::Cow, convert::TryFrom, fmt, marker::PhantomData, num::NonZeroU
 use anyhow::{bail, ensure};
 
 use super::{
-    access_error::{AccessError, AccessErrorKind},
+    access_error::{check_full_name, AccessError, AccessErrorKind},
     address::IndexAddress,
     index_type::IndexType,
     AsReadonly, RawAccess, ResolvedAddress, View,
 };
-use crate::{validation::check_index_valid_full_name, BinaryKey, BinaryValue};
+use crate::{BinaryKey, BinaryValue};
 
 /// Name of the column family holding index metadata and the identifier counter.
 pub(crate) const INDEXES_POOL_NAME: &str = "__INDEXES_POOL__";
@@ -417,10 +417,7 @@ impl<T: RawAccess> ViewWithMetadata<T> {
         addr: &IndexAddress,
         index_type: IndexType,
     ) -> Result<Self, AccessError> {
-        check_index_valid_full_name(addr.name()).map_err(|kind| AccessError {
-            addr: addr.clone(),
-            kind: kind.into(),
-        })?;
+        check_full_name(addr)?;
         Self::get_or_create_unchecked(access, addr, index_type)
     }
 

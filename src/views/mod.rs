@@ -10,7 +10,7 @@ pub(crate) use self::metadata::{
     checked_metadata, get_metadata_unchecked, CorruptMetadata, IndexState, IndexesPool,
 };
 pub(crate) use self::{
-    access_error::assert_valid_name_component,
+    access_error::{assert_valid_name_component, check_full_name},
     change_map::{Change, ChangeMap, ChangeRef},
 };
 pub use self::{
@@ -206,35 +206,34 @@ impl<T: RawAccess> View<T> {
         matches!(self.inner, ViewInner::Phantom)
     }
 
-    pub(crate) fn get_bytes(&self, key: &[u8]) -> Option<Vec<u8>> {
+    /// What a read needs of a real view: its address, the snapshot under its access and its
+    /// changes if the access keeps any. `None` for a phantom view, which reads as empty.
+    fn read_parts(&self) -> Option<(&ResolvedAddress, &dyn Snapshot, Option<&ViewChanges>)> {
         match &self.inner {
             ViewInner::Real {
                 address,
                 access,
                 changes,
-            } => {
-                if let Some(decided) = changes.as_ref().and_then(|changes| changes.get(key)) {
-                    return decided;
-                }
-                access.snapshot().get(address, key)
-            }
+            } => Some((address, access.snapshot(), changes.as_ref())),
             ViewInner::Phantom => None,
         }
     }
 
+    pub(crate) fn get_bytes(&self, key: &[u8]) -> Option<Vec<u8>> {
+        let (address, snapshot, changes) = self.read_parts()?;
+        match changes.and_then(|changes| changes.get(key)) {
+            Some(decided) => decided,
+            None => snapshot.get(address, key),
+        }
+    }
+
     pub(crate) fn contains_raw_key(&self, key: &[u8]) -> bool {
-        match &self.inner {
-            ViewInner::Real {
-                address,
-                access,
-                changes,
-            } => {
-                if let Some(decided) = changes.as_ref().and_then(|changes| changes.get(key)) {
-                    return decided.is_some();
-                }
-                access.snapshot().contains(address, key)
-            }
-            ViewInner::Phantom => false,
+        let Some((address, snapshot, changes)) = self.read_parts() else {
+            return false;
+        };
+        match changes.and_then(|changes| changes.get(key)) {
+            Some(decided) => decided.is_some(),
+            None => snapshot.contains(address, key),
         }
     }
 
@@ -264,15 +263,9 @@ impl<T: RawAccess> View<T> {
         I: IntoIterator,
         I::Item: std::borrow::Borrow<K>,
     {
-        let (address, access, changes) = match &self.inner {
-            ViewInner::Real {
-                address,
-                access,
-                changes,
-            } => (address, access, changes),
-            ViewInner::Phantom => return keys.into_iter().map(|_| None).collect(),
+        let Some((address, snapshot, changes)) = self.read_parts() else {
+            return keys.into_iter().map(|_| None).collect();
         };
-        let changes = changes.as_ref();
         let mut results: Vec<Option<Option<Vec<u8>>>> = Vec::new();
         let mut missing = Vec::new();
         for key in keys {
@@ -287,7 +280,7 @@ impl<T: RawAccess> View<T> {
             Vec::new()
         } else {
             let mut keys = missing.iter().map(Vec::as_slice);
-            access.snapshot().multi_get(address, &mut keys)
+            snapshot.multi_get(address, &mut keys)
         }
         .into_iter();
         results
@@ -304,19 +297,13 @@ impl<T: RawAccess> View<T> {
 
     /// Iterates over raw keys and values, starting at the first key `>= from`.
     pub(crate) fn iter_bytes(&self, from: &[u8]) -> Iter<'_> {
-        match &self.inner {
-            ViewInner::Real {
-                address,
-                access,
-                changes,
-            } => {
-                let base = || access.snapshot().iter(address, from);
-                match changes.as_ref() {
-                    Some(changes) => changes.iter_over(from, base),
-                    None => base(),
-                }
-            }
-            ViewInner::Phantom => Box::new(EmptyIterator),
+        let Some((address, snapshot, changes)) = self.read_parts() else {
+            return Box::new(EmptyIterator);
+        };
+        let base = || snapshot.iter(address, from);
+        match changes {
+            Some(changes) => changes.iter_over(from, base),
+            None => base(),
         }
     }
 

@@ -1,7 +1,7 @@
 //! Tests of views: layered reads and iteration, flush and rollback checkpoints, borrows.
 
 use super::*;
-use crate::{access::CopyAccessExt, Database, TemporaryDB};
+use crate::{access::CopyAccessExt, db::write_and_merge, Database, TemporaryDB};
 
 const IDX_NAME: &str = "idx_name";
 
@@ -21,14 +21,12 @@ fn entry(key: u8, value: u8) -> (Vec<u8>, Vec<u8>) {
 #[test]
 fn fork_iter_merges_every_kind_of_change_over_stored_data() {
     let db = TemporaryDB::new();
-    let fork = db.fork();
-    {
-        let mut view = View::new(&fork, ResolvedAddress::system(IDX_NAME));
+    write_and_merge(&db, |fork| {
+        let mut view = View::new(fork, ResolvedAddress::system(IDX_NAME));
         for key in [10_u8, 20, 30] {
             view.put(&key, key);
         }
-    }
-    db.merge(fork.into_patch()).unwrap();
+    });
 
     let fork = db.fork();
     let mut view = View::new(&fork, ResolvedAddress::system(IDX_NAME));
@@ -72,9 +70,7 @@ fn rollback_discards_changes_after_the_last_flush() {
 #[test]
 fn cleared_view_ignores_every_lower_layer() {
     let db = TemporaryDB::new();
-    let fork = db.fork();
-    fork.get_map("map").put(&1_u8, 1_u8);
-    db.merge(fork.into_patch()).unwrap();
+    write_and_merge(&db, |fork| fork.get_map("map").put(&1_u8, 1_u8));
 
     let mut fork = db.fork();
     fork.get_map::<_, u8, u8>("map").put(&2, 2);
@@ -125,9 +121,9 @@ fn readonly_views_share_an_address_and_see_unflushed_changes() {
 #[test]
 fn multi_get_answers_from_changes_and_snapshot_in_order() {
     let db = TemporaryDB::new();
-    let fork = db.fork();
-    View::new(&fork, ResolvedAddress::system(IDX_NAME)).put(&1_u8, 1_u8);
-    db.merge(fork.into_patch()).unwrap();
+    write_and_merge(&db, |fork| {
+        View::new(fork, ResolvedAddress::system(IDX_NAME)).put(&1_u8, 1_u8);
+    });
     let fork = db.fork();
     let mut view = View::new(&fork, ResolvedAddress::system(IDX_NAME));
     view.put(&2_u8, 2_u8);
