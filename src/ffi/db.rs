@@ -130,10 +130,6 @@ impl mdb_db_options {
                 Ok(())
             })
         }
-        .map(|options| Self {
-            struct_size: size,
-            ..options
-        })
     }
 
     fn to_options(self) -> Result<DBOptions, FfiError> {

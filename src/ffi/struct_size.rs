@@ -81,8 +81,9 @@ pub(crate) unsafe fn read_size<T: GrowingStruct>(ptr: NonNull<T>) -> Result<usiz
 }
 
 /// Reads the caller's struct of `size` bytes: the fields that fit, over `defaults` for the
-/// others. Returns the value before `validate` has checked it, so that a field whose bytes
-/// are not a valid Rust value (a `bool` other than 0 or 1) is refused before it is read as one.
+/// others (`struct_size` comes from the caller, as `size`). `validate` sees the bytes before
+/// they are taken as a `T`, so that a field whose bytes are not a valid Rust value (a `bool`
+/// other than 0 or 1) is refused before it is read as one.
 ///
 /// Refuses a struct with a nonzero byte past the fields this library knows: the caller set a
 /// field of a newer header that this library cannot honour.
